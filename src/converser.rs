@@ -1,0 +1,600 @@
+//! The blocking client: [`Converser`] and its [`ConverserBuilder`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_sdk_bedrockruntime::operation::RequestId;
+use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
+use aws_sdk_bedrockruntime::Client;
+use crossbeam_channel::RecvTimeoutError;
+
+use crate::error::{Error, TimeoutKind};
+use crate::handler::{Flow, StreamHandler};
+use crate::request::{ConverseRequest, SdkParts};
+use crate::response::Response;
+use crate::stream::Assembler;
+
+/// Work sent to the runtime thread: given the client, a future to spawn there.
+type Job = Box<dyn FnOnce(&Client) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// Fills either operation's fluent builder from validated request parts (the
+/// two builders have the same setters but different types).
+macro_rules! fill {
+    ($builder:expr, $parts:expr) => {{
+        let p: SdkParts = $parts;
+        $builder
+            .model_id(p.model_id)
+            .set_messages(Some(p.messages))
+            .set_system(p.system)
+            .set_inference_config(p.inference_config)
+            .set_additional_model_request_fields(p.additional_model_request_fields)
+    }};
+}
+
+/// How long [`Converser::converse_with`] waits for the next stream event
+/// unless [`ConverserBuilder::idle_timeout`] says otherwise.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long [`Converser::converse`] waits for a whole reply when no total
+/// [`ConverserBuilder::timeout`] is set.
+pub const DEFAULT_CONVERSE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A blocking client for Bedrock's Converse and ConverseStream APIs.
+///
+/// A `Converser` owns one SDK client on one single-threaded tokio runtime,
+/// which runs on a thread of its own for the `Converser`'s whole life. Your
+/// threads never enter that runtime: they hand it work over a channel and
+/// block on the answer, so a `Converser` works the same from `main`, from a
+/// worker thread, from many threads at once, and from inside someone else's
+/// async runtime.
+///
+/// It is cheap to [`Clone`] (clones share the runtime and the client) and is
+/// `Send + Sync`. When the last clone is dropped, the runtime thread is told to
+/// stop, any calls still running on it are cancelled (their connections
+/// closed), and the thread is joined.
+///
+/// ```no_run
+/// use bedrock_converse::{Converser, ConverseRequest};
+///
+/// let converser = Converser::from_env()?; // AWS_REGION, AWS_PROFILE, … as the AWS CLI reads them
+/// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0")
+///     .user("Say hello in French.");
+/// let reply = converser.converse(&request)?;
+/// println!("{}", reply.text());
+/// # Ok::<(), bedrock_converse::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Converser {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
+    thread: Option<thread::JoinHandle<()>>,
+    timeout: Option<Duration>,
+    idle_timeout: Duration,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel ends the runtime thread's receive loop; it then
+        // shuts the runtime down, cancelling whatever is still running.
+        self.jobs.take();
+        if let Some(handle) = self.thread.take() {
+            if handle.thread().id() == thread::current().id() {
+                return; // never join ourselves
+            }
+            if handle.join().is_err() {
+                log::error!("the bedrock-converse runtime thread panicked");
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Converser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Converser")
+            .field("timeout", &self.inner.timeout)
+            .field("idle_timeout", &self.inner.idle_timeout)
+            .field(
+                "running",
+                &self.inner.jobs.as_ref().is_some_and(|j| !j.is_closed()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// A message from a streaming call's task to the calling thread.
+// Events are moved, not boxed: one allocation less per event on the hot path.
+#[allow(clippy::large_enum_variant)]
+enum Msg {
+    Started(Option<String>),
+    Event(ConverseStreamOutput),
+    End,
+    Failed(Error),
+}
+
+impl Converser {
+    /// A builder for a `Converser` with explicit settings.
+    pub fn builder() -> ConverserBuilder {
+        ConverserBuilder::default()
+    }
+
+    /// A `Converser` configured the way the AWS CLI and SDKs are: from
+    /// `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_PROFILE`, the credential
+    /// variables, `~/.aws/config` and `~/.aws/credentials`,
+    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`/`AWS_ENDPOINT_URL`, and
+    /// `AWS_BEARER_TOKEN_BEDROCK` (Bedrock API keys).
+    ///
+    /// Fails with [`Error::Config`] when no region can be found.
+    pub fn from_env() -> Result<Converser, Error> {
+        Converser::builder().build()
+    }
+
+    fn submit(&self, job: Job) -> Result<(), Error> {
+        self.inner
+            .jobs
+            .as_ref()
+            .ok_or(Error::Shutdown { partial: None })?
+            .send(job)
+            .map_err(|_| Error::Shutdown { partial: None })
+    }
+
+    /// Sends `request` to the Converse API and blocks until the whole reply
+    /// has arrived.
+    ///
+    /// The request is [validated](ConverseRequest::validate) first; an invalid
+    /// one returns [`Error::InvalidRequest`] and nothing is sent. Throttling and
+    /// transient server errors are retried by the SDK's retry policy before an
+    /// error is returned.
+    pub fn converse(&self, request: &ConverseRequest) -> Result<Response, Error> {
+        let parts = request.to_sdk()?;
+        let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
+        let deadline = Instant::now() + limit;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        self.submit(Box::new(move |client: &Client| {
+            let send = fill!(client.converse(), parts).send();
+            Box::pin(async move {
+                tokio::select! {
+                    biased;
+                    _ = cancelled => {}
+                    result = send => { let _ = tx.send(result); }
+                }
+            })
+        }))?;
+        let result = match rx.recv_deadline(deadline) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(Error::Timeout {
+                    kind: TimeoutKind::Deadline,
+                    partial: None,
+                })
+            }
+            Err(RecvTimeoutError::Disconnected) => return Err(Error::Shutdown { partial: None }),
+        };
+        drop(cancel);
+        Response::from_converse(result.map_err(Error::from_sdk)?)
+    }
+
+    /// Sends `request` to the ConverseStream API, calls `handler` for every
+    /// event on **this** thread as it arrives, and returns the assembled
+    /// [`Response`], equal to what [`converse`](Converser::converse) returns for
+    /// the same reply.
+    ///
+    /// If the stream fails part-way, or the handler returns [`Flow::Stop`], the
+    /// stream is dropped and the error carries what had arrived
+    /// ([`Error::partial_response`]). If the handler panics, the stream is
+    /// dropped and the panic continues on this thread.
+    ///
+    /// ```no_run
+    /// use bedrock_converse::{Converser, ConverseRequest, Delta, Flow, StreamHandler};
+    ///
+    /// struct Print;
+    /// impl StreamHandler for Print {
+    ///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    ///         if let Some(t) = delta.text() { print!("{t}"); }
+    ///         Flow::Continue
+    ///     }
+    /// }
+    ///
+    /// let converser = Converser::from_env()?;
+    /// let request = ConverseRequest::new("amazon.nova-lite-v1:0").user("Tell me a joke.");
+    /// let reply = converser.converse_with(&request, &mut Print)?;
+    /// println!("\n[{:?}]", reply.stop_reason);
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    pub fn converse_with<H: StreamHandler + ?Sized>(
+        &self,
+        request: &ConverseRequest,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
+        let parts = request.to_sdk()?;
+        let deadline = self.inner.timeout.map(|t| Instant::now() + t);
+        let idle = self.inner.idle_timeout;
+        let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
+        // Dropping `cancel` (on return, error or panic) cancels the task and so
+        // drops the HTTP stream.
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        self.submit(Box::new(move |client: &Client| {
+            let send = fill!(client.converse_stream(), parts).send();
+            Box::pin(async move {
+                let work = async move {
+                    let output = match send.await {
+                        Ok(output) => output,
+                        Err(e) => {
+                            let _ = tx.send(Msg::Failed(Error::from_sdk(e)));
+                            return;
+                        }
+                    };
+                    let request_id = output.request_id().map(str::to_owned);
+                    if tx.send(Msg::Started(request_id)).is_err() {
+                        return;
+                    }
+                    let mut stream = output.stream;
+                    loop {
+                        let msg = match stream.recv().await {
+                            Ok(Some(event)) => Msg::Event(event),
+                            Ok(None) => Msg::End,
+                            Err(e) => Msg::Failed(Error::from_sdk(e)),
+                        };
+                        let last = !matches!(msg, Msg::Event(_));
+                        if tx.send(msg).is_err() || last {
+                            return;
+                        }
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    _ = cancelled => {}
+                    _ = work => {}
+                }
+            })
+        }))?;
+
+        let mut assembler = Assembler::new(None);
+        let mut started = false;
+        let partial = |started: bool, a: &Assembler| started.then(|| Box::new(a.partial()));
+        loop {
+            let idle_deadline = Instant::now() + idle;
+            let (until, kind) = match deadline {
+                Some(d) if d <= idle_deadline => (d, TimeoutKind::Deadline),
+                _ => (idle_deadline, TimeoutKind::Idle),
+            };
+            let msg = match rx.recv_deadline(until) {
+                Ok(msg) => msg,
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(Error::Timeout {
+                        kind,
+                        partial: partial(started, &assembler),
+                    })
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Shutdown {
+                        partial: partial(started, &assembler),
+                    })
+                }
+            };
+            match msg {
+                Msg::Started(request_id) => {
+                    started = true;
+                    assembler = Assembler::new(request_id);
+                }
+                Msg::Event(event) => {
+                    if assembler.handle(event, handler) == Flow::Stop {
+                        drop(cancel);
+                        return Err(Error::Stopped {
+                            partial: Box::new(assembler.partial()),
+                        });
+                    }
+                }
+                Msg::End => {
+                    if !assembler.has_stopped() {
+                        return Err(Error::Protocol {
+                            message: "the stream ended before `messageStop`".into(),
+                            partial: Some(Box::new(assembler.partial())),
+                        });
+                    }
+                    return assembler.finish();
+                }
+                Msg::Failed(e) => {
+                    return Err(if started {
+                        e.with_partial(assembler.partial())
+                    } else {
+                        e
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// Where the SDK configuration starts from.
+#[derive(Debug, Default)]
+enum Base {
+    /// The default AWS configuration chain.
+    #[default]
+    Env,
+    Shared(Box<SdkConfig>),
+    Service(Box<aws_sdk_bedrockruntime::Config>),
+}
+
+/// Settings for a [`Converser`]; start with [`Converser::builder`].
+///
+/// Anything not set comes from the standard AWS configuration chain (the same
+/// environment variables and profile files the AWS CLI reads), or from the
+/// configuration given to [`sdk_config`](ConverserBuilder::sdk_config) /
+/// [`config`](ConverserBuilder::config).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use bedrock_converse::Converser;
+///
+/// let converser = Converser::builder()
+///     .region("us-west-2")
+///     .profile("bedrock")
+///     .idle_timeout(Duration::from_secs(30))
+///     .max_attempts(5)
+///     .build()?;
+/// # Ok::<(), bedrock_converse::Error>(())
+/// ```
+#[derive(Default)]
+pub struct ConverserBuilder {
+    base: Base,
+    region: Option<String>,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+    credentials: Option<Credentials>,
+    bearer_token: Option<String>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    retry_config: Option<RetryConfig>,
+    max_attempts: Option<u32>,
+}
+
+impl fmt::Debug for ConverserBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConverserBuilder")
+            .field("base", &self.base)
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint_url", &self.endpoint_url)
+            // `Credentials`' own Debug redacts the secret parts.
+            .field("credentials", &self.credentials)
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "** redacted **"),
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("retry_config", &self.retry_config)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+impl ConverserBuilder {
+    /// The AWS region, e.g. `"us-east-1"` (overrides `AWS_REGION` and profiles).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The named profile to read from `~/.aws/config` and `~/.aws/credentials`
+    /// (overrides `AWS_PROFILE`).
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// A custom endpoint, e.g. a VPC endpoint or a local test server
+    /// (overrides `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` and `AWS_ENDPOINT_URL`).
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// Static credentials, instead of the default credential chain.
+    pub fn credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+    ) -> Self {
+        self.credentials = Some(Credentials::new(
+            access_key_id,
+            secret_access_key,
+            session_token,
+            None,
+            "bedrock-converse",
+        ));
+        self
+    }
+
+    /// A Bedrock API key, sent as a bearer token instead of SigV4 signing
+    /// (what `AWS_BEARER_TOKEN_BEDROCK` does from the environment).
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// Start from a shared `SdkConfig` (e.g. one your program already loaded
+    /// with `aws_config`) instead of the default chain. Settings given to this
+    /// builder still override it.
+    pub fn sdk_config(mut self, config: SdkConfig) -> Self {
+        self.base = Base::Shared(Box::new(config));
+        self
+    }
+
+    /// Start from a complete Bedrock Runtime client configuration. Settings
+    /// given to this builder still override it.
+    pub fn config(mut self, config: aws_sdk_bedrockruntime::Config) -> Self {
+        self.base = Base::Service(Box::new(config));
+        self
+    }
+
+    /// The longest to wait for a TCP/TLS connection (the SDK's default is 3.1 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// A total deadline for each call, from the call to its last event
+    /// (default: none for streams, [`DEFAULT_CONVERSE_TIMEOUT`] for
+    /// [`Converser::converse`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The longest a stream may stay silent, before its first event or between
+    /// two events, before the call fails with a timeout (default
+    /// [`DEFAULT_IDLE_TIMEOUT`]). Long replies are fine: only silence counts.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The SDK's retry policy (standard or adaptive mode, attempts, back-off).
+    /// Retries happen only before a stream's first event, never after.
+    pub fn retry_config(mut self, config: RetryConfig) -> Self {
+        self.retry_config = Some(config);
+        self
+    }
+
+    /// The most attempts per call, including the first (the SDK default is 3;
+    /// 1 disables retries).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Starts the runtime thread, loads the configuration there and builds the
+    /// SDK client. Fails with [`Error::Config`] if no region is configured or
+    /// the thread cannot start.
+    pub fn build(self) -> Result<Converser, Error> {
+        let timeout = self.timeout;
+        let idle_timeout = self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT);
+        let (jobs_tx, mut jobs_rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), Error>>(1);
+        let handle = thread::Builder::new()
+            .name("bedrock-converse-runtime".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(Error::config(format!(
+                            "could not start the tokio runtime: {e}"
+                        ))));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let client = match self.make_client().await {
+                        Ok(client) => client,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    if ready_tx.send(Ok(())).is_err() {
+                        return;
+                    }
+                    while let Some(job) = jobs_rx.recv().await {
+                        tokio::spawn(job(&client));
+                    }
+                    log::debug!("bedrock-converse runtime: all handles dropped, shutting down");
+                });
+                // Cancels tasks still running; does not wait long for blocking
+                // work such as a DNS lookup.
+                rt.shutdown_timeout(Duration::from_millis(500));
+            })
+            .map_err(|e| Error::config(format!("could not start the runtime thread: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Converser {
+                inner: Arc::new(Inner {
+                    jobs: Some(jobs_tx),
+                    thread: Some(handle),
+                    timeout,
+                    idle_timeout,
+                }),
+            }),
+            Ok(Err(e)) => {
+                let _ = handle.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = handle.join();
+                Err(Error::config("the runtime thread stopped during start-up"))
+            }
+        }
+    }
+
+    async fn make_client(self) -> Result<Client, Error> {
+        let mut conf = match self.base {
+            Base::Service(config) => config.to_builder(),
+            Base::Shared(shared) => aws_sdk_bedrockruntime::config::Builder::from(&*shared),
+            Base::Env => {
+                let mut loader = aws_config::defaults(BehaviorVersion::latest());
+                if let Some(profile) = &self.profile {
+                    loader = loader.profile_name(profile);
+                }
+                if let Some(region) = &self.region {
+                    loader = loader.region(Region::new(region.clone()));
+                }
+                if let Some(credentials) = &self.credentials {
+                    loader = loader.credentials_provider(credentials.clone());
+                }
+                aws_sdk_bedrockruntime::config::Builder::from(&loader.load().await)
+            }
+        };
+        if let Some(region) = self.region {
+            conf = conf.region(Region::new(region));
+        }
+        if let Some(url) = self.endpoint_url {
+            conf = conf.endpoint_url(url);
+        }
+        if let Some(credentials) = self.credentials {
+            conf = conf.credentials_provider(credentials);
+        }
+        if let Some(token) = self.bearer_token {
+            conf = conf
+                .bearer_token(aws_sdk_bedrockruntime::config::Token::new(token, None))
+                .auth_scheme_preference([
+                    aws_smithy_runtime_api::client::auth::http::HTTP_BEARER_AUTH_SCHEME_ID,
+                ]);
+        }
+        if let Some(connect) = self.connect_timeout {
+            conf = conf.timeout_config(TimeoutConfig::builder().connect_timeout(connect).build());
+        }
+        let retry = match (self.retry_config, self.max_attempts) {
+            (Some(rc), Some(n)) => Some(rc.with_max_attempts(n)),
+            (Some(rc), None) => Some(rc),
+            (None, Some(n)) => Some(RetryConfig::standard().with_max_attempts(n)),
+            (None, None) => None,
+        };
+        if let Some(retry) = retry {
+            conf = conf.retry_config(retry);
+        }
+        let conf = conf.build();
+        if conf.region().is_none() {
+            return Err(Error::config(
+                "no AWS region: set AWS_REGION, a `region` in the profile, or ConverserBuilder::region",
+            ));
+        }
+        Ok(Client::from_conf(conf))
+    }
+}

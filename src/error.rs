@@ -1,0 +1,569 @@
+//! The error type returned by every fallible call in this crate.
+
+use std::fmt;
+
+use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use crate::response::Response;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong when talking to Bedrock.
+///
+/// The variants are grouped by *who* failed: the request you built
+/// ([`InvalidRequest`](Error::InvalidRequest)), the service
+/// ([`Service`](Error::Service)), the network ([`Connect`](Error::Connect),
+/// [`Transport`](Error::Transport), [`Timeout`](Error::Timeout)), the bytes on
+/// the wire ([`Protocol`](Error::Protocol)), your own code
+/// ([`Stopped`](Error::Stopped)), or the [`Converser`](crate::Converser)
+/// itself ([`Config`](Error::Config), [`Shutdown`](Error::Shutdown)).
+///
+/// Use the predicates ([`is_retryable`](Error::is_retryable),
+/// [`is_timeout`](Error::is_timeout), [`is_throttling`](Error::is_throttling), …)
+/// rather than matching when you only need a decision. When a stream fails
+/// part-way, whatever had already arrived is kept:
+/// [`partial_response`](Error::partial_response) returns it.
+///
+/// ```
+/// use bedrock_converse::{ConverseRequest, Error, Message};
+///
+/// // An invalid request is refused before anything is sent.
+/// let err = ConverseRequest::new("").message(Message::user("hi")).validate().unwrap_err();
+/// assert!(matches!(err, Error::InvalidRequest { ref field, .. } if field == "model_id"));
+/// assert!(!err.is_retryable());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request was refused before sending: `field` names what is wrong.
+    #[error("invalid request: `{field}` {reason}")]
+    InvalidRequest {
+        /// The request field at fault, e.g. `"temperature"` or `"messages[0].role"`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Bedrock answered with an exception (an HTTP error status, or an
+    /// exception frame in the middle of a stream).
+    #[error(transparent)]
+    Service(Box<ServiceError>),
+
+    /// No connection could be made to the endpoint.
+    #[error("could not connect to Bedrock")]
+    Connect {
+        /// The underlying connector error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The connection failed after it was made (reset, closed early, I/O error).
+    #[error("connection to Bedrock failed")]
+    Transport {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+        /// What had arrived before the failure, if a stream had started.
+        partial: Option<Box<Response>>,
+    },
+
+    /// A deadline passed before the call completed.
+    #[error("{kind}")]
+    Timeout {
+        /// Which limit was hit.
+        kind: TimeoutKind,
+        /// What had arrived before the deadline, if a stream had started.
+        partial: Option<Box<Response>>,
+    },
+
+    /// The service sent something that could not be understood
+    /// (a malformed frame, a bad checksum, JSON of the wrong shape).
+    #[error("malformed response from Bedrock: {message}")]
+    Protocol {
+        /// What was wrong with it.
+        message: String,
+        /// What had arrived before the malformed part.
+        partial: Option<Box<Response>>,
+    },
+
+    /// The [`StreamHandler`](crate::StreamHandler) returned
+    /// [`Flow::Stop`](crate::Flow::Stop); the stream was dropped.
+    #[error("the stream handler stopped the stream")]
+    Stopped {
+        /// Everything received up to and including the event that stopped it.
+        partial: Box<Response>,
+    },
+
+    /// The [`Converser`](crate::Converser) could not be built (no region, a
+    /// bad profile, the runtime thread could not start).
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The [`Converser`](crate::Converser)'s runtime thread is gone, so the call
+    /// could not be made or could not finish.
+    #[error("the converser has shut down")]
+    Shutdown {
+        /// What had arrived before shut-down, if a stream had started.
+        partial: Option<Box<Response>>,
+    },
+}
+
+/// Which time limit a [`Error::Timeout`] hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// The connection could not be established in time
+    /// ([`ConverserBuilder::connect_timeout`](crate::ConverserBuilder::connect_timeout)).
+    Connect,
+    /// The whole call took longer than
+    /// [`ConverserBuilder::timeout`](crate::ConverserBuilder::timeout).
+    Deadline,
+    /// Nothing arrived for longer than
+    /// [`ConverserBuilder::idle_timeout`](crate::ConverserBuilder::idle_timeout).
+    Idle,
+    /// A timeout inside the SDK (read or operation-attempt timeout).
+    Sdk,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "timed out connecting to Bedrock",
+            TimeoutKind::Deadline => "the call exceeded its total deadline",
+            TimeoutKind::Idle => "the stream was idle for longer than the idle timeout",
+            TimeoutKind::Sdk => "the SDK timed out waiting for Bedrock",
+        })
+    }
+}
+
+/// The kind of a Bedrock service exception, from its error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ServiceErrorKind {
+    /// `ValidationException`: the service rejected the input.
+    Validation,
+    /// `ThrottlingException`: too many requests; retry with back-off.
+    Throttling,
+    /// `AccessDeniedException`: the credentials may not call this model.
+    AccessDenied,
+    /// `ResourceNotFoundException`: unknown or retired model id.
+    ResourceNotFound,
+    /// `ServiceQuotaExceededException`: an account quota was exceeded.
+    ServiceQuotaExceeded,
+    /// `ModelNotReadyException`: the model is being loaded; retry later.
+    ModelNotReady,
+    /// `ModelTimeoutException`: the model took too long.
+    ModelTimeout,
+    /// `ModelErrorException`: the model failed while processing the request.
+    ModelError,
+    /// `ModelStreamErrorException`: the model failed part-way through a stream.
+    ModelStreamError,
+    /// `ServiceUnavailableException`: the service is temporarily unavailable.
+    ServiceUnavailable,
+    /// `InternalServerException`: a server-side error.
+    InternalServer,
+    /// Any other code (see [`ServiceError::code`]), e.g. `UnrecognizedClientException`.
+    Other,
+}
+
+impl ServiceErrorKind {
+    /// Classifies an error code such as `"ThrottlingException"`. Codes are
+    /// matched without regard to case, and anything after a `:` (the service
+    /// sometimes appends a namespace URL) is ignored.
+    pub fn from_code(code: &str) -> Self {
+        let code = code.split(':').next().unwrap_or(code).trim();
+        let code = code.rsplit('#').next().unwrap_or(code);
+        match code.to_ascii_lowercase().as_str() {
+            "validationexception" => Self::Validation,
+            "throttlingexception" | "toomanyrequestsexception" => Self::Throttling,
+            "accessdeniedexception" => Self::AccessDenied,
+            "resourcenotfoundexception" => Self::ResourceNotFound,
+            "servicequotaexceededexception" => Self::ServiceQuotaExceeded,
+            "modelnotreadyexception" => Self::ModelNotReady,
+            "modeltimeoutexception" => Self::ModelTimeout,
+            "modelerrorexception" => Self::ModelError,
+            "modelstreamerrorexception" => Self::ModelStreamError,
+            "serviceunavailableexception" => Self::ServiceUnavailable,
+            "internalserverexception" => Self::InternalServer,
+            _ => Self::Other,
+        }
+    }
+
+    /// The service's error code for this kind (`"Unknown"` for [`Other`](Self::Other)).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Validation => "ValidationException",
+            Self::Throttling => "ThrottlingException",
+            Self::AccessDenied => "AccessDeniedException",
+            Self::ResourceNotFound => "ResourceNotFoundException",
+            Self::ServiceQuotaExceeded => "ServiceQuotaExceededException",
+            Self::ModelNotReady => "ModelNotReadyException",
+            Self::ModelTimeout => "ModelTimeoutException",
+            Self::ModelError => "ModelErrorException",
+            Self::ModelStreamError => "ModelStreamErrorException",
+            Self::ServiceUnavailable => "ServiceUnavailableException",
+            Self::InternalServer => "InternalServerException",
+            Self::Other => "Unknown",
+        }
+    }
+
+    /// Whether the same request may succeed if sent again later.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Self::Throttling
+                | Self::ModelNotReady
+                | Self::ModelTimeout
+                | Self::ModelStreamError
+                | Self::ServiceUnavailable
+                | Self::InternalServer
+        )
+    }
+}
+
+/// An exception returned by Bedrock, with everything the service said about it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ServiceError {
+    /// The classified kind.
+    pub kind: ServiceErrorKind,
+    /// The error code as sent, e.g. `"ValidationException"`.
+    pub code: String,
+    /// The service's message, unchanged.
+    pub message: String,
+    /// The `x-amzn-RequestId` of the failed call, when known.
+    pub request_id: Option<String>,
+    /// The HTTP status, when the error came as an HTTP response (not mid-stream).
+    pub status: Option<u16>,
+    /// What had arrived before a mid-stream exception.
+    pub partial: Option<Box<Response>>,
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bedrock returned {}", self.code)?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+impl Error {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidRequest {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+
+    /// Whether sending the same request again may succeed: throttling, a model
+    /// that is not ready or timed out, a transient service or network failure,
+    /// or a timeout. Invalid requests, access errors, handler stops and
+    /// malformed responses are not retryable.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Service(e) => e.kind.is_retryable(),
+            Error::Connect { .. } | Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::InvalidRequest { .. }
+            | Error::Protocol { .. }
+            | Error::Stopped { .. }
+            | Error::Config { .. }
+            | Error::Shutdown { .. } => false,
+        }
+    }
+
+    /// Whether a time limit was hit (ours, the SDK's or the service's
+    /// `ModelTimeoutException`).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Timeout { .. } => true,
+            Error::Service(e) => e.kind == ServiceErrorKind::ModelTimeout,
+            _ => false,
+        }
+    }
+
+    /// Whether Bedrock throttled the call (`ThrottlingException`).
+    pub fn is_throttling(&self) -> bool {
+        self.service_kind() == Some(ServiceErrorKind::Throttling)
+    }
+
+    /// Whether no connection could be made.
+    pub fn is_connect(&self) -> bool {
+        matches!(
+            self,
+            Error::Connect { .. }
+                | Error::Timeout {
+                    kind: TimeoutKind::Connect,
+                    ..
+                }
+        )
+    }
+
+    /// Whether the request was refused locally before sending.
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self, Error::InvalidRequest { .. })
+    }
+
+    /// The kind of service exception, if this is one.
+    pub fn service_kind(&self) -> Option<ServiceErrorKind> {
+        match self {
+            Error::Service(e) => Some(e.kind),
+            _ => None,
+        }
+    }
+
+    /// The service error, if this is one.
+    pub fn as_service(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The request id Bedrock gave the failed call, when known.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Service(e) => e.request_id.as_deref(),
+            _ => self
+                .partial_response()
+                .and_then(|r| r.request_id.as_deref()),
+        }
+    }
+
+    /// The part of the reply that arrived before a stream failed or was stopped.
+    pub fn partial_response(&self) -> Option<&Response> {
+        match self {
+            Error::Service(e) => e.partial.as_deref(),
+            Error::Transport { partial, .. }
+            | Error::Timeout { partial, .. }
+            | Error::Protocol { partial, .. }
+            | Error::Shutdown { partial } => partial.as_deref(),
+            Error::Stopped { partial } => Some(partial),
+            _ => None,
+        }
+    }
+
+    /// Takes the partial response out of the error (see [`partial_response`](Error::partial_response)).
+    pub fn into_partial_response(self) -> Option<Response> {
+        match self {
+            Error::Service(e) => e.partial.map(|b| *b),
+            Error::Transport { partial, .. }
+            | Error::Timeout { partial, .. }
+            | Error::Protocol { partial, .. }
+            | Error::Shutdown { partial } => partial.map(|b| *b),
+            Error::Stopped { partial } => Some(*partial),
+            _ => None,
+        }
+    }
+
+    /// Attaches what had arrived so far to an error from the middle of a stream.
+    pub(crate) fn with_partial(mut self, response: Response) -> Self {
+        let slot = match &mut self {
+            Error::Service(e) => &mut e.partial,
+            Error::Transport { partial, .. }
+            | Error::Timeout { partial, .. }
+            | Error::Protocol { partial, .. }
+            | Error::Shutdown { partial } => partial,
+            _ => return self,
+        };
+        if slot.is_none() {
+            *slot = Some(Box::new(response));
+        }
+        self
+    }
+
+    /// Maps an SDK error of either operation, or of the event stream, to ours.
+    pub(crate) fn from_sdk<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + ModeledKind + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        let request_id = err.raw_response().and_then(raw_request_id);
+        match err {
+            SdkError::ServiceError(ctx) => {
+                let status = raw_status(ctx.raw());
+                let e = ctx.err();
+                // The modeled variant is authoritative; exceptions decoded
+                // from stream frames carry no code in their metadata.
+                let kind = e
+                    .modeled_kind()
+                    .unwrap_or_else(|| ServiceErrorKind::from_code(e.code().unwrap_or_default()));
+                let code = match e.code() {
+                    Some(code) => code.to_owned(),
+                    None => kind.code().to_owned(),
+                };
+                let message = e.message().unwrap_or_default().to_owned();
+                Error::Service(Box::new(ServiceError {
+                    kind,
+                    code,
+                    message,
+                    request_id,
+                    status,
+                    partial: None,
+                }))
+            }
+            SdkError::TimeoutError(_) => Error::Timeout {
+                kind: TimeoutKind::Sdk,
+                partial: None,
+            },
+            SdkError::DispatchFailure(f) => {
+                if f.is_timeout() {
+                    Error::Timeout {
+                        kind: TimeoutKind::Connect,
+                        partial: None,
+                    }
+                } else if f.is_io() {
+                    Error::Connect {
+                        source: Box::new(SdkError::<E, R>::DispatchFailure(f)),
+                    }
+                } else {
+                    Error::Transport {
+                        source: Box::new(SdkError::<E, R>::DispatchFailure(f)),
+                        partial: None,
+                    }
+                }
+            }
+            SdkError::ResponseError(r) => {
+                let err = SdkError::<E, R>::ResponseError(r);
+                let text = format!("{}", DisplayErrorContext(&err));
+                // A body or frame the SDK could not parse is a protocol problem;
+                // a connection that broke while reading is a transport one.
+                if has_io_source(&err) || looks_like_io(&text) {
+                    Error::Transport {
+                        source: Box::new(err),
+                        partial: None,
+                    }
+                } else {
+                    Error::Protocol {
+                        message: text,
+                        partial: None,
+                    }
+                }
+            }
+            SdkError::ConstructionFailure(c) => Error::InvalidRequest {
+                field: "request".into(),
+                reason: format!(
+                    "could not be built by the SDK: {}",
+                    DisplayErrorContext(&SdkError::<E, R>::ConstructionFailure(c))
+                ),
+            },
+            other => Error::Transport {
+                source: Box::new(other),
+                partial: None,
+            },
+        }
+    }
+}
+
+fn raw_request_id<R: fmt::Debug + 'static>(raw: &R) -> Option<String> {
+    let any: &dyn std::any::Any = raw;
+    let response = any.downcast_ref::<aws_smithy_runtime_api::http::Response>()?;
+    response
+        .headers()
+        .get("x-amzn-requestid")
+        .or_else(|| response.headers().get("x-amz-request-id"))
+        .map(str::to_owned)
+}
+
+fn raw_status<R: fmt::Debug + 'static>(raw: &R) -> Option<u16> {
+    let any: &dyn std::any::Any = raw;
+    any.downcast_ref::<aws_smithy_runtime_api::http::Response>()
+        .map(|r| r.status().as_u16())
+}
+
+fn has_io_source(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        if e.is::<std::io::Error>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}
+
+fn looks_like_io(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "connection",
+        "broken pipe",
+        "reset",
+        "unexpected eof",
+        "incomplete",
+        "io error",
+        "closed",
+        "hyper",
+    ]
+    .iter()
+    .any(|needle| t.contains(needle))
+}
+
+/// The kind of a modeled SDK exception, from its enum variant.
+pub(crate) trait ModeledKind {
+    fn modeled_kind(&self) -> Option<ServiceErrorKind>;
+}
+
+macro_rules! modeled_kind {
+    ($ty:ty { $($variant:ident => $kind:ident),* $(,)? }) => {
+        impl ModeledKind for $ty {
+            fn modeled_kind(&self) -> Option<ServiceErrorKind> {
+                match self {
+                    $(Self::$variant(_) => Some(ServiceErrorKind::$kind),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+modeled_kind!(aws_sdk_bedrockruntime::operation::converse::ConverseError {
+    AccessDeniedException => AccessDenied,
+    InternalServerException => InternalServer,
+    ModelErrorException => ModelError,
+    ModelNotReadyException => ModelNotReady,
+    ModelTimeoutException => ModelTimeout,
+    ResourceNotFoundException => ResourceNotFound,
+    ServiceUnavailableException => ServiceUnavailable,
+    ThrottlingException => Throttling,
+    ValidationException => Validation,
+});
+
+modeled_kind!(aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError {
+    AccessDeniedException => AccessDenied,
+    InternalServerException => InternalServer,
+    ModelErrorException => ModelError,
+    ModelNotReadyException => ModelNotReady,
+    ModelTimeoutException => ModelTimeout,
+    ResourceNotFoundException => ResourceNotFound,
+    ServiceUnavailableException => ServiceUnavailable,
+    ThrottlingException => Throttling,
+    ValidationException => Validation,
+    ModelStreamErrorException => ModelStreamError,
+});
+
+modeled_kind!(aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError {
+    InternalServerException => InternalServer,
+    ModelStreamErrorException => ModelStreamError,
+    ValidationException => Validation,
+    ThrottlingException => Throttling,
+    ServiceUnavailableException => ServiceUnavailable,
+});

@@ -1,0 +1,79 @@
+//! A blocking, callback-driven client for Amazon Bedrock's
+//! [Converse](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html)
+//! and [ConverseStream](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html)
+//! APIs, for programs that are not async.
+//!
+//! Three types do the work:
+//! - [`Converser`]: the client. Build it with [`Converser::from_env`] (the AWS
+//!   CLI's configuration chain) or [`Converser::builder`]. It runs the official
+//!   `aws-sdk-bedrockruntime` client on a private runtime thread; every method
+//!   blocks the calling thread only.
+//! - [`ConverseRequest`]: what to send (model, messages, system prompts,
+//!   inference settings, model-specific fields), checked before sending.
+//! - [`Response`]: what came back, the same type for streamed and whole replies.
+//!
+//! Streaming calls report each event to a [`StreamHandler`] on the calling
+//! thread as it arrives, then return the assembled [`Response`].
+//!
+//! ```no_run
+//! use bedrock_converse::{Converser, ConverseRequest, Delta, Flow, StreamHandler};
+//!
+//! struct Print;
+//! impl StreamHandler for Print {
+//!     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+//!         if let Some(text) = delta.text() {
+//!             print!("{text}");
+//!         }
+//!         Flow::Continue
+//!     }
+//! }
+//!
+//! let converser = Converser::from_env()?;
+//! let request = ConverseRequest::new("anthropic.claude-3-sonnet-20240229-v1:0")
+//!     .system("Only return song names and the artist.")
+//!     .user("Create a list of 3 pop songs.")
+//!     .temperature(0.5);
+//! let reply = converser.converse_with(&request, &mut Print)?;
+//! if let Some(usage) = reply.usage {
+//!     println!("\n{} tokens", usage.total_tokens);
+//! }
+//! # Ok::<(), bedrock_converse::Error>(())
+//! ```
+//!
+//! Errors are one enum, [`Error`], with predicates such as
+//! [`Error::is_retryable`]; a stream that fails part-way keeps what had arrived
+//! ([`Error::partial_response`]).
+//!
+//! With the `mock` feature, [`mock::MockServer`] is a local Bedrock-compatible
+//! server that speaks the real wire protocol, for tests without AWS.
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod converser;
+mod document;
+mod error;
+mod handler;
+mod request;
+mod response;
+mod stream;
+
+#[cfg(feature = "mock")]
+pub mod mock;
+
+pub use converser::{Converser, ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
+pub use error::{Error, ServiceError, ServiceErrorKind, TimeoutKind};
+pub use handler::{BlockStart, Delta, Flow, Metadata, NoopHandler, Stop, StreamHandler};
+pub use request::{ConverseRequest, InferenceConfig, Message};
+pub use response::{Metrics, Response, Usage};
+
+/// The SDK's retry policy, for [`ConverserBuilder::retry_config`].
+pub use aws_config::retry::{RetryConfig, RetryMode};
+/// The SDK's Converse types (content blocks, stop reasons, roles, …), for
+/// requests and replies beyond what the helpers here cover.
+pub use aws_sdk_bedrockruntime::types;
+/// The conversation role of a [`Message`].
+pub use aws_sdk_bedrockruntime::types::ConversationRole as Role;
+/// Why a model stopped generating.
+pub use aws_sdk_bedrockruntime::types::StopReason;
+/// The SDK's own configuration type, for [`ConverserBuilder::config`].
+pub use aws_sdk_bedrockruntime::Config as SdkClientConfig;

@@ -1,0 +1,502 @@
+//! A local Bedrock-compatible server for tests and offline examples
+//! (feature `mock`).
+//!
+//! [`MockServer`] listens on `127.0.0.1` on a free port and speaks Bedrock
+//! Runtime's real wire protocol, so the real SDK client talks to it unchanged:
+//! `POST /model/{modelId}/converse` answers JSON, and
+//! `POST /model/{modelId}/converse-stream` answers
+//! `application/vnd.amazon.eventstream` frames (with prelude and message
+//! CRC32s and `:event-type`/`:message-type`/`:content-type` headers, written
+//! by `aws-smithy-eventstream`). Errors come in Bedrock's shape: an HTTP
+//! status, an `x-amzn-ErrorType` header and a JSON message, or an exception
+//! frame in the middle of a stream. Every request is recorded.
+//!
+//! ```
+//! use bedrock_converse::mock::{MockServer, Reply};
+//! use bedrock_converse::{ConverseRequest, NoopHandler};
+//!
+//! let server = MockServer::start()?;
+//! server.push(Reply::text("Hello from the mock").deltas(4));
+//! let converser = server.converser()?;
+//!
+//! let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0").user("Hi");
+//! let reply = converser.converse_with(&request, &mut NoopHandler)?;
+//! assert_eq!(reply.text(), "Hello from the mock");
+//! assert_eq!(server.requests()[0].model_id, "anthropic.claude-3-haiku-20240307-v1:0");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod reply;
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::Duration;
+
+use aws_smithy_eventstream::frame::write_message_to;
+use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
+use bytes::Bytes;
+use http_body_util::channel::{Channel, Sender};
+use http_body_util::{BodyExt, Either, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+
+pub use reply::{Fault, Reply, ReplyBlock};
+
+use crate::converser::{Converser, ConverserBuilder};
+use crate::error::Error;
+use reply::{Kind, Script};
+
+type Body = Either<Full<Bytes>, Channel<Bytes, std::io::Error>>;
+
+/// Which Bedrock operation a request was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operation {
+    /// `POST /model/{modelId}/converse`.
+    Converse,
+    /// `POST /model/{modelId}/converse-stream`.
+    ConverseStream,
+}
+
+/// A request the server received.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// The HTTP method.
+    pub method: String,
+    /// The raw path, model id still percent-encoded.
+    pub path: String,
+    /// The operation, when the path named one.
+    pub operation: Option<Operation>,
+    /// The model id, percent-decoded.
+    pub model_id: String,
+    /// The headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON (`Value::Null` if it was not JSON).
+    pub body: Value,
+}
+
+impl RecordedRequest {
+    /// The first value of a header (name matched case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Counters of how streams ended, from the server's side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamStats {
+    /// Streams the server wrote to the end.
+    pub completed: u64,
+    /// Streams whose client went away before the end.
+    pub aborted: u64,
+}
+
+struct State {
+    queue: VecDeque<Reply>,
+    default: Reply,
+    requests: Vec<RecordedRequest>,
+    stats: StreamStats,
+    record: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    counter: AtomicU64,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere must not take the server down with it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The local Bedrock-compatible server. It stops when dropped.
+///
+/// Replies are served in the order they were [pushed](MockServer::push);
+/// when the queue is empty the [default](MockServer::set_default) answers
+/// (initially [`Reply::echo`] with the prefix `"You said: "`).
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl MockServer {
+    /// Starts the server on `127.0.0.1` with a free port.
+    pub fn start() -> std::io::Result<MockServer> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                default: Reply::echo("You said: "),
+                requests: Vec::new(),
+                stats: StreamStats::default(),
+                record: true,
+            }),
+            counter: AtomicU64::new(0),
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();
+        let server_shared = shared.clone();
+        let thread = thread::Builder::new()
+            .name("bedrock-mock-server".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            log::error!("mock server: {e}");
+                            return;
+                        }
+                    };
+                    loop {
+                        tokio::select! {
+                            _ = &mut stop => break,
+                            accepted = listener.accept() => {
+                                let Ok((stream, _)) = accepted else { continue };
+                                let _ = stream.set_nodelay(true);
+                                let shared = server_shared.clone();
+                                tokio::spawn(async move {
+                                    let service = service_fn(move |req| {
+                                        let shared = shared.clone();
+                                        async move { Ok::<_, Infallible>(handle(req, shared).await) }
+                                    });
+                                    let _ = hyper::server::conn::http1::Builder::new()
+                                        .serve_connection(TokioIo::new(stream), service)
+                                        .await;
+                                });
+                            }
+                        }
+                    }
+                });
+                rt.shutdown_timeout(Duration::from_millis(200));
+            })?;
+        Ok(MockServer {
+            addr,
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// The server's base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Queues a reply for the next request.
+    pub fn push(&self, reply: Reply) {
+        self.shared.lock().queue.push_back(reply);
+    }
+
+    /// The reply used when the queue is empty.
+    pub fn set_default(&self, reply: Reply) {
+        self.shared.lock().default = reply;
+    }
+
+    /// Whether to keep a copy of each request (on by default; turn off for
+    /// long load runs so memory stays flat).
+    pub fn set_recording(&self, on: bool) {
+        self.shared.lock().record = on;
+    }
+
+    /// The requests received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// How many requests have been received.
+    pub fn request_count(&self) -> u64 {
+        self.shared.counter.load(Ordering::SeqCst)
+    }
+
+    /// How streams have ended so far.
+    pub fn stream_stats(&self) -> StreamStats {
+        self.shared.lock().stats
+    }
+
+    /// A [`ConverserBuilder`] aimed at this server, with region `us-east-1`,
+    /// static test credentials and no retries' delay surprises (the SDK's
+    /// standard policy still applies).
+    pub fn converser_builder(&self) -> ConverserBuilder {
+        Converser::builder()
+            .region("us-east-1")
+            .endpoint_url(self.endpoint())
+            .credentials("AKIDMOCKEXAMPLE", "mock-secret-key", None)
+    }
+
+    /// A [`Converser`] aimed at this server (see
+    /// [`converser_builder`](MockServer::converser_builder)).
+    pub fn converser(&self) -> Result<Converser, Error> {
+        self.converser_builder().build()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn parse_path(path: &str) -> (Option<Operation>, String) {
+    let Some(rest) = path.strip_prefix("/model/") else {
+        return (None, String::new());
+    };
+    let (raw_id, op) = match rest.rsplit_once('/') {
+        Some((id, "converse")) => (id, Some(Operation::Converse)),
+        Some((id, "converse-stream")) => (id, Some(Operation::ConverseStream)),
+        _ => (rest, None),
+    };
+    let id = percent_encoding::percent_decode_str(raw_id)
+        .decode_utf8_lossy()
+        .into_owned();
+    (op, id)
+}
+
+fn full(status: u16, headers: &[(&str, &str)], body: Vec<u8>) -> hyper::Response<Body> {
+    let mut b = hyper::Response::builder().status(status);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(Either::Left(Full::new(Bytes::from(body))))
+        .unwrap_or_else(|_| hyper::Response::new(Either::Left(Full::new(Bytes::new()))))
+}
+
+async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Response<Body> {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let bytes = match req.into_body().collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let (operation, model_id) = parse_path(&path);
+    let n = shared.counter.fetch_add(1, Ordering::SeqCst) + 1;
+    let reply = {
+        let mut state = shared.lock();
+        if state.record {
+            state.requests.push(RecordedRequest {
+                method: method.clone(),
+                path: path.clone(),
+                operation,
+                model_id,
+                headers,
+                body: body.clone(),
+            });
+        }
+        match operation {
+            Some(_) if method == "POST" => Some(
+                state
+                    .queue
+                    .pop_front()
+                    .unwrap_or_else(|| state.default.clone()),
+            ),
+            _ => None,
+        }
+    };
+    let Some(reply) = reply else {
+        let msg = json!({ "message": format!("no such operation: {method} {path}") });
+        return full(
+            404,
+            &[
+                ("content-type", "application/json"),
+                ("x-amzn-ErrorType", "UnknownOperationException"),
+            ],
+            msg.to_string().into_bytes(),
+        );
+    };
+    let reply = reply.resolve(&body);
+    let request_id = reply
+        .request_id
+        .clone()
+        .unwrap_or_else(|| format!("mock-{n}"));
+    match reply.kind {
+        Kind::Error {
+            status,
+            error_type,
+            message,
+        } => full(
+            status,
+            &[
+                ("content-type", "application/json"),
+                ("x-amzn-ErrorType", &error_type),
+                ("x-amzn-RequestId", &request_id),
+            ],
+            json!({ "message": message }).to_string().into_bytes(),
+        ),
+        Kind::Success(script) | Kind::Echo(script, _) => {
+            if !script.first_frame_delay.is_zero() {
+                tokio::time::sleep(script.first_frame_delay).await;
+            }
+            if operation == Some(Operation::Converse) {
+                if !script.frame_delay.is_zero() {
+                    tokio::time::sleep(script.frame_delay).await;
+                }
+                full(
+                    200,
+                    &[
+                        ("content-type", "application/json"),
+                        ("x-amzn-RequestId", &request_id),
+                    ],
+                    script.converse_body().to_string().into_bytes(),
+                )
+            } else {
+                let (tx, body) = Channel::<Bytes, std::io::Error>::new(4);
+                tokio::spawn(write_stream(script, tx, shared));
+                hyper::Response::builder()
+                    .status(200)
+                    .header("content-type", "application/vnd.amazon.eventstream")
+                    .header("x-amzn-RequestId", request_id)
+                    .body(Either::Right(body))
+                    .unwrap_or_else(|_| hyper::Response::new(Either::Left(Full::new(Bytes::new()))))
+            }
+        }
+    }
+}
+
+/// Encodes one event-stream frame with `aws-smithy-eventstream`.
+pub(crate) fn frame(headers: Vec<(&str, &str)>, payload: Vec<u8>) -> Bytes {
+    let mut message = Message::new(payload);
+    for (name, value) in headers {
+        message = message.add_header(Header::new(
+            name.to_owned(),
+            HeaderValue::String(value.to_owned().into()),
+        ));
+    }
+    let mut buf = Vec::new();
+    // Writing to a Vec only fails for oversized headers, which we never make.
+    if let Err(e) = write_message_to(&message, &mut buf) {
+        log::error!("mock server: could not encode a frame: {e}");
+    }
+    Bytes::from(buf)
+}
+
+fn event_frame(event_type: &str, payload: &Value) -> Bytes {
+    frame(
+        vec![
+            (":event-type", event_type),
+            (":content-type", "application/json"),
+            (":message-type", "event"),
+        ],
+        payload.to_string().into_bytes(),
+    )
+}
+
+fn exception_frame(exception_type: &str, message: &str) -> Bytes {
+    frame(
+        vec![
+            (":exception-type", exception_type),
+            (":content-type", "application/json"),
+            (":message-type", "exception"),
+        ],
+        json!({ "message": message }).to_string().into_bytes(),
+    )
+}
+
+async fn write_stream(script: Script, mut tx: Sender<Bytes, std::io::Error>, shared: Arc<Shared>) {
+    let events = script.stream_events();
+    let fault_at = match &script.fault {
+        Some(Fault::Exception { after, .. } | Fault::Stall { after } | Fault::Drop { after }) => {
+            Some(*after)
+        }
+        None => None,
+    };
+    let mut ok = true;
+    for (i, (event_type, payload)) in events.iter().enumerate() {
+        if fault_at == Some(i) {
+            break;
+        }
+        if !script.frame_delay.is_zero() {
+            tokio::time::sleep(script.frame_delay).await;
+        }
+        if tx
+            .send_data(event_frame(event_type, payload))
+            .await
+            .is_err()
+        {
+            ok = false;
+            break;
+        }
+    }
+    if ok {
+        match &script.fault {
+            Some(Fault::Exception {
+                exception_type,
+                message,
+                ..
+            }) => {
+                ok = tx
+                    .send_data(exception_frame(exception_type, message))
+                    .await
+                    .is_ok();
+            }
+            Some(Fault::Stall { .. }) => {
+                // Hold the response open until the client goes away; an empty
+                // chunk is not written on the wire but fails once the body is
+                // dropped.
+                while tx.send_data(Bytes::new()).await.is_ok() {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                ok = false;
+            }
+            Some(Fault::Drop { .. }) => {
+                tx.abort(std::io::Error::other("mock: connection dropped"));
+                shared.lock().stats.aborted += 1;
+                return;
+            }
+            None => {}
+        }
+    }
+    let mut state = shared.lock();
+    if ok {
+        state.stats.completed += 1;
+    } else {
+        state.stats.aborted += 1;
+    }
+}
