@@ -51,6 +51,7 @@
 
 mod converser;
 mod document;
+mod env;
 mod error;
 mod handler;
 mod request;
@@ -61,6 +62,7 @@ mod stream;
 pub mod mock;
 
 pub use converser::{Converser, ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
+pub use env::credentials_configured;
 pub use error::{Error, ServiceError, ServiceErrorKind, TimeoutKind};
 pub use handler::{BlockStart, Delta, Flow, Metadata, NoopHandler, Stop, StreamHandler};
 pub use request::{ConverseRequest, InferenceConfig, Message};
@@ -77,3 +79,8 @@ pub use aws_sdk_bedrockruntime::types::ConversationRole as Role;
 pub use aws_sdk_bedrockruntime::types::StopReason;
 /// The SDK's own configuration type, for [`ConverserBuilder::config`].
 pub use aws_sdk_bedrockruntime::Config as SdkClientConfig;
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
