@@ -14,8 +14,9 @@ use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::operation::RequestId;
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
 use aws_sdk_bedrockruntime::Client;
-use crossbeam_channel::RecvTimeoutError;
+use crossbeam_channel::Receiver;
 
+use crate::cancel::CancelToken;
 use crate::error::{Error, TimeoutKind};
 use crate::handler::{Flow, StreamHandler};
 use crate::request::{ConverseRequest, SdkParts};
@@ -157,10 +158,16 @@ impl Converser {
     /// error is returned.
     pub fn converse(&self, request: &ConverseRequest) -> Result<Response, Error> {
         let parts = request.to_sdk()?;
+        let token = request.cancel_token.as_ref();
+        if token.is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::Cancelled { partial: None });
+        }
         let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
         let deadline = Instant::now() + limit;
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        // Dropping `_cancel` when this function returns, for any reason,
+        // cancels the task if it is still running.
+        let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
         self.submit(Box::new(move |client: &Client| {
             let send = fill!(client.converse(), parts).send();
             Box::pin(async move {
@@ -171,18 +178,62 @@ impl Converser {
                 }
             })
         }))?;
-        let result = match rx.recv_deadline(deadline) {
-            Ok(result) => result,
-            Err(RecvTimeoutError::Timeout) => {
-                return Err(Error::Timeout {
-                    kind: TimeoutKind::Deadline,
-                    partial: None,
-                })
-            }
-            Err(RecvTimeoutError::Disconnected) => return Err(Error::Shutdown { partial: None }),
-        };
-        drop(cancel);
-        Response::from_converse(result.map_err(Error::from_sdk)?)
+        match wait(&rx, token, deadline, TimeoutKind::Deadline) {
+            Wait::Got(result) => Response::from_converse(result.map_err(Error::from_sdk)?),
+            Wait::TimedOut(kind) => Err(Error::Timeout {
+                kind,
+                partial: None,
+            }),
+            Wait::Cancelled => Err(Error::Cancelled { partial: None }),
+            Wait::Disconnected => Err(Error::Shutdown { partial: None }),
+        }
+    }
+
+    /// Starts a ConverseStream call on the runtime thread. Its events arrive on
+    /// the returned receiver; dropping the returned sender cancels the call and
+    /// drops its HTTP stream.
+    fn start_stream(
+        &self,
+        parts: SdkParts,
+    ) -> Result<(Receiver<Msg>, tokio::sync::oneshot::Sender<()>), Error> {
+        let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        self.submit(Box::new(move |client: &Client| {
+            let send = fill!(client.converse_stream(), parts).send();
+            Box::pin(async move {
+                let work = async move {
+                    let output = match send.await {
+                        Ok(output) => output,
+                        Err(e) => {
+                            let _ = tx.send(Msg::Failed(Error::from_sdk(e)));
+                            return;
+                        }
+                    };
+                    let request_id = output.request_id().map(str::to_owned);
+                    if tx.send(Msg::Started(request_id)).is_err() {
+                        return;
+                    }
+                    let mut stream = output.stream;
+                    loop {
+                        let msg = match stream.recv().await {
+                            Ok(Some(event)) => Msg::Event(event),
+                            Ok(None) => Msg::End,
+                            Err(e) => Msg::Failed(Error::from_stream_sdk(e)),
+                        };
+                        let last = !matches!(msg, Msg::Event(_));
+                        if tx.send(msg).is_err() || last {
+                            return;
+                        }
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    _ = cancelled => {}
+                    _ = work => {}
+                }
+            })
+        }))?;
+        Ok((rx, cancel))
     }
 
     /// Sends `request` to the ConverseStream API, calls `handler` for every
@@ -190,10 +241,12 @@ impl Converser {
     /// [`Response`], equal to what [`converse`](Converser::converse) returns for
     /// the same reply.
     ///
-    /// If the stream fails part-way, or the handler returns [`Flow::Stop`], the
-    /// stream is dropped and the error carries what had arrived
+    /// If the stream fails part-way, is cancelled through the request's
+    /// [`CancelToken`], or the handler returns [`Flow::Stop`], the stream is
+    /// dropped and the error carries what had arrived
     /// ([`Error::partial_response`]). If the handler panics, the stream is
-    /// dropped and the panic continues on this thread.
+    /// dropped and the panic continues on this thread; the `Converser` stays
+    /// usable.
     ///
     /// ```no_run
     /// use bedrock_converse::{Converser, ConverseRequest, Delta, Flow, StreamHandler};
@@ -218,48 +271,15 @@ impl Converser {
         handler: &mut H,
     ) -> Result<Response, Error> {
         let parts = request.to_sdk()?;
+        let token = request.cancel_token.as_ref();
+        if token.is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::Cancelled { partial: None });
+        }
         let deadline = self.inner.timeout.map(|t| Instant::now() + t);
         let idle = self.inner.idle_timeout;
-        let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
-        // Dropping `cancel` (on return, error or panic) cancels the task and so
-        // drops the HTTP stream.
-        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
-        self.submit(Box::new(move |client: &Client| {
-            let send = fill!(client.converse_stream(), parts).send();
-            Box::pin(async move {
-                let work = async move {
-                    let output = match send.await {
-                        Ok(output) => output,
-                        Err(e) => {
-                            let _ = tx.send(Msg::Failed(Error::from_sdk(e)));
-                            return;
-                        }
-                    };
-                    let request_id = output.request_id().map(str::to_owned);
-                    if tx.send(Msg::Started(request_id)).is_err() {
-                        return;
-                    }
-                    let mut stream = output.stream;
-                    loop {
-                        let msg = match stream.recv().await {
-                            Ok(Some(event)) => Msg::Event(event),
-                            Ok(None) => Msg::End,
-                            Err(e) => Msg::Failed(Error::from_sdk(e)),
-                        };
-                        let last = !matches!(msg, Msg::Event(_));
-                        if tx.send(msg).is_err() || last {
-                            return;
-                        }
-                    }
-                };
-                tokio::select! {
-                    biased;
-                    _ = cancelled => {}
-                    _ = work => {}
-                }
-            })
-        }))?;
-
+        // `_cancel` is dropped on every way out of this function (return,
+        // error, handler panic), which cancels the task and drops the stream.
+        let (rx, _cancel) = self.start_stream(parts)?;
         let mut assembler = Assembler::new(None);
         let mut started = false;
         let partial = |started: bool, a: &Assembler| started.then(|| Box::new(a.partial()));
@@ -269,15 +289,20 @@ impl Converser {
                 Some(d) if d <= idle_deadline => (d, TimeoutKind::Deadline),
                 _ => (idle_deadline, TimeoutKind::Idle),
             };
-            let msg = match rx.recv_deadline(until) {
-                Ok(msg) => msg,
-                Err(RecvTimeoutError::Timeout) => {
+            let msg = match wait(&rx, token, until, kind) {
+                Wait::Got(msg) => msg,
+                Wait::TimedOut(kind) => {
                     return Err(Error::Timeout {
                         kind,
                         partial: partial(started, &assembler),
                     })
                 }
-                Err(RecvTimeoutError::Disconnected) => {
+                Wait::Cancelled => {
+                    return Err(Error::Cancelled {
+                        partial: partial(started, &assembler),
+                    })
+                }
+                Wait::Disconnected => {
                     return Err(Error::Shutdown {
                         partial: partial(started, &assembler),
                     })
@@ -290,7 +315,6 @@ impl Converser {
                 }
                 Msg::Event(event) => {
                     if assembler.handle(event, handler) == Flow::Stop {
-                        drop(cancel);
                         return Err(Error::Stopped {
                             partial: Box::new(assembler.partial()),
                         });
@@ -314,6 +338,36 @@ impl Converser {
                 }
             }
         }
+    }
+}
+
+/// The outcome of waiting for a message from the runtime thread.
+enum Wait<T> {
+    Got(T),
+    TimedOut(TimeoutKind),
+    Cancelled,
+    Disconnected,
+}
+
+/// Blocks until a message arrives, the token is cancelled, or `until` passes.
+fn wait<T>(
+    rx: &Receiver<T>,
+    token: Option<&CancelToken>,
+    until: Instant,
+    kind: TimeoutKind,
+) -> Wait<T> {
+    if token.is_some_and(CancelToken::is_cancelled) {
+        return Wait::Cancelled;
+    }
+    let never = crossbeam_channel::never();
+    let cancelled = token.map(CancelToken::receiver).unwrap_or(&never);
+    crossbeam_channel::select! {
+        recv(rx) -> msg => match msg {
+            Ok(msg) => Wait::Got(msg),
+            Err(_) => Wait::Disconnected,
+        },
+        recv(cancelled) -> _ => Wait::Cancelled,
+        default(until.saturating_duration_since(Instant::now())) => Wait::TimedOut(kind),
     }
 }
 

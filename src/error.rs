@@ -95,6 +95,14 @@ pub enum Error {
         partial: Box<Response>,
     },
 
+    /// The call was cancelled through its [`CancelToken`](crate::CancelToken);
+    /// the stream was dropped.
+    #[error("the call was cancelled")]
+    Cancelled {
+        /// What had arrived before the cancellation, if a stream had started.
+        partial: Option<Box<Response>>,
+    },
+
     /// The [`Converser`](crate::Converser) could not be built (no region, a
     /// bad profile, the runtime thread could not start).
     #[error("configuration error: {message}")]
@@ -286,6 +294,7 @@ impl Error {
             Error::InvalidRequest { .. }
             | Error::Protocol { .. }
             | Error::Stopped { .. }
+            | Error::Cancelled { .. }
             | Error::Config { .. }
             | Error::Shutdown { .. } => false,
         }
@@ -316,6 +325,11 @@ impl Error {
                     ..
                 }
         )
+    }
+
+    /// Whether the call was cancelled through its token.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Error::Cancelled { .. })
     }
 
     /// Whether the request was refused locally before sending.
@@ -356,6 +370,7 @@ impl Error {
             Error::Transport { partial, .. }
             | Error::Timeout { partial, .. }
             | Error::Protocol { partial, .. }
+            | Error::Cancelled { partial }
             | Error::Shutdown { partial } => partial.as_deref(),
             Error::Stopped { partial } => Some(partial),
             _ => None,
@@ -369,6 +384,7 @@ impl Error {
             Error::Transport { partial, .. }
             | Error::Timeout { partial, .. }
             | Error::Protocol { partial, .. }
+            | Error::Cancelled { partial }
             | Error::Shutdown { partial } => partial.map(|b| *b),
             Error::Stopped { partial } => Some(*partial),
             _ => None,
@@ -382,6 +398,7 @@ impl Error {
             Error::Transport { partial, .. }
             | Error::Timeout { partial, .. }
             | Error::Protocol { partial, .. }
+            | Error::Cancelled { partial }
             | Error::Shutdown { partial } => partial,
             _ => return self,
         };
@@ -389,6 +406,31 @@ impl Error {
             *slot = Some(Box::new(response));
         }
         self
+    }
+
+    /// Maps an SDK error from receiving a stream event. Once the stream has
+    /// started, a broken connection is a transport failure (never a connect
+    /// one), and so are frames damaged or cut off in transit (bad CRC,
+    /// truncation): the bytes, not the service, were at fault, so a retry may
+    /// succeed.
+    pub(crate) fn from_stream_sdk<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + ModeledKind + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        match Error::from_sdk(err) {
+            Error::Connect { source } => Error::Transport {
+                source,
+                partial: None,
+            },
+            Error::Protocol { message, partial } if damaged_in_transit(&message) => {
+                Error::Transport {
+                    source: message.into(),
+                    partial,
+                }
+            }
+            other => other,
+        }
     }
 
     /// Maps an SDK error of either operation, or of the event stream, to ours.
@@ -488,6 +530,14 @@ fn raw_status<R: fmt::Debug + 'static>(raw: &R) -> Option<u16> {
     let any: &dyn std::any::Any = raw;
     any.downcast_ref::<aws_smithy_runtime_api::http::Response>()
         .map(|r| r.status().as_u16())
+}
+
+/// Whether an event-stream decoding error says the bytes were damaged or cut
+/// short, rather than well-formed but wrong. (aws-smithy-eventstream keeps
+/// its error kinds private, so its messages are all there is to go on.)
+fn damaged_in_transit(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("checksum") || m.contains("unexpected end of stream")
 }
 
 fn has_io_source(err: &(dyn std::error::Error + 'static)) -> bool {

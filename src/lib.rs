@@ -49,6 +49,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod cancel;
 mod converser;
 mod document;
 mod env;
@@ -61,6 +62,7 @@ mod stream;
 #[cfg(feature = "mock")]
 pub mod mock;
 
+pub use cancel::CancelToken;
 pub use converser::{Converser, ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
 pub use env::credentials_configured;
 pub use error::{Error, ServiceError, ServiceErrorKind, TimeoutKind};

@@ -6,6 +6,7 @@ use aws_sdk_bedrockruntime::types::{
 use aws_smithy_types::Document;
 use serde_json::Value;
 
+use crate::cancel::CancelToken;
 use crate::document::json_to_document;
 use crate::error::Error;
 
@@ -174,6 +175,9 @@ pub struct ConverseRequest {
     /// Model-specific parameters the Converse API does not model (a JSON object),
     /// e.g. `{"top_k": 200}` for Anthropic models.
     pub additional_model_request_fields: Option<Value>,
+    /// Cancels the call from another thread when cancelled (not sent to the
+    /// service).
+    pub cancel_token: Option<CancelToken>,
 }
 
 impl ConverseRequest {
@@ -252,6 +256,22 @@ impl ConverseRequest {
     /// `additionalModelRequestFields` exactly (integers stay integers).
     pub fn additional_model_request_fields(mut self, fields: Value) -> Self {
         self.additional_model_request_fields = Some(fields);
+        self
+    }
+
+    /// Lets another thread cancel calls made with this request (a GUI's Cancel
+    /// button): the call returns [`Error::Cancelled`] promptly with what had
+    /// arrived, and the HTTP stream is dropped.
+    ///
+    /// ```
+    /// use bedrock_converse::{CancelToken, ConverseRequest};
+    /// let token = CancelToken::new();
+    /// let request = ConverseRequest::new("m").user("hi").cancel_token(token.clone());
+    /// // later, from any thread: token.cancel();
+    /// # let _ = request;
+    /// ```
+    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+        self.cancel_token = Some(token);
         self
     }
 

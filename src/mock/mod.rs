@@ -370,6 +370,18 @@ async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Re
             ],
             json!({ "message": message }).to_string().into_bytes(),
         ),
+        Kind::Raw {
+            status,
+            content_type,
+            body,
+        } => full(
+            status,
+            &[
+                ("content-type", &content_type),
+                ("x-amzn-RequestId", &request_id),
+            ],
+            body,
+        ),
         Kind::Success(script) | Kind::Echo(script, _) => {
             if !script.first_frame_delay.is_zero() {
                 tokio::time::sleep(script.first_frame_delay).await;
@@ -417,15 +429,25 @@ pub(crate) fn frame(headers: Vec<(&str, &str)>, payload: Vec<u8>) -> Bytes {
     Bytes::from(buf)
 }
 
-fn event_frame(event_type: &str, payload: &Value) -> Bytes {
+/// One `application/vnd.amazon.eventstream` event frame, as the service
+/// writes it: `:event-type`, `:content-type: application/json` and
+/// `:message-type: event` headers, the payload, and both CRC32s. Handy with
+/// [`Reply::raw`] for serving hand-made streams.
+///
+/// ```
+/// let frame = bedrock_converse::mock::event_frame("messageStart", br#"{"role":"assistant"}"#);
+/// assert_eq!(u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize, frame.len());
+/// ```
+pub fn event_frame(event_type: &str, payload: &[u8]) -> Vec<u8> {
     frame(
         vec![
             (":event-type", event_type),
             (":content-type", "application/json"),
             (":message-type", "event"),
         ],
-        payload.to_string().into_bytes(),
+        payload.to_vec(),
     )
+    .to_vec()
 }
 
 fn exception_frame(exception_type: &str, message: &str) -> Bytes {
@@ -441,25 +463,20 @@ fn exception_frame(exception_type: &str, message: &str) -> Bytes {
 
 async fn write_stream(script: Script, mut tx: Sender<Bytes, std::io::Error>, shared: Arc<Shared>) {
     let events = script.stream_events();
-    let fault_at = match &script.fault {
-        Some(Fault::Exception { after, .. } | Fault::Stall { after } | Fault::Drop { after }) => {
-            Some(*after)
-        }
-        None => None,
+    let fault_at = script.fault.as_ref().map(Fault::after);
+    let encode = |i: usize| {
+        let (event_type, payload) = &events[i];
+        Bytes::from(event_frame(event_type, payload.to_string().as_bytes()))
     };
     let mut ok = true;
-    for (i, (event_type, payload)) in events.iter().enumerate() {
+    for i in 0..events.len() {
         if fault_at == Some(i) {
             break;
         }
         if !script.frame_delay.is_zero() {
             tokio::time::sleep(script.frame_delay).await;
         }
-        if tx
-            .send_data(event_frame(event_type, payload))
-            .await
-            .is_err()
-        {
+        if tx.send_data(encode(i)).await.is_err() {
             ok = false;
             break;
         }
@@ -486,9 +503,29 @@ async fn write_stream(script: Script, mut tx: Sender<Bytes, std::io::Error>, sha
                 ok = false;
             }
             Some(Fault::Drop { .. }) => {
+                // Let hyper write what was queued, so that the client has
+                // received every frame before the connection goes.
+                for _ in 0..1000 {
+                    if tx.capacity() == tx.max_capacity() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 tx.abort(std::io::Error::other("mock: connection dropped"));
                 shared.lock().stats.aborted += 1;
                 return;
+            }
+            Some(Fault::BadCrc { after }) => {
+                let mut bytes = encode((*after).min(events.len() - 1)).to_vec();
+                if let Some(last) = bytes.last_mut() {
+                    *last ^= 0xff;
+                }
+                ok = tx.send_data(Bytes::from(bytes)).await.is_ok();
+            }
+            Some(Fault::Truncated { after }) => {
+                let bytes = encode((*after).min(events.len() - 1));
+                ok = tx.send_data(bytes.slice(..bytes.len() / 2)).await.is_ok();
             }
             None => {}
         }

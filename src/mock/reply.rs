@@ -52,6 +52,28 @@ pub enum Fault {
         /// Events sent before the connection is dropped.
         after: usize,
     },
+    /// After `after` events, send the next event with a corrupted message CRC.
+    BadCrc {
+        /// Events sent before the corrupted one.
+        after: usize,
+    },
+    /// After `after` events, send half of the next frame and end the response.
+    Truncated {
+        /// Events sent before the truncated one.
+        after: usize,
+    },
+}
+
+impl Fault {
+    pub(crate) fn after(&self) -> usize {
+        match self {
+            Fault::Exception { after, .. }
+            | Fault::Stall { after }
+            | Fault::Drop { after }
+            | Fault::BadCrc { after }
+            | Fault::Truncated { after } => *after,
+        }
+    }
 }
 
 /// What the server answers to one request. The same script serves both
@@ -79,6 +101,12 @@ pub(crate) enum Kind {
     },
     /// Replies with the text of the last user message (after a prefix).
     Echo(Script, String),
+    /// Any HTTP response at all, for testing garbage.
+    Raw {
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +185,19 @@ impl Reply {
         }
     }
 
+    /// Exactly this HTTP response: status, content type and body bytes, for
+    /// checking how clients cope with garbage (see also [`event_frame`](crate::mock::event_frame)).
+    pub fn raw(status: u16, content_type: impl Into<String>, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            kind: Kind::Raw {
+                status,
+                content_type: content_type.into(),
+                body: body.into(),
+            },
+            request_id: None,
+        }
+    }
+
     /// A 429 `ThrottlingException`.
     pub fn throttling() -> Reply {
         Reply::error(
@@ -169,7 +210,7 @@ impl Reply {
     fn script(&mut self) -> Option<&mut Script> {
         match &mut self.kind {
             Kind::Success(s) | Kind::Echo(s, _) => Some(s),
-            Kind::Error { .. } => None,
+            Kind::Error { .. } | Kind::Raw { .. } => None,
         }
     }
 

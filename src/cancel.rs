@@ -1,0 +1,88 @@
+//! Cancelling a call from another thread: [`CancelToken`].
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::{Receiver, Sender};
+
+/// A cloneable, `Send + Sync` handle that cancels the calls it is attached to
+/// (see [`ConverseRequest::cancel_token`](crate::ConverseRequest::cancel_token)),
+/// for instance from a GUI's Cancel button while a worker thread streams.
+///
+/// A cancelled call returns [`Error::Cancelled`](crate::Error::Cancelled)
+/// promptly, holding what had arrived, and its HTTP stream is dropped. A token
+/// stays cancelled: make a new one for the next call.
+///
+/// ```
+/// use bedrock_converse::CancelToken;
+///
+/// let token = CancelToken::new();
+/// let for_gui = token.clone();
+/// std::thread::spawn(move || for_gui.cancel()).join().unwrap();
+/// assert!(token.is_cancelled());
+/// ```
+#[derive(Clone)]
+pub struct CancelToken {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cancelled: AtomicBool,
+    // Dropping the sender disconnects every receiver, which wakes any thread
+    // blocked in a `select!` on it.
+    sender: Mutex<Option<Sender<()>>>,
+    receiver: Receiver<()>,
+}
+
+impl CancelToken {
+    /// A token that is not cancelled.
+    pub fn new() -> Self {
+        let (tx, rx) = crossbeam_channel::bounded(0);
+        CancelToken {
+            inner: Arc::new(Inner {
+                cancelled: AtomicBool::new(false),
+                sender: Mutex::new(Some(tx)),
+                receiver: rx,
+            }),
+        }
+    }
+
+    /// Cancels every call using this token, now and later. Idempotent.
+    pub fn cancel(&self) {
+        self.inner.cancelled.store(true, Ordering::SeqCst);
+        let mut sender = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
+        sender.take();
+    }
+
+    /// Whether [`cancel`](CancelToken::cancel) has been called.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// A receiver that becomes ready (disconnected) once the token is cancelled.
+    pub(crate) fn receiver(&self) -> &Receiver<()> {
+        &self.inner.receiver
+    }
+}
+
+impl Default for CancelToken {
+    fn default() -> Self {
+        CancelToken::new()
+    }
+}
+
+impl PartialEq for CancelToken {
+    /// Two tokens are equal when they are clones of each other.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelToken")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
