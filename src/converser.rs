@@ -149,6 +149,16 @@ impl Converser {
             .map_err(|_| Error::Shutdown { partial: None })
     }
 
+    /// Test support: makes the runtime thread panic, to check that callers get
+    /// errors instead of hanging if it ever dies.
+    #[cfg(feature = "mock")]
+    #[doc(hidden)]
+    pub fn __crash_runtime_thread_for_tests(&self) {
+        let _ = self.submit(Box::new(|_client: &Client| {
+            panic!("bedrock-converse: deliberate runtime thread crash (test support)")
+        }));
+    }
+
     /// Sends `request` to the Converse API and blocks until the whole reply
     /// has arrived.
     ///

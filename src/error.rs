@@ -454,6 +454,18 @@ impl Error {
                     None => kind.code().to_owned(),
                 };
                 let message = e.message().unwrap_or_default().to_owned();
+                // A success status whose body the SDK could not parse is not
+                // the service reporting an error: it is a malformed reply.
+                if kind == ServiceErrorKind::Other && status.is_some_and(|s| s < 300) {
+                    return Error::Protocol {
+                        message: format!(
+                            "HTTP {} with a body that could not be parsed: {}",
+                            status.unwrap_or_default(),
+                            DisplayErrorContext(e)
+                        ),
+                        partial: None,
+                    };
+                }
                 Error::Service(Box::new(ServiceError {
                     kind,
                     code,

@@ -516,3 +516,41 @@ fn a_missing_region_is_a_config_error_not_a_panic() {
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
     assert!(err.to_string().contains("region"), "{err}");
 }
+
+#[test]
+fn if_the_runtime_thread_dies_calls_fail_instead_of_hanging() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(
+        Reply::text("abcdef")
+            .deltas(3)
+            .fault(Fault::Stall { after: 2 }),
+    );
+    let (seen_tx, seen_rx) = mpsc::channel();
+    let in_flight = {
+        let c = converser.clone();
+        std::thread::spawn(move || {
+            let mut watch = Watch {
+                first_delta: Some(seen_tx),
+                ..Default::default()
+            };
+            c.converse_with(&request(), &mut watch)
+        })
+    };
+    seen_rx.recv().unwrap();
+    converser.__crash_runtime_thread_for_tests();
+    let err = in_flight.join().unwrap().unwrap_err();
+    assert!(matches!(err, Error::Shutdown { .. }), "{err:?}");
+    assert_eq!(err.partial_response().unwrap().text(), "ab");
+    let started = Instant::now();
+    for _ in 0..3 {
+        let err = converser.converse(&request()).unwrap_err();
+        assert!(matches!(err, Error::Shutdown { .. }), "{err:?}");
+        let err = converser
+            .converse_with(&request(), &mut NoopHandler)
+            .unwrap_err();
+        assert!(matches!(err, Error::Shutdown { .. }), "{err:?}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(1));
+    drop(converser); // joining a dead thread must not panic either
+}

@@ -1,0 +1,50 @@
+//! Memory: resident memory stays flat over many sequential calls.
+//! (Its own test binary, so that no other test shares the process.)
+
+use bedrock_converse::mock::{MockServer, Reply};
+use bedrock_converse::{ConverseRequest, NoopHandler};
+
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[test]
+fn ten_thousand_sequential_calls_keep_memory_flat() {
+    let server = MockServer::start().unwrap();
+    server.set_recording(false);
+    server.set_default(Reply::text("a reply of a few words, streamed").deltas(4));
+    let converser = server.converser().unwrap();
+    let request = ConverseRequest::new("amazon.nova-lite-v1:0").user("hello");
+    let call = |i: usize| {
+        if i % 2 == 0 {
+            converser.converse_with(&request, &mut NoopHandler).unwrap()
+        } else {
+            converser.converse(&request).unwrap()
+        }
+    };
+    // Warm up: connection pool, allocator arenas, lazy statics.
+    for i in 0..500 {
+        call(i);
+    }
+    let Some(start) = rss_kib() else {
+        println!("no /proc/self/status here; skipping the memory check");
+        return;
+    };
+    for i in 0..10_000 {
+        call(i);
+    }
+    let end = rss_kib().unwrap();
+    let growth = end as i64 - start as i64;
+    println!(
+        "memory: RSS {start} KiB after warm-up, {end} KiB after 10,000 calls ({growth:+} KiB)"
+    );
+    // Generous: a leak of even 2 KiB per call would exceed it.
+    assert!(
+        growth < 20 * 1024,
+        "RSS grew by {growth} KiB over 10,000 calls"
+    );
+}
