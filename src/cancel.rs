@@ -33,6 +33,8 @@ struct Inner {
     // blocked in a `select!` on it.
     sender: Mutex<Option<Sender<()>>>,
     receiver: Receiver<()>,
+    // Wakes async waiters (calls running on the runtime thread).
+    notify: tokio::sync::Notify,
 }
 
 impl CancelToken {
@@ -44,6 +46,7 @@ impl CancelToken {
                 cancelled: AtomicBool::new(false),
                 sender: Mutex::new(Some(tx)),
                 receiver: rx,
+                notify: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -53,11 +56,25 @@ impl CancelToken {
         self.inner.cancelled.store(true, Ordering::SeqCst);
         let mut sender = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
         sender.take();
+        drop(sender);
+        self.inner.notify.notify_waiters();
     }
 
     /// Whether [`cancel`](CancelToken::cancel) has been called.
     pub fn is_cancelled(&self) -> bool {
         self.inner.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the token is cancelled (for tasks on the runtime thread).
+    pub(crate) async fn cancelled(&self) {
+        let notified = self.inner.notify.notified();
+        tokio::pin!(notified);
+        // Register before checking the flag, so a cancel in between is not missed.
+        notified.as_mut().enable();
+        if self.is_cancelled() {
+            return;
+        }
+        notified.await;
     }
 
     /// A receiver that becomes ready (disconnected) once the token is cancelled.

@@ -16,6 +16,7 @@ use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
 use aws_sdk_bedrockruntime::Client;
 use crossbeam_channel::Receiver;
 
+use crate::call::CallHandle;
 use crate::cancel::CancelToken;
 use crate::error::{Error, TimeoutKind};
 use crate::handler::{Flow, StreamHandler};
@@ -116,7 +117,7 @@ impl fmt::Debug for Converser {
 /// A message from a streaming call's task to the calling thread.
 // Events are moved, not boxed: one allocation less per event on the hot path.
 #[allow(clippy::large_enum_variant)]
-enum Msg {
+pub(crate) enum Msg {
     Started(Option<String>),
     Event(ConverseStreamOutput),
     End,
@@ -199,51 +200,91 @@ impl Converser {
         }
     }
 
-    /// Starts a ConverseStream call on the runtime thread. Its events arrive on
-    /// the returned receiver; dropping the returned sender cancels the call and
-    /// drops its HTTP stream.
-    fn start_stream(
+    /// Starts a ConverseStream call on the runtime thread: what it receives
+    /// goes to `sink`, until `interrupt` resolves (which drops the HTTP
+    /// stream). With `idle`, a silence that long ends the call with a timeout.
+    pub(crate) fn start_stream<S: Sink>(
         &self,
         parts: SdkParts,
-    ) -> Result<(Receiver<Msg>, tokio::sync::oneshot::Sender<()>), Error> {
-        let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
-        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        mut sink: S,
+        idle: Option<Duration>,
+        interrupt: impl Future<Output = Interrupt> + Send + 'static,
+    ) -> Result<(), Error> {
         self.submit(Box::new(move |client: &Client| {
             let send = fill!(client.converse_stream(), parts).send();
             Box::pin(async move {
-                let work = async move {
-                    let output = match send.await {
-                        Ok(output) => output,
-                        Err(e) => {
-                            let _ = tx.send(Msg::Failed(Error::from_sdk(e)));
-                            return;
-                        }
-                    };
-                    let request_id = output.request_id().map(str::to_owned);
-                    if tx.send(Msg::Started(request_id)).is_err() {
-                        return;
-                    }
-                    let mut stream = output.stream;
-                    loop {
-                        let msg = match stream.recv().await {
-                            Ok(Some(event)) => Msg::Event(event),
-                            Ok(None) => Msg::End,
-                            Err(e) => Msg::Failed(Error::from_stream_sdk(e)),
-                        };
-                        let last = !matches!(msg, Msg::Event(_));
-                        if tx.send(msg).is_err() || last {
-                            return;
-                        }
+                let interrupted = {
+                    let work = pump(send, &mut sink, idle);
+                    tokio::select! {
+                        biased;
+                        why = interrupt => Some(why),
+                        _ = work => None,
                     }
                 };
-                tokio::select! {
-                    biased;
-                    _ = cancelled => {}
-                    _ = work => {}
+                if let Some(why) = interrupted {
+                    sink.interrupted(why);
                 }
             })
-        }))?;
-        Ok((rx, cancel))
+        }))
+    }
+
+    /// Starts a streaming call in the background and returns at once with a
+    /// [`CallHandle`] to poll, wait for, or cancel: the building block for GUI
+    /// and worker-thread programs. An invalid request fails here, before
+    /// anything is sent. The total [`timeout`](ConverserBuilder::timeout) and
+    /// [`idle_timeout`](ConverserBuilder::idle_timeout) apply as for
+    /// [`converse_with`](Converser::converse_with), and so does the request's
+    /// [`CancelToken`].
+    pub fn spawn(&self, request: &ConverseRequest) -> Result<CallHandle, Error> {
+        self.spawn_inner(request, None)
+    }
+
+    /// Like [`spawn`](Converser::spawn), and calls `waker` after new events
+    /// arrive and once more when the call ends, so a GUI can ask for a
+    /// repaint (egui's `Context::request_repaint`) instead of polling. The
+    /// waker runs on the `Converser`'s runtime thread, so it must be quick and
+    /// must not block; it is never called after [`CallHandle::wait`] (or a
+    /// `try_wait` that returned `Some`) has returned, nor after the handle is
+    /// dropped.
+    pub fn spawn_with_waker(
+        &self,
+        request: &ConverseRequest,
+        waker: impl FnMut() + Send + 'static,
+    ) -> Result<CallHandle, Error> {
+        self.spawn_inner(request, Some(Box::new(waker)))
+    }
+
+    fn spawn_inner(
+        &self,
+        request: &ConverseRequest,
+        waker: Option<Box<dyn FnMut() + Send + 'static>>,
+    ) -> Result<CallHandle, Error> {
+        let parts = request.to_sdk()?;
+        let (handle, sink) = CallHandle::new(waker);
+        let own = handle.cancel_token();
+        let theirs = request.cancel_token.clone();
+        let deadline = self.inner.timeout.map(|t| tokio::time::Instant::now() + t);
+        let interrupt = async move {
+            let deadline = async move {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let theirs = async move {
+                match theirs {
+                    Some(t) => t.cancelled().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = own.cancelled() => Interrupt::Cancelled,
+                _ = theirs => Interrupt::Cancelled,
+                _ = deadline => Interrupt::Deadline,
+            }
+        };
+        self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt)?;
+        Ok(handle)
     }
 
     /// Sends `request` to the ConverseStream API, calls `handler` for every
@@ -289,7 +330,13 @@ impl Converser {
         let idle = self.inner.idle_timeout;
         // `_cancel` is dropped on every way out of this function (return,
         // error, handler panic), which cancels the task and drops the stream.
-        let (rx, _cancel) = self.start_stream(parts)?;
+        let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
+        let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        // Timeouts are kept on this side, where the partial response is.
+        self.start_stream(parts, tx, None, async move {
+            let _ = cancelled.await;
+            Interrupt::Cancelled
+        })?;
         let mut assembler = Assembler::new(None);
         let mut started = false;
         let partial = |started: bool, a: &Assembler| started.then(|| Box::new(a.partial()));
@@ -347,6 +394,84 @@ impl Converser {
                     })
                 }
             }
+        }
+    }
+}
+
+/// Why a streaming task was stopped from outside.
+pub(crate) enum Interrupt {
+    Cancelled,
+    Deadline,
+}
+
+/// Where a streaming task delivers what it receives.
+pub(crate) trait Sink: Send + 'static {
+    /// Delivers one message; `false` means nobody is listening any more.
+    fn deliver(&mut self, msg: Msg) -> bool;
+    /// The call was stopped from outside before it ended.
+    fn interrupted(&mut self, _why: Interrupt) {}
+}
+
+impl Sink for crossbeam_channel::Sender<Msg> {
+    fn deliver(&mut self, msg: Msg) -> bool {
+        self.send(msg).is_ok()
+    }
+}
+
+/// Sends the request, then moves every stream event into `sink`.
+async fn pump<S: Sink>(
+    send: impl Future<
+        Output = Result<
+            aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput,
+            aws_sdk_bedrockruntime::error::SdkError<
+                aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError,
+                aws_sdk_bedrockruntime::config::http::HttpResponse,
+            >,
+        >,
+    >,
+    sink: &mut S,
+    idle: Option<Duration>,
+) {
+    let idle_timeout = || {
+        Msg::Failed(Error::Timeout {
+            kind: TimeoutKind::Idle,
+            partial: None,
+        })
+    };
+    let sent = match idle {
+        Some(idle) => tokio::time::timeout(idle, send).await,
+        None => Ok(send.await),
+    };
+    let output = match sent {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => {
+            sink.deliver(Msg::Failed(Error::from_sdk(e)));
+            return;
+        }
+        Err(_) => {
+            sink.deliver(idle_timeout());
+            return;
+        }
+    };
+    let request_id = output.request_id().map(str::to_owned);
+    if !sink.deliver(Msg::Started(request_id)) {
+        return;
+    }
+    let mut stream = output.stream;
+    loop {
+        let received = match idle {
+            Some(idle) => tokio::time::timeout(idle, stream.recv()).await,
+            None => Ok(stream.recv().await),
+        };
+        let msg = match received {
+            Ok(Ok(Some(event))) => Msg::Event(event),
+            Ok(Ok(None)) => Msg::End,
+            Ok(Err(e)) => Msg::Failed(Error::from_stream_sdk(e)),
+            Err(_) => idle_timeout(),
+        };
+        let last = !matches!(msg, Msg::Event(_));
+        if !sink.deliver(msg) || last {
+            return;
         }
     }
 }

@@ -49,12 +49,14 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod call;
 mod cancel;
 mod converser;
 mod document;
 mod env;
 mod error;
 mod handler;
+mod handlers;
 mod request;
 mod response;
 mod stream;
@@ -62,11 +64,13 @@ mod stream;
 #[cfg(feature = "mock")]
 pub mod mock;
 
+pub use call::{CallHandle, StreamEvent};
 pub use cancel::CancelToken;
 pub use converser::{Converser, ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
 pub use env::credentials_configured;
 pub use error::{Error, ServiceError, ServiceErrorKind, TimeoutKind};
 pub use handler::{BlockStart, Delta, Flow, Metadata, NoopHandler, Stop, StreamHandler};
+pub use handlers::{handler_fn, IntoFlow, PrintHandler};
 pub use request::{ConverseRequest, InferenceConfig, Message};
 pub use response::{Metrics, Response, Usage};
 
