@@ -327,6 +327,39 @@ fn throttled_twice_then_success_is_a_success_after_three_requests() {
 }
 
 #[test]
+fn adaptive_retry_mode_retries_throttling_too() {
+    let server = MockServer::start().unwrap();
+    let converser = server
+        .converser_builder()
+        .retry_config(
+            RetryConfig::adaptive()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
+    server.push(Reply::throttling());
+    server.push(Reply::throttling());
+    server.push(Reply::text("adaptive"));
+    let r = converser
+        .converse_with(&request(), &mut NoopHandler)
+        .unwrap();
+    assert_eq!(r.text(), "adaptive");
+    assert_eq!(server.request_count(), 3);
+}
+
+#[test]
+fn max_attempts_one_disables_retries() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser_builder().max_attempts(1).build().unwrap();
+    server.push(Reply::throttling());
+    server.push(Reply::text("never reached"));
+    assert!(converser.converse(&request()).unwrap_err().is_throttling());
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
 fn server_errors_before_the_first_event_are_retried() {
     let server = MockServer::start().unwrap();
     let converser = fast_retries(&server, 3);
