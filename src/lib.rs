@@ -54,6 +54,7 @@ mod document;
 mod env;
 mod error;
 mod handler;
+mod record;
 mod request;
 mod response;
 mod stream;
