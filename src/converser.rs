@@ -483,8 +483,8 @@ impl ConverserBuilder {
 
     /// Records every HTTP exchange (request path and body, response status,
     /// headers and body; for streams the raw event-stream bytes, teed as they
-    /// arrive) to a JSON file that [`mock::Replay`](crate::mock::Replay) can
-    /// serve back. The file is created (or truncated) by
+    /// arrive) to a JSON file that `mock::Replay` (feature `mock`) can serve
+    /// back. The file is created (or truncated) by
     /// [`build`](ConverserBuilder::build) and rewritten as each exchange ends.
     /// Credentials never reach it: request headers (`authorization`,
     /// `x-amz-security-token`, …) are not written. Recording changes nothing

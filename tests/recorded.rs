@@ -44,7 +44,7 @@ const RECORDINGS: &str = "../shared/recordings/bedrock";
 const NOVA_LITE: &str = "amazon.nova-lite-v1:0";
 
 const EMPTY_INFERENCE_CONFIG: &str = "the recording client sent an empty `inferenceConfig: {}`; \
-     ConverseRequest leaves inferenceConfig out when no setting is given (the service treats both alike)";
+     ConverseRequest leaves inferenceConfig out when no setting is given (both are valid: it is optional)";
 const TOOL_CONFIG: &str =
     "ConverseRequest has no tool configuration (`toolConfig`: tools, toolChoice) yet";
 const GUARDRAIL_CONFIG: &str = "ConverseRequest has no `guardrailConfig` yet";
