@@ -548,6 +548,7 @@ pub struct ConverserBuilder {
     idle_timeout: Option<Duration>,
     retry_config: Option<RetryConfig>,
     max_attempts: Option<u32>,
+    record_to: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for ConverserBuilder {
@@ -568,6 +569,7 @@ impl fmt::Debug for ConverserBuilder {
             .field("idle_timeout", &self.idle_timeout)
             .field("retry_config", &self.retry_config)
             .field("max_attempts", &self.max_attempts)
+            .field("record_to", &self.record_to)
             .finish()
     }
 }
@@ -665,6 +667,28 @@ impl ConverserBuilder {
     /// 1 disables retries).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Records every HTTP exchange (request path and body, response status,
+    /// headers and body; for streams the raw event-stream bytes, teed as they
+    /// arrive) to a JSON file that `mock::Replay` (feature `mock`) can serve
+    /// back. The file is created (or truncated) by
+    /// [`build`](ConverserBuilder::build) and rewritten as each exchange ends.
+    /// Credentials never reach it: request headers (`authorization`,
+    /// `x-amz-security-token`, …) are not written. Recording changes nothing
+    /// the caller sees, and adds no latency to streams.
+    ///
+    /// ```no_run
+    /// use bedrock_converse::Converser;
+    /// let converser = Converser::builder()
+    ///     .region("us-east-1")
+    ///     .record_to("tests/recordings/haiku.json")
+    ///     .build()?;
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    pub fn record_to(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.record_to = Some(path.into());
         self
     }
 
@@ -777,6 +801,9 @@ impl ConverserBuilder {
         };
         if let Some(retry) = retry {
             conf = conf.retry_config(retry);
+        }
+        if let Some(path) = self.record_to {
+            conf = conf.interceptor(crate::record::Recorder::create(path)?);
         }
         let conf = conf.build();
         if conf.region().is_none() {

@@ -57,6 +57,7 @@ mod env;
 mod error;
 mod handler;
 mod handlers;
+mod record;
 mod request;
 mod response;
 mod stream;

@@ -11,6 +11,10 @@
 //! status, an `x-amzn-ErrorType` header and a JSON message, or an exception
 //! frame in the middle of a stream. Every request is recorded.
 //!
+//! [`MockServer::replay`] serves a recording instead (real Bedrock traffic
+//! captured with [`ConverserBuilder::record_to`](crate::ConverserBuilder::record_to),
+//! see [`Replay`]).
+//!
 //! ```
 //! use bedrock_converse::mock::{MockServer, Reply};
 //! use bedrock_converse::{ConverseRequest, NoopHandler};
@@ -26,6 +30,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod replay;
 mod reply;
 
 use std::collections::VecDeque;
@@ -46,6 +51,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
+pub use replay::{json_diff, JsonDifference, Replay};
 pub use reply::{Fault, Reply, ReplyBlock};
 
 use crate::converser::{Converser, ConverserBuilder};
@@ -114,6 +120,8 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     counter: AtomicU64,
+    /// Set in replay mode: recorded interactions answer instead of replies.
+    replay: Option<replay::Player>,
 }
 
 impl Shared {
@@ -146,6 +154,23 @@ impl std::fmt::Debug for MockServer {
 impl MockServer {
     /// Starts the server on `127.0.0.1` with a free port.
     pub fn start() -> std::io::Result<MockServer> {
+        MockServer::launch(None)
+    }
+
+    /// Starts a server that answers with a recording's interactions, in
+    /// order, instead of scripted replies (see [`Replay`]). Requests are
+    /// still kept ([`requests`](MockServer::requests)).
+    pub fn replay(replay: Replay) -> std::io::Result<MockServer> {
+        MockServer::launch(Some(replay::Player::new(replay)))
+    }
+
+    /// How many recorded interactions have not been served yet (0 when not
+    /// replaying).
+    pub fn replay_remaining(&self) -> usize {
+        self.shared.replay.as_ref().map_or(0, |p| p.remaining())
+    }
+
+    fn launch(replay: Option<replay::Player>) -> std::io::Result<MockServer> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -158,6 +183,7 @@ impl MockServer {
                 record: true,
             }),
             counter: AtomicU64::new(0),
+            replay,
         });
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -340,6 +366,9 @@ async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Re
             _ => None,
         }
     };
+    if let Some(player) = &shared.replay {
+        return player.serve(&method, &path, &body);
+    }
     let Some(reply) = reply else {
         let msg = json!({ "message": format!("no such operation: {method} {path}") });
         return full(
