@@ -49,24 +49,32 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod conversation;
 mod converser;
 mod document;
 mod env;
 mod error;
 mod handler;
+mod media;
 mod request;
 mod response;
 mod stream;
+mod tools;
 
 #[cfg(feature = "mock")]
 pub mod mock;
 
+pub use conversation::{Conversation, OnFailure, DEFAULT_MAX_TOOL_ROUNDS};
 pub use converser::{Converser, ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
 pub use env::credentials_configured;
 pub use error::{Error, ServiceError, ServiceErrorKind, TimeoutKind};
 pub use handler::{BlockStart, Delta, Flow, Metadata, NoopHandler, Stop, StreamHandler};
-pub use request::{ConverseRequest, InferenceConfig, Message};
-pub use response::{Metrics, Response, Usage};
+pub use media::{
+    ContentLimits, Document, Image, MAX_DOCUMENTS, MAX_DOCUMENT_BYTES, MAX_IMAGES, MAX_IMAGE_BYTES,
+};
+pub use request::{CachePoint, ConverseRequest, GuardrailConfig, InferenceConfig, Message};
+pub use response::{Metrics, Response, Trace, Usage};
+pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
 
 /// The SDK's retry policy, for [`ConverserBuilder::retry_config`].
 pub use aws_config::retry::{RetryConfig, RetryMode};
