@@ -127,7 +127,8 @@ impl Shared {
 ///
 /// Replies are served in the order they were [pushed](MockServer::push);
 /// when the queue is empty the [default](MockServer::set_default) answers
-/// (initially [`Reply::echo`] with the prefix `"You said: "`).
+/// (initially [`Reply::echo`] with the prefix `"You said: "`, streamed a word
+/// at a time, which makes a usable stand-in for a chat model).
 pub struct MockServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -152,7 +153,7 @@ impl MockServer {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
-                default: Reply::echo("You said: "),
+                default: Reply::echo("You said: ").word_deltas(),
                 requests: Vec::new(),
                 stats: StreamStats::default(),
                 record: true,
