@@ -40,6 +40,13 @@
 //! # Ok::<(), bedrock_converse::Error>(())
 //! ```
 //!
+//! Beyond text: [`Tool`]s and [`ToolResult`]s, [`Image`]s and [`Document`]s
+//! (checked against the API's size limits, [`ContentLimits`]), guardrails
+//! ([`GuardrailConfig`]), prompt caching ([`CachePoint`]) and the rest of the
+//! Converse request are settings of [`ConverseRequest`]. A [`Conversation`]
+//! keeps the history between turns and runs tool loops
+//! ([`Conversation::run_tools`]).
+//!
 //! Errors are one enum, [`Error`], with predicates such as
 //! [`Error::is_retryable`]; a stream that fails part-way keeps what had arrived
 //! ([`Error::partial_response`]).

@@ -11,6 +11,15 @@
 //! status, an `x-amzn-ErrorType` header and a JSON message, or an exception
 //! frame in the middle of a stream. Every request is recorded.
 //!
+//! A [`Reply`] can script every part of the Converse API's output: text,
+//! tool use (its input streamed over several deltas), reasoning with its
+//! signature, redacted reasoning, citations, a guardrail intervention with its
+//! trace, cache token counts, latency, performance and service tier, and any
+//! other block as raw wire JSON ([`Reply::raw_block`]). The same script
+//! serves `/converse` and `/converse-stream`, so the two can be compared.
+//! Requests with images, documents, tools or guardrails are accepted and
+//! recorded as sent.
+//!
 //! ```
 //! use bedrock_converse::mock::{MockServer, Reply};
 //! use bedrock_converse::{ConverseRequest, NoopHandler};
