@@ -1606,3 +1606,45 @@ fn run_tools_rolls_back_a_loop_that_fails_half_way() {
         .iter()
         .any(|e| matches!(e, Ev::BlockStart(0, BlockStart::ToolUse { .. }))));
 }
+
+#[test]
+fn a_loop_failing_half_way_can_be_kept_and_retried() {
+    let (server, converser) = setup();
+    let mut chat = Conversation::new(MODEL)
+        .tool(weather_tool())
+        .on_failure(OnFailure::Keep);
+    server.push(Reply::empty().tool_use("t1", "get_weather", json!({"city": "Oslo"})));
+    server.push(Reply::throttling());
+    let err = chat.run_tools(&converser, "Weather?", weather).unwrap_err();
+    assert!(err.is_throttling());
+    // The tool results are kept, pending, so the loop's work is not lost.
+    assert_eq!(chat.history().len(), 3);
+    assert!(chat.is_pending());
+    let ContentBlock::ToolResult(kept) = &chat.history()[2].content[0] else {
+        panic!("{:?}", chat.history())
+    };
+    assert_eq!(kept.tool_use_id, "t1");
+    server.push(Reply::echo("Answer: "));
+    let r = chat.retry(&converser).unwrap();
+    assert_eq!(r.text(), "Answer: Oslo: rain, 9 C");
+    assert_eq!(chat.history().len(), 4);
+}
+
+#[test]
+fn a_reply_without_content_leaves_the_user_turn_pending() {
+    let (server, converser) = setup();
+    let mut chat = Conversation::new(MODEL);
+    server.push(Reply::empty().stop_reason("content_filtered"));
+    let r = chat.send(&converser, "first").unwrap();
+    assert_eq!(r.stop_reason, Some(StopReason::ContentFiltered));
+    assert!(r.message.content.is_empty());
+    // An empty assistant turn could not be sent back; the user turn waits.
+    assert_eq!(chat.history(), &[Message::user("first")]);
+    assert!(chat.is_pending());
+    chat.send(&converser, "second").unwrap();
+    assert_eq!(
+        texts(&last_body(&server)),
+        turns(&[("user", "first|second")])
+    );
+    assert_eq!(chat.history().len(), 2);
+}
