@@ -20,7 +20,7 @@ use crate::call::CallHandle;
 use crate::cancel::CancelToken;
 use crate::error::{Error, TimeoutKind};
 use crate::handler::{Flow, StreamHandler};
-use crate::request::{ConverseRequest, SdkParts};
+use crate::request::{ConverseRequest, SdkParts, SetGuardrail};
 use crate::response::Response;
 use crate::stream::Assembler;
 
@@ -28,16 +28,24 @@ use crate::stream::Assembler;
 type Job = Box<dyn FnOnce(&Client) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 /// Fills either operation's fluent builder from validated request parts (the
-/// two builders have the same setters but different types).
+/// two builders have the same setters but different types; the guardrail,
+/// whose type differs per operation, is set through [`SetGuardrail`]).
 macro_rules! fill {
     ($builder:expr, $parts:expr) => {{
-        let p: SdkParts = $parts;
+        let mut p: SdkParts = $parts;
         $builder
+            .set_guardrail_from(&mut p)
             .model_id(p.model_id)
             .set_messages(Some(p.messages))
             .set_system(p.system)
             .set_inference_config(p.inference_config)
             .set_additional_model_request_fields(p.additional_model_request_fields)
+            .set_tool_config(p.tool_config)
+            .set_request_metadata(p.request_metadata)
+            .set_performance_config(p.performance_config)
+            .set_service_tier(p.service_tier)
+            .set_additional_model_response_field_paths(p.additional_model_response_field_paths)
+            .set_prompt_variables(p.prompt_variables)
     }};
 }
 

@@ -1,6 +1,7 @@
 //! The error type returned by every fallible call in this crate.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -85,6 +86,43 @@ pub enum Error {
         message: String,
         /// What had arrived before the malformed part.
         partial: Option<Box<Response>>,
+    },
+
+    /// A streamed tool call's input, its fragments joined, is not valid JSON.
+    /// The rest of the reply is complete and kept in `response`, where this
+    /// tool use's input is the raw text as a JSON string.
+    #[error("tool use `{tool_use_id}` ({name}): its streamed input is not valid JSON ({reason})")]
+    InvalidToolInput {
+        /// The id of the tool use at fault.
+        tool_use_id: String,
+        /// The tool's name.
+        name: String,
+        /// The joined input, as received.
+        input: String,
+        /// What the JSON parser said.
+        reason: String,
+        /// The whole reply.
+        response: Box<Response>,
+    },
+
+    /// A tool loop ([`Conversation::run_tools`](crate::Conversation::run_tools))
+    /// reached its maximum number of rounds while the model still asked for tools.
+    #[error("the model still asked for tools after {max_rounds} tool rounds")]
+    ToolRoundsExceeded {
+        /// The limit that was reached.
+        max_rounds: u32,
+        /// The last reply, the one asking for more tools.
+        response: Box<Response>,
+    },
+
+    /// A file given for an image or document could not be read.
+    #[error("could not read `{}`", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
     },
 
     /// The [`StreamHandler`](crate::StreamHandler) returned
@@ -293,6 +331,9 @@ impl Error {
             Error::Connect { .. } | Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::InvalidRequest { .. }
             | Error::Protocol { .. }
+            | Error::InvalidToolInput { .. }
+            | Error::ToolRoundsExceeded { .. }
+            | Error::File { .. }
             | Error::Stopped { .. }
             | Error::Cancelled { .. }
             | Error::Config { .. }
@@ -363,7 +404,9 @@ impl Error {
         }
     }
 
-    /// The part of the reply that arrived before a stream failed or was stopped.
+    /// The part of the reply that arrived before a stream failed or was
+    /// stopped; for [`InvalidToolInput`](Error::InvalidToolInput) and
+    /// [`ToolRoundsExceeded`](Error::ToolRoundsExceeded), the whole reply.
     pub fn partial_response(&self) -> Option<&Response> {
         match self {
             Error::Service(e) => e.partial.as_deref(),
@@ -373,6 +416,8 @@ impl Error {
             | Error::Cancelled { partial }
             | Error::Shutdown { partial } => partial.as_deref(),
             Error::Stopped { partial } => Some(partial),
+            Error::InvalidToolInput { response, .. }
+            | Error::ToolRoundsExceeded { response, .. } => Some(response),
             _ => None,
         }
     }
@@ -387,6 +432,8 @@ impl Error {
             | Error::Cancelled { partial }
             | Error::Shutdown { partial } => partial.map(|b| *b),
             Error::Stopped { partial } => Some(*partial),
+            Error::InvalidToolInput { response, .. }
+            | Error::ToolRoundsExceeded { response, .. } => Some(*response),
             _ => None,
         }
     }

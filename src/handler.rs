@@ -1,9 +1,12 @@
 //! Streaming callbacks: [`StreamHandler`] and the event types it receives.
 
-use aws_sdk_bedrockruntime::types::{CitationsDelta, ConversationRole, StopReason};
+use aws_sdk_bedrockruntime::types::{
+    CitationsDelta, ConversationRole, ImageBlockDelta, ImageFormat, PerformanceConfiguration,
+    ServiceTier, StopReason, ToolResultBlockDelta, ToolResultStatus, ToolUseType,
+};
 use serde_json::Value;
 
-use crate::response::{Metrics, Usage};
+use crate::response::{Metrics, Trace, Usage};
 
 /// What a [`StreamHandler`] callback wants next.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,10 +35,20 @@ pub enum Delta {
     ReasoningSignature(String),
     /// Encrypted reasoning content.
     RedactedReasoning(Vec<u8>),
-    /// A citation for the generated text.
+    /// A citation for the text of the same block. The assembled block is a
+    /// [`CitationsContent`](crate::types::ContentBlock::CitationsContent) block
+    /// holding the block's text and every citation, in order.
     Citation(CitationsDelta),
-    /// A delta of a kind this version of the library does not know; its
-    /// debug description is kept.
+    /// Content of a tool result block (the result of a tool the service ran
+    /// itself, announced by [`BlockStart::ToolResult`]).
+    ToolResult(Vec<ToolResultBlockDelta>),
+    /// Content of an image block the model generates (announced by
+    /// [`BlockStart::Image`]).
+    Image(ImageBlockDelta),
+    /// A delta of a kind this version of the SDK does not know. The service's
+    /// payload is not available (the SDK drops it); the string describes
+    /// where it was seen. It is passed to the handler and logged, but cannot
+    /// be part of the assembled [`Response`](crate::Response).
     Unknown(String),
 }
 
@@ -47,6 +60,22 @@ impl Delta {
             _ => None,
         }
     }
+
+    /// The fragment of a [`Delta::ToolUseInput`], or `None`.
+    pub fn tool_input(&self) -> Option<&str> {
+        match self {
+            Delta::ToolUseInput(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The text of a [`Delta::ReasoningText`], or `None`.
+    pub fn reasoning_text(&self) -> Option<&str> {
+        match self {
+            Delta::ReasoningText(t) => Some(t),
+            _ => None,
+        }
+    }
 }
 
 /// The start of a content block that announces itself (tool use does; text
@@ -55,13 +84,34 @@ impl Delta {
 #[non_exhaustive]
 pub enum BlockStart {
     /// The model is calling a tool.
+    #[non_exhaustive]
     ToolUse {
         /// The id to quote in the tool result.
         tool_use_id: String,
         /// The tool's name.
         name: String,
+        /// `Some(ServerToolUse)` when the service runs the tool itself
+        /// (its result follows in the same reply); `None` for your tools.
+        tool_type: Option<ToolUseType>,
     },
-    /// A block start of a kind this version of the library does not know.
+    /// The result of a tool the service ran itself.
+    #[non_exhaustive]
+    ToolResult {
+        /// The tool use this is the result of.
+        tool_use_id: String,
+        /// The kind of tool result, as the service names it.
+        tool_type: Option<String>,
+        /// Whether the tool succeeded.
+        status: Option<ToolResultStatus>,
+    },
+    /// An image the model generates.
+    #[non_exhaustive]
+    Image {
+        /// The image's format.
+        format: ImageFormat,
+    },
+    /// A block start of a kind this version of the SDK does not know (its
+    /// payload is not available; the string says where it was seen).
     Unknown(String),
 }
 
@@ -83,6 +133,13 @@ pub struct Metadata {
     pub usage: Option<Usage>,
     /// Service-side timing.
     pub metrics: Option<Metrics>,
+    /// The guardrail assessment and prompt router trace, when a guardrail
+    /// with tracing or a prompt router was used.
+    pub trace: Option<Trace>,
+    /// The performance setting the request was served with.
+    pub performance_config: Option<PerformanceConfiguration>,
+    /// The service tier the request was served with.
+    pub service_tier: Option<ServiceTier>,
 }
 
 /// Receives a streamed reply as it arrives.
@@ -113,7 +170,8 @@ pub trait StreamHandler {
         Flow::Continue
     }
 
-    /// Content block `index` has started (sent for tool use, not for text).
+    /// Content block `index` has started (sent for tool use, tool results and
+    /// images; not for text or reasoning).
     fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
         Flow::Continue
     }
@@ -133,7 +191,8 @@ pub trait StreamHandler {
         Flow::Continue
     }
 
-    /// Usage and metrics, sent after the message stops.
+    /// Usage, metrics, trace and performance settings, sent after the
+    /// message stops.
     fn on_metadata(&mut self, metadata: &Metadata) -> Flow {
         Flow::Continue
     }

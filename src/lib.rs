@@ -40,6 +40,13 @@
 //! # Ok::<(), bedrock_converse::Error>(())
 //! ```
 //!
+//! Beyond text: [`Tool`]s and [`ToolResult`]s, [`Image`]s and [`Document`]s
+//! (checked against the API's size limits, [`ContentLimits`]), guardrails
+//! ([`GuardrailConfig`]), prompt caching ([`CachePoint`]) and the rest of the
+//! Converse request are settings of [`ConverseRequest`]. A [`Conversation`]
+//! keeps the history between turns and runs tool loops
+//! ([`Conversation::run_tools`]).
+//!
 //! Errors are one enum, [`Error`], with predicates such as
 //! [`Error::is_retryable`]; a stream that fails part-way keeps what had arrived
 //! ([`Error::partial_response`]).
@@ -51,29 +58,37 @@
 
 mod call;
 mod cancel;
+mod conversation;
 mod converser;
 mod document;
 mod env;
 mod error;
 mod handler;
 mod handlers;
+mod media;
 mod record;
 mod request;
 mod response;
 mod stream;
+mod tools;
 
 #[cfg(feature = "mock")]
 pub mod mock;
 
 pub use call::{CallHandle, StreamEvent};
 pub use cancel::CancelToken;
+pub use conversation::{Conversation, OnFailure, DEFAULT_MAX_TOOL_ROUNDS};
 pub use converser::{Converser, ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
 pub use env::credentials_configured;
 pub use error::{Error, ServiceError, ServiceErrorKind, TimeoutKind};
 pub use handler::{BlockStart, Delta, Flow, Metadata, NoopHandler, Stop, StreamHandler};
 pub use handlers::{handler_fn, IntoFlow, PrintHandler};
-pub use request::{ConverseRequest, InferenceConfig, Message};
-pub use response::{Metrics, Response, Usage};
+pub use media::{
+    ContentLimits, Document, Image, MAX_DOCUMENTS, MAX_DOCUMENT_BYTES, MAX_IMAGES, MAX_IMAGE_BYTES,
+};
+pub use request::{CachePoint, ConverseRequest, GuardrailConfig, InferenceConfig, Message};
+pub use response::{Metrics, Response, Trace, Usage};
+pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
 
 /// The SDK's retry policy, for [`ConverserBuilder::retry_config`].
 pub use aws_config::retry::{RetryConfig, RetryMode};

@@ -1,13 +1,60 @@
-//! What comes back: [`Response`], [`Usage`] and [`Metrics`].
+//! What comes back: [`Response`], [`Usage`], [`Metrics`] and [`Trace`].
 
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput as SdkConverseOutput;
 use aws_sdk_bedrockruntime::operation::RequestId;
-use aws_sdk_bedrockruntime::types::{self, ContentBlock, StopReason};
+use aws_sdk_bedrockruntime::types::{
+    self, ContentBlock, GuardrailTraceAssessment, PerformanceConfiguration, PromptRouterTrace,
+    ServiceTier, StopReason,
+};
 use serde_json::Value;
 
 use crate::document::document_to_json;
 use crate::error::Error;
 use crate::request::Message;
+use crate::tools::ToolUse;
+
+/// What the service reports about how it handled a call: the guardrail's
+/// assessment (when the request's guardrail has tracing on) and which model
+/// a prompt router chose.
+///
+/// The Converse and ConverseStream APIs return this in two SDK types
+/// (`ConverseTrace` and `ConverseStreamTrace`) with the same members; both
+/// become this one type, so streamed and whole replies compare equal.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Trace {
+    /// The guardrail's assessment of the input and output.
+    pub guardrail: Option<GuardrailTraceAssessment>,
+    /// The model a prompt router sent the request to.
+    pub prompt_router: Option<PromptRouterTrace>,
+}
+
+impl Trace {
+    /// The model a prompt router chose, if one did.
+    pub fn invoked_model_id(&self) -> Option<&str> {
+        self.prompt_router
+            .as_ref()
+            .and_then(|p| p.invoked_model_id.as_deref())
+    }
+}
+
+impl From<types::ConverseTrace> for Trace {
+    fn from(t: types::ConverseTrace) -> Self {
+        Trace {
+            guardrail: t.guardrail,
+            prompt_router: t.prompt_router,
+        }
+    }
+}
+
+impl From<types::ConverseStreamTrace> for Trace {
+    fn from(t: types::ConverseStreamTrace) -> Self {
+        Trace {
+            guardrail: t.guardrail,
+            prompt_router: t.prompt_router,
+        }
+    }
+}
 
 /// Token counts for one call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -108,6 +155,12 @@ pub struct Response {
     pub additional_model_response_fields: Option<Value>,
     /// The `x-amzn-RequestId` of the call.
     pub request_id: Option<String>,
+    /// The guardrail assessment and prompt router trace, when present.
+    pub trace: Option<Trace>,
+    /// The performance setting (latency) the request was served with.
+    pub performance_config: Option<PerformanceConfiguration>,
+    /// The service tier the request was served with.
+    pub service_tier: Option<ServiceTier>,
 }
 
 impl Response {
@@ -119,6 +172,12 @@ impl Response {
     /// The content blocks of the reply.
     pub fn content(&self) -> &[ContentBlock] {
         &self.message.content
+    }
+
+    /// The tools the model asks you to run (not those the service ran
+    /// itself), in order. See [`Message::tool_uses`].
+    pub fn tool_uses(&self) -> Vec<ToolUse> {
+        self.message.tool_uses()
     }
 
     pub(crate) fn from_converse(out: SdkConverseOutput) -> Result<Response, Error> {
@@ -148,6 +207,9 @@ impl Response {
                 .as_ref()
                 .map(document_to_json),
             request_id,
+            trace: out.trace.map(Trace::from),
+            performance_config: out.performance_config,
+            service_tier: out.service_tier,
         })
     }
 }

@@ -1,23 +1,32 @@
 //! Turns stream events into handler callbacks and an assembled [`Response`].
 
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ContentBlockDelta, ContentBlockStart, ConverseStreamOutput,
-    ReasoningContentBlock, ReasoningContentBlockDelta, ReasoningTextBlock, ToolUseBlock,
+    Citation, CitationGeneratedContent, CitationSourceContent, CitationsContentBlock,
+    CitationsDelta, ContentBlock, ContentBlockDelta, ContentBlockStart, ConverseStreamOutput,
+    ErrorBlock, ImageBlock, ImageBlockDelta, ImageFormat, ImageSource, ReasoningContentBlock,
+    ReasoningContentBlockDelta, ReasoningTextBlock, ToolResultBlock, ToolResultBlockDelta,
+    ToolResultContentBlock, ToolResultStatus, ToolUseBlock, ToolUseType,
 };
 use aws_smithy_types::{Blob, Document};
 
 use crate::document::{document_to_json, json_to_document};
 use crate::error::Error;
 use crate::handler::{BlockStart, Delta, Flow, Metadata, Stop, StreamHandler};
-use crate::response::{Metrics, Response, Usage};
+use crate::response::{Metrics, Response, Trace, Usage};
 
 /// One content block being built from its deltas.
 #[derive(Debug, Clone)]
 enum Block {
     Text(String),
+    /// Text with citations: becomes a `CitationsContent` block.
+    Cited {
+        text: String,
+        citations: Vec<Citation>,
+    },
     ToolUse {
         id: String,
         name: String,
+        tool_type: Option<ToolUseType>,
         input: String,
     },
     Reasoning {
@@ -25,6 +34,17 @@ enum Block {
         signature: Option<String>,
     },
     Redacted(Vec<u8>),
+    ToolResult {
+        tool_use_id: String,
+        tool_type: Option<String>,
+        status: Option<ToolResultStatus>,
+        content: Vec<ToolResultContentBlock>,
+    },
+    Image {
+        format: Option<ImageFormat>,
+        source: Option<ImageSource>,
+        error: Option<ErrorBlock>,
+    },
 }
 
 /// Collects a streamed reply.
@@ -75,19 +95,53 @@ impl Assembler {
                     Some(ContentBlockStart::ToolUse(t)) => BlockStart::ToolUse {
                         tool_use_id: t.tool_use_id,
                         name: t.name,
+                        tool_type: t.r#type,
                     },
-                    other => BlockStart::Unknown(format!("{other:?}")),
+                    Some(ContentBlockStart::ToolResult(t)) => BlockStart::ToolResult {
+                        tool_use_id: t.tool_use_id,
+                        tool_type: t.r#type,
+                        status: t.status,
+                    },
+                    Some(ContentBlockStart::Image(i)) => BlockStart::Image { format: i.format },
+                    Some(other) => {
+                        log::warn!("content block {index} starts with a kind unknown to the SDK: {other:?}");
+                        BlockStart::Unknown(format!(
+                            "contentBlockStart {index} of a kind unknown to the SDK"
+                        ))
+                    }
+                    None => BlockStart::Unknown(format!("contentBlockStart {index} with no start")),
                 };
                 let flow = handler.on_block_start(index, &start);
-                if let BlockStart::ToolUse { tool_use_id, name } = start {
-                    self.blocks.push((
-                        index,
-                        Block::ToolUse {
-                            id: tool_use_id,
-                            name,
-                            input: String::new(),
-                        },
-                    ));
+                let block = match start {
+                    BlockStart::ToolUse {
+                        tool_use_id,
+                        name,
+                        tool_type,
+                    } => Some(Block::ToolUse {
+                        id: tool_use_id,
+                        name,
+                        tool_type,
+                        input: String::new(),
+                    }),
+                    BlockStart::ToolResult {
+                        tool_use_id,
+                        tool_type,
+                        status,
+                    } => Some(Block::ToolResult {
+                        tool_use_id,
+                        tool_type,
+                        status,
+                        content: Vec::new(),
+                    }),
+                    BlockStart::Image { format } => Some(Block::Image {
+                        format: Some(format),
+                        source: None,
+                        error: None,
+                    }),
+                    BlockStart::Unknown(_) => None,
+                };
+                if let Some(block) = block {
+                    self.blocks.push((index, block));
                 }
                 flow
             }
@@ -102,10 +156,19 @@ impl Assembler {
                         ReasoningContentBlockDelta::RedactedContent(b) => {
                             Delta::RedactedReasoning(b.into_inner())
                         }
-                        other => Delta::Unknown(format!("{other:?}")),
+                        _ => Delta::Unknown(format!(
+                            "reasoningContent delta of a kind unknown to the SDK in block {index}"
+                        )),
                     },
                     Some(ContentBlockDelta::Citation(c)) => Delta::Citation(c),
-                    other => Delta::Unknown(format!("{other:?}")),
+                    Some(ContentBlockDelta::ToolResult(r)) => Delta::ToolResult(r),
+                    Some(ContentBlockDelta::Image(i)) => Delta::Image(i),
+                    Some(_) => Delta::Unknown(format!(
+                        "contentBlockDelta of a kind unknown to the SDK in block {index}"
+                    )),
+                    None => {
+                        Delta::Unknown(format!("contentBlockDelta with no delta in block {index}"))
+                    }
                 };
                 let flow = handler.on_delta(index, &delta);
                 self.record(index, delta);
@@ -132,14 +195,27 @@ impl Assembler {
                 let metadata = Metadata {
                     usage: e.usage.as_ref().map(Usage::from),
                     metrics: e.metrics.as_ref().map(Metrics::from),
+                    trace: e.trace.map(Trace::from),
+                    performance_config: e.performance_config,
+                    service_tier: e.service_tier,
                 };
                 let flow = handler.on_metadata(&metadata);
-                self.response.usage = metadata.usage;
-                self.response.metrics = metadata.metrics;
+                let Metadata {
+                    usage,
+                    metrics,
+                    trace,
+                    performance_config,
+                    service_tier,
+                } = metadata;
+                self.response.usage = usage;
+                self.response.metrics = metrics;
+                self.response.trace = trace;
+                self.response.performance_config = performance_config;
+                self.response.service_tier = service_tier;
                 flow
             }
             other => {
-                log::debug!("ignoring unknown stream event {other:?}");
+                log::warn!("ignoring a stream event unknown to the SDK: {other:?}");
                 Flow::Continue
             }
         }
@@ -148,34 +224,122 @@ impl Assembler {
     fn record(&mut self, index: u32, delta: Delta) {
         match delta {
             Delta::Text(t) => match self.block(index, || Block::Text(String::new())) {
-                Block::Text(s) => s.push_str(&t),
-                other => log::warn!("text delta for non-text block {index}: {other:?}"),
+                Block::Text(s) | Block::Cited { text: s, .. } => s.push_str(&t),
+                other => log::warn!("text delta for block {index} ({}): dropped", kind(other)),
             },
+            Delta::Citation(c) => {
+                let citation = citation(c);
+                let block = self.block(index, || Block::Cited {
+                    text: String::new(),
+                    citations: Vec::new(),
+                });
+                match block {
+                    Block::Cited { citations, .. } => citations.push(citation),
+                    Block::Text(text) => {
+                        *block = Block::Cited {
+                            text: std::mem::take(text),
+                            citations: vec![citation],
+                        }
+                    }
+                    other => log::warn!(
+                        "citation delta for block {index} ({}): dropped",
+                        kind(other)
+                    ),
+                }
+            }
             Delta::ToolUseInput(fragment) => match self.block(index, || Block::ToolUse {
                 id: String::new(),
                 name: String::new(),
+                tool_type: None,
                 input: String::new(),
             }) {
                 Block::ToolUse { input, .. } => input.push_str(&fragment),
-                other => log::warn!("tool input delta for block {index}: {other:?}"),
+                other => log::warn!(
+                    "tool input delta for block {index} ({}): dropped",
+                    kind(other)
+                ),
             },
             Delta::ReasoningText(t) => match self.block(index, reasoning) {
                 Block::Reasoning { text, .. } => text.push_str(&t),
-                other => log::warn!("reasoning delta for block {index}: {other:?}"),
+                other => log::warn!(
+                    "reasoning delta for block {index} ({}): dropped",
+                    kind(other)
+                ),
             },
             Delta::ReasoningSignature(s) => match self.block(index, reasoning) {
                 Block::Reasoning { signature, .. } => {
                     signature.get_or_insert_with(String::new).push_str(&s)
                 }
-                other => log::warn!("signature delta for block {index}: {other:?}"),
+                other => log::warn!(
+                    "signature delta for block {index} ({}): dropped",
+                    kind(other)
+                ),
             },
             Delta::RedactedReasoning(bytes) => {
                 match self.block(index, || Block::Redacted(Vec::new())) {
                     Block::Redacted(b) => b.extend_from_slice(&bytes),
-                    other => log::warn!("redacted delta for block {index}: {other:?}"),
+                    other => log::warn!(
+                        "redacted delta for block {index} ({}): dropped",
+                        kind(other)
+                    ),
                 }
             }
-            Delta::Citation(_) | Delta::Unknown(_) => {}
+            Delta::ToolResult(pieces) => match self.block(index, || Block::ToolResult {
+                tool_use_id: String::new(),
+                tool_type: None,
+                status: None,
+                content: Vec::new(),
+            }) {
+                Block::ToolResult { content, .. } => {
+                    for piece in pieces {
+                        match piece {
+                            ToolResultBlockDelta::Text(t) => match content.last_mut() {
+                                Some(ToolResultContentBlock::Text(s)) => s.push_str(&t),
+                                _ => content.push(ToolResultContentBlock::Text(t)),
+                            },
+                            ToolResultBlockDelta::Json(d) => {
+                                content.push(ToolResultContentBlock::Json(d))
+                            }
+                            other => log::warn!(
+                                "tool result delta of a kind unknown to the SDK in block {index}: {other:?}"
+                            ),
+                        }
+                    }
+                }
+                other => log::warn!(
+                    "tool result delta for block {index} ({}): dropped",
+                    kind(other)
+                ),
+            },
+            Delta::Image(ImageBlockDelta { source, error, .. }) => {
+                match self.block(index, || Block::Image {
+                    format: None,
+                    source: None,
+                    error: None,
+                }) {
+                    Block::Image {
+                        source: current,
+                        error: current_error,
+                        ..
+                    } => {
+                        match (current.as_mut(), source) {
+                            (Some(ImageSource::Bytes(have)), Some(ImageSource::Bytes(more))) => {
+                                let mut bytes =
+                                    std::mem::replace(have, Blob::new(Vec::new())).into_inner();
+                                bytes.extend_from_slice(more.as_ref());
+                                *have = Blob::new(bytes);
+                            }
+                            (_, Some(s)) => *current = Some(s),
+                            (_, None) => {}
+                        }
+                        if error.is_some() {
+                            *current_error = error;
+                        }
+                    }
+                    other => log::warn!("image delta for block {index} ({}): dropped", kind(other)),
+                }
+            }
+            Delta::Unknown(what) => log::warn!("{what}: passed to the handler only"),
         }
     }
 
@@ -190,7 +354,8 @@ impl Assembler {
     }
 
     /// The complete reply. A tool call whose joined input is not valid JSON is
-    /// an error that names it and still carries the rest of the reply.
+    /// an [`Error::InvalidToolInput`] that names it and still carries the whole
+    /// reply.
     pub(crate) fn finish(self) -> Result<Response, Error> {
         let Assembler {
             response: mut r,
@@ -202,19 +367,43 @@ impl Assembler {
             .into_iter()
             .map(|(_, b)| {
                 let (block, problem) = to_content(b);
-                if let Some(msg) = problem {
-                    first_error.get_or_insert(msg);
+                if let Some(p) = problem {
+                    first_error.get_or_insert(p);
                 }
                 block
             })
             .collect();
         match first_error {
             None => Ok(r),
-            Some(message) => Err(Error::Protocol {
+            Some(Problem::ToolInput {
+                tool_use_id,
+                name,
+                input,
+                reason,
+            }) => Err(Error::InvalidToolInput {
+                tool_use_id,
+                name,
+                input,
+                reason,
+                response: Box::new(r),
+            }),
+            Some(Problem::Build(message)) => Err(Error::Protocol {
                 message,
                 partial: Some(Box::new(r)),
             }),
         }
+    }
+}
+
+fn kind(block: &Block) -> &'static str {
+    match block {
+        Block::Text(_) => "text",
+        Block::Cited { .. } => "cited text",
+        Block::ToolUse { .. } => "tool use",
+        Block::Reasoning { .. } => "reasoning",
+        Block::Redacted(_) => "redacted reasoning",
+        Block::ToolResult { .. } => "tool result",
+        Block::Image { .. } => "image",
     }
 }
 
@@ -225,13 +414,65 @@ fn reasoning() -> Block {
     }
 }
 
-/// Converts an assembled block, with a message when it could not be
+/// A streamed citation as the citation the whole reply holds: each citation
+/// delta carries one complete citation.
+fn citation(c: CitationsDelta) -> Citation {
+    Citation::builder()
+        .set_title(c.title)
+        .set_source(c.source)
+        .set_source_content(c.source_content.map(|pieces| {
+            pieces
+                .into_iter()
+                .filter_map(|p| p.text.map(CitationSourceContent::Text))
+                .collect()
+        }))
+        .set_location(c.location)
+        .build()
+}
+
+/// Why an assembled block is not exactly what the service meant.
+enum Problem {
+    ToolInput {
+        tool_use_id: String,
+        name: String,
+        input: String,
+        reason: String,
+    },
+    Build(String),
+}
+
+/// Converts an assembled block, with the problem when it could not be
 /// converted faithfully (the block is then a best effort that loses nothing:
 /// unparsable tool input is kept as a JSON string).
-fn to_content(block: Block) -> (ContentBlock, Option<String>) {
+fn to_content(block: Block) -> (ContentBlock, Option<Problem>) {
+    let built = |r: Result<ContentBlock, aws_smithy_types::error::operation::BuildError>| match r {
+        Ok(b) => (b, None),
+        Err(e) => (
+            ContentBlock::Text(String::new()),
+            Some(Problem::Build(e.to_string())),
+        ),
+    };
     match block {
         Block::Text(t) => (ContentBlock::Text(t), None),
-        Block::ToolUse { id, name, input } => {
+        Block::Cited { text, citations } => (
+            ContentBlock::CitationsContent(
+                CitationsContentBlock::builder()
+                    .set_content(Some(if text.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![CitationGeneratedContent::Text(text)]
+                    }))
+                    .set_citations(Some(citations))
+                    .build(),
+            ),
+            None,
+        ),
+        Block::ToolUse {
+            id,
+            name,
+            tool_type,
+            input,
+        } => {
             let parsed = if input.trim().is_empty() {
                 Ok(serde_json::Value::Object(Default::default()))
             } else {
@@ -239,40 +480,65 @@ fn to_content(block: Block) -> (ContentBlock, Option<String>) {
             };
             let (doc, problem) = match parsed {
                 Ok(v) => (json_to_document(&v), None),
-                Err(e) => {
-                    let msg = format!(
-                        "tool use `{id}` ({name}): its streamed input is not valid JSON ({e}): {input:?}"
-                    );
-                    (Document::String(input), Some(msg))
-                }
+                Err(e) => (
+                    Document::String(input.clone()),
+                    Some(Problem::ToolInput {
+                        tool_use_id: id.clone(),
+                        name: name.clone(),
+                        input,
+                        reason: e.to_string(),
+                    }),
+                ),
             };
-            let block = ToolUseBlock::builder()
-                .tool_use_id(id)
-                .name(name)
-                .input(doc)
-                .build()
-                .map(ContentBlock::ToolUse);
-            match block {
-                Ok(b) => (b, problem),
-                Err(e) => (ContentBlock::Text(String::new()), Some(e.to_string())),
-            }
+            let (block, build_problem) = built(
+                ToolUseBlock::builder()
+                    .tool_use_id(id)
+                    .name(name)
+                    .input(doc)
+                    .set_type(tool_type)
+                    .build()
+                    .map(ContentBlock::ToolUse),
+            );
+            (block, problem.or(build_problem))
         }
-        Block::Reasoning { text, signature } => {
-            let block = ReasoningTextBlock::builder()
+        Block::Reasoning { text, signature } => built(
+            ReasoningTextBlock::builder()
                 .text(text)
                 .set_signature(signature)
                 .build()
-                .map(|b| ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(b)));
-            match block {
-                Ok(b) => (b, None),
-                Err(e) => (ContentBlock::Text(String::new()), Some(e.to_string())),
-            }
-        }
+                .map(|b| ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(b))),
+        ),
         Block::Redacted(bytes) => (
             ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(Blob::new(
                 bytes,
             ))),
             None,
+        ),
+        Block::ToolResult {
+            tool_use_id,
+            tool_type,
+            status,
+            content,
+        } => built(
+            ToolResultBlock::builder()
+                .tool_use_id(tool_use_id)
+                .set_content(Some(content))
+                .set_status(status)
+                .set_type(tool_type)
+                .build()
+                .map(ContentBlock::ToolResult),
+        ),
+        Block::Image {
+            format,
+            source,
+            error,
+        } => built(
+            ImageBlock::builder()
+                .set_format(format)
+                .set_source(source)
+                .set_error(error)
+                .build()
+                .map(ContentBlock::Image),
         ),
     }
 }

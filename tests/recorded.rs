@@ -30,11 +30,13 @@ use aws_smithy_types::{Blob, Document, Number};
 use bedrock_converse::mock::{json_diff, MockServer, Replay};
 use bedrock_converse::types::{
     CachePointBlock, CachePointType, ContentBlock, DocumentBlock, DocumentFormat, DocumentSource,
-    ReasoningContentBlock, SystemContentBlock, ToolResultBlock, ToolResultContentBlock,
+    GuardrailTrace, ReasoningContentBlock, SystemContentBlock, ToolResultBlock,
+    ToolResultContentBlock,
 };
 use bedrock_converse::{
-    BlockStart, ConverseRequest, Delta, Error, Flow, Message, Metadata, Response, Role,
-    ServiceErrorKind, Stop, StreamHandler, Usage,
+    BlockStart, ConverseRequest, Delta, Error, Flow, GuardrailConfig, InferenceConfig, Message,
+    Metadata, Response, Role, ServiceErrorKind, Stop, StreamHandler, Tool, ToolChoice, Trace,
+    Usage,
 };
 use serde_json::{json, Value};
 
@@ -43,61 +45,34 @@ const RECORDINGS: &str = "../shared/recordings/bedrock";
 
 const NOVA_LITE: &str = "amazon.nova-lite-v1:0";
 
-const EMPTY_INFERENCE_CONFIG: &str = "the recording client sent an empty `inferenceConfig: {}`; \
-     ConverseRequest leaves inferenceConfig out when no setting is given (both are valid: it is optional)";
-const TOOL_CONFIG: &str =
-    "ConverseRequest has no tool configuration (`toolConfig`: tools, toolChoice) yet";
-const GUARDRAIL_CONFIG: &str = "ConverseRequest has no `guardrailConfig` yet";
-const CONSECUTIVE_USER_TURNS: &str =
-    "ConverseRequest::validate rejects two user turns in a row, which Bedrock accepted here; \
-     the test sends the second turn's text as a third block of the first";
+const REDACTED_DOCUMENT_NAME: &str =
+    "the recorder's redaction wrote `document-REDACTED_1` as the document name, but the API allows \
+     only letters, digits, single spaces, `-`, `(`, `)`, `[` and `]` in one (so the real request \
+     cannot have held it, and ConverseRequest::validate refuses it); we send `document-REDACTED-1`";
 
-/// Recordings whose request our public API cannot (yet) produce exactly: the
-/// JSON paths at which what we send differs from what was recorded (on every
+/// Recordings whose request our public API cannot produce exactly: the JSON
+/// paths at which what we send differs from what was recorded (on every
 /// turn), and why. The test asserts that the differences are exactly these,
 /// so everything else in these requests is still checked, and an entry fails
 /// once the API can express it: then complete the request below and remove
 /// the entry.
 #[rustfmt::skip]
 const NOT_YET_EXPRESSIBLE: &[(&str, &[&str], &[&str])] = &[
-    ("agent__completion_smoke", &["$.inferenceConfig"], &[EMPTY_INFERENCE_CONFIG]),
     (
         "agent__completion_with_context_smoke",
-        &["$.inferenceConfig", "$.messages[0].content[2]", "$.messages[1]"],
-        &[CONSECUTIVE_USER_TURNS, EMPTY_INFERENCE_CONFIG],
-    ),
-    ("agent__prompt_caching_completion_smoke", &["$.inferenceConfig"], &[EMPTY_INFERENCE_CONFIG]),
-    ("agent__tool_roundtrip_smoke", &["$.toolConfig"], &[TOOL_CONFIG]),
-    ("model_ids__claude_profile_constant_completes", &["$.inferenceConfig"], &[EMPTY_INFERENCE_CONFIG]),
-    ("raw_provider_data__guardrail_trace_survives_into_raw_completion", &["$.guardrailConfig"], &[GUARDRAIL_CONFIG]),
-    (
-        "raw_streaming__raw_stream_emits_required_zero_arg_tool_call",
-        &["$.inferenceConfig", "$.toolConfig"],
-        &[TOOL_CONFIG, EMPTY_INFERENCE_CONFIG],
+        &["$.messages[0].content[1].document.name"],
+        &[REDACTED_DOCUMENT_NAME],
     ),
     (
-        "raw_streaming__raw_stream_emits_tool_call_before_text",
-        &["$.inferenceConfig", "$.toolConfig"],
-        &[TOOL_CONFIG, EMPTY_INFERENCE_CONFIG],
+        "document_ordering__documents_are_prepended_before_history",
+        &["$.messages[0].content[1].document.name"],
+        &[REDACTED_DOCUMENT_NAME],
     ),
-    (
-        "raw_streaming__raw_stream_surfaces_two_distinct_tool_calls",
-        &["$.inferenceConfig", "$.toolConfig"],
-        &[TOOL_CONFIG, EMPTY_INFERENCE_CONFIG],
-    ),
-    ("streaming__streaming_smoke", &["$.inferenceConfig"], &[EMPTY_INFERENCE_CONFIG]),
-    ("streaming__streaming_tools_smoke", &["$.toolConfig"], &[TOOL_CONFIG]),
-    ("tool_choice__required_forces_function_call", &["$.toolConfig"], &[TOOL_CONFIG]),
-    ("tool_choice__specific_add_raw_nonstreaming", &["$.toolConfig"], &[TOOL_CONFIG]),
-    ("tool_choice__specific_add_raw_streaming", &["$.toolConfig"], &[TOOL_CONFIG]),
 ];
 
 /// Fields present in recorded replies that this test does not compare, and
 /// why. Any other field a recording holds must be checked, or the test fails.
 const NOT_CHECKED: &[(&str, &str)] = &[
-    // `Response` has no guardrail trace yet (the request side lacks
-    // `guardrailConfig` too; see NOT_YET_EXPRESSIBLE).
-    ("trace", "Response does not expose the guardrail trace yet"),
     // Unmodelled by the SDK: clients must ignore them, and these tests prove
     // that we do (the calls succeed with everything else intact).
     ("usage.serverToolUsage", "not in the SDK's model: ignored"),
@@ -213,29 +188,73 @@ fn tool_result(reply: &Response, result: Value) -> Message {
     )
 }
 
+fn number_tool(name: &str, description: &str, x: &str, y: &str) -> Tool {
+    Tool::new(
+        name,
+        description,
+        json!({
+            "type": "object",
+            "properties": {
+                "x": {"type": "number", "description": x},
+                "y": {"type": "number", "description": y},
+            },
+            "required": ["x", "y"],
+        }),
+    )
+}
+
+fn add_tool() -> Tool {
+    number_tool(
+        "add",
+        "Add x and y together",
+        "The first number to add",
+        "The second number to add",
+    )
+}
+
+fn subtract_tool() -> Tool {
+    number_tool(
+        "subtract",
+        "Subtract y from x (i.e.: x - y)",
+        "The number to subtract from",
+        "The number to subtract",
+    )
+}
+
+fn no_arg_tool(name: &str, description: &str) -> Tool {
+    Tool::new(
+        name,
+        description,
+        json!({"type": "object", "properties": {}, "required": []}),
+    )
+}
+
 /// The request for turn `turn` of a recording; `previous` holds the replies
 /// to the earlier turns, which a second turn sends back as history.
 fn request_for(name: &str, turn: usize, previous: &[Response]) -> ConverseRequest {
     let nova = ConverseRequest::new(NOVA_LITE);
+    // Some recording clients sent `inferenceConfig: {}` when no setting was given.
+    let nova_empty_config =
+        ConverseRequest::new(NOVA_LITE).inference_config(InferenceConfig::default());
     match name {
-        "agent__completion_smoke" => nova
+        "agent__completion_smoke" => nova_empty_config
             .system("You are a concise assistant. Answer directly.")
             .user("In one or two sentences, explain what Rust programming language is and why memory safety matters."),
-        "agent__completion_with_context_smoke" => nova
+        "agent__completion_with_context_smoke" => nova_empty_config
             .system("Answer the user using only the supplied context.")
             .message(Message::new(
                 Role::User,
                 vec![
                     text_block("Use provided document"),
                     txt_document(
-                        "document-REDACTED_1",
+                        "document-REDACTED-1",
                         "<file id: static_doc_0>\nDefinition of a *flurbo*: A flurbo is a green alien that lives on cold planets.\n</file>\n | <file id: static_doc_1>\nDefinition of a *glarb-glarb*: A glarb-glarb is an ancient tool used by the ancestors of the inhabitants of planet Jiro to farm the land.\n</file>\n | <file id: static_doc_2>\nDefinition of a *linglingdong*: A term used by inhabitants of the far side of the moon to describe humans.\n</file>\n",
                     ),
-                    // Recorded as a second user turn (see NOT_YET_EXPRESSIBLE).
-                    text_block("What does \"glarb-glarb\" mean?"),
                 ],
-            )),
-        "agent__prompt_caching_completion_smoke" => nova
+            ))
+            // Two user turns in a row: Bedrock accepted them.
+            .user("What does \"glarb-glarb\" mean?"),
+        "agent__prompt_caching_completion_smoke" => nova_empty_config
             .system("You are a concise assistant. Answer directly.")
             .system_block(SystemContentBlock::CachePoint(cache_point()))
             .message(
@@ -245,6 +264,8 @@ fn request_for(name: &str, turn: usize, previous: &[Response]) -> ConverseReques
         "agent__tool_roundtrip_smoke" => {
             let first = nova
                 .system("You are a calculator. Use the provided tools before answering arithmetic questions.")
+                .tool(add_tool())
+                .tool(subtract_tool())
                 .max_tokens(1024)
                 .user("Calculate 2 - 5.");
             match turn {
@@ -263,7 +284,7 @@ fn request_for(name: &str, turn: usize, previous: &[Response]) -> ConverseReques
                 vec![
                     text_block("Use provided document"),
                     txt_document(
-                        "document-REDACTED_1",
+                        "document-REDACTED-1",
                         "<file id: ordering-note>\nThe ordering token is violet-needle.\n</file>\n",
                     ),
                 ],
@@ -275,6 +296,7 @@ fn request_for(name: &str, turn: usize, previous: &[Response]) -> ConverseReques
         }
         "model_ids__claude_profile_constant_completes" => {
             ConverseRequest::new("us.anthropic.claude-haiku-4-5-20251001-v1:0")
+                .inference_config(InferenceConfig::default())
                 .system("You are concise.")
                 .user("Reply with the single word: ready.")
         }
@@ -291,30 +313,39 @@ fn request_for(name: &str, turn: usize, previous: &[Response]) -> ConverseReques
             .temperature(0.0)
             .user("Reply with exactly two short lines and nothing else. First line: cedar. Second line: maple."),
         "raw_provider_data__guardrail_trace_survives_into_raw_completion" => nova
+            .guardrail(GuardrailConfig::new("fytaiyvapuzp", "DRAFT").trace(GuardrailTrace::Enabled))
             .max_tokens(64)
             .user("Explain a gravitational singularity in one sentence."),
         "raw_provider_data__request_id_survives_into_raw_completion" => nova
             .max_tokens(16)
             .user("Reply with the single word: ready."),
-        "raw_streaming__raw_stream_emits_required_zero_arg_tool_call" => nova.user(
+        "raw_streaming__raw_stream_emits_required_zero_arg_tool_call" => nova_empty_config
+            .tool(no_arg_tool("ping", "A zero-argument tool named ping."))
+            .tool_choice(ToolChoice::Any)
+            .user(
             "Call the ping tool with no arguments. Do not answer with normal text before the tool call.",
         ),
-        "raw_streaming__raw_stream_emits_tool_call_before_text" => nova
+        "raw_streaming__raw_stream_emits_tool_call_before_text" => nova_empty_config
+            .tool(no_arg_tool("lookup_harbor_label", "Return the alpha signal marker."))
+            .tool_choice(ToolChoice::tool("lookup_harbor_label"))
             .system("You must call the requested tool before writing any normal text. After the tool result is available, do not call any more tools and answer in one short sentence that includes the exact tool output.")
             .user("Call `lookup_harbor_label` exactly once before answering. After the tool result is available, answer in one short sentence that includes the exact tool output."),
-        "raw_streaming__raw_stream_surfaces_two_distinct_tool_calls" => nova
+        "raw_streaming__raw_stream_surfaces_two_distinct_tool_calls" => nova_empty_config
+            .tool(no_arg_tool("lookup_harbor_label", "Return the alpha signal marker."))
+            .tool(no_arg_tool("lookup_orchard_label", "Return the beta signal marker."))
             .system("You are a precise assistant. When tools are available, you must use them instead of guessing. Call both `lookup_harbor_label` and `lookup_orchard_label` before writing any normal text. Never call the same tool twice once you already have its result.")
             .user("Call `lookup_harbor_label` and `lookup_orchard_label` exactly once each before answering. After both tool results are available, stop calling tools and respond in one short sentence that includes both exact tool outputs."),
         "raw_streaming__raw_stream_text_response_smoke" => nova
             .system("Reply with exactly the requested text.")
             .temperature(0.0)
             .user("Reply with exactly two short lines and nothing else. First line: cedar. Second line: maple."),
-        "streaming__streaming_smoke" => nova
+        "streaming__streaming_smoke" => nova_empty_config
             .system("You are a concise assistant. Answer directly in plain text.")
             .user("In one short paragraph, explain what a solar eclipse is."),
         "streaming__streaming_tools_smoke" => {
             let first = nova
                 .system("You are a calculator. Use the provided tools before answering arithmetic questions.")
+                .tool(subtract_tool())
                 .max_tokens(1024)
                 .user("Calculate 2 - 5.");
             match turn {
@@ -330,9 +361,14 @@ fn request_for(name: &str, turn: usize, previous: &[Response]) -> ConverseReques
             .temperature(0.0)
             .user("Calculate 20 + 22 directly in text. Do not call tools."),
         "tool_choice__required_forces_function_call" => nova
+            .tool(add_tool())
+            .tool_choice(ToolChoice::Any)
             .temperature(0.0)
             .user("Use the add tool to calculate 20 + 22."),
         "tool_choice__specific_add_raw_nonstreaming" | "tool_choice__specific_add_raw_streaming" => nova
+            .tool(add_tool())
+            .tool(subtract_tool())
+            .tool_choice(ToolChoice::tool("add"))
             .temperature(0.0)
             .user("Use the add tool to calculate 20 + 22. Do not use subtraction."),
         other => panic!("no request is written for the recording {other:?}: add it to request_for"),
@@ -454,6 +490,8 @@ fn expected_from_body(response: &Value) -> Expected {
             "usage",
             "metrics",
             "additionalModelResponseFields",
+            // compared by `check_trace`
+            "trace",
         ],
     );
     let message = &body["output"]["message"];
@@ -710,7 +748,9 @@ impl StreamHandler for Seen {
     }
     fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
         self.0.push(match start {
-            BlockStart::ToolUse { tool_use_id, name } => Event::BlockStart {
+            BlockStart::ToolUse {
+                tool_use_id, name, ..
+            } => Event::BlockStart {
                 index,
                 tool_use_id: tool_use_id.clone(),
                 name: name.clone(),
@@ -862,6 +902,8 @@ fn check_recording(name: &str) {
             );
             expected_from_events(&events, response)
         } else {
+            let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+            check_trace(name, &body["trace"], reply.trace.as_ref());
             expected_from_body(response)
         };
         assert_eq!(actual(&reply), expected, "{name} turn {turn}");
@@ -872,6 +914,122 @@ fn check_recording(name: &str) {
         0,
         "{name}: every interaction was served"
     );
+}
+
+/// Compares a recorded guardrail trace with the one in our `Response`: the
+/// action reason and, for every input assessment, the guardrail's identity,
+/// the word-policy findings, the processing latency, the text coverage and
+/// the policy unit counts. (The SDK's trace types have no JSON form, so the
+/// comparison is field by field.)
+fn check_trace(name: &str, recorded: &Value, ours: Option<&Trace>) {
+    if recorded.is_null() {
+        assert!(
+            ours.is_none_or(|t| t.guardrail.is_none()),
+            "{name}: no trace was recorded"
+        );
+        return;
+    }
+    let guardrail = &recorded["guardrail"];
+    let ours = ours
+        .and_then(|t| t.guardrail.as_ref())
+        .unwrap_or_else(|| panic!("{name}: the recorded guardrail trace is missing"));
+    assert_eq!(
+        ours.action_reason.as_deref(),
+        guardrail["actionReason"].as_str(),
+        "{name}: actionReason"
+    );
+    let recorded_inputs = guardrail["inputAssessment"]
+        .as_object()
+        .expect("inputAssessment");
+    let our_inputs = ours
+        .input_assessment
+        .as_ref()
+        .expect("our input assessment");
+    assert_eq!(
+        our_inputs.len(),
+        recorded_inputs.len(),
+        "{name}: assessments"
+    );
+    for (id, want) in recorded_inputs {
+        let got = &our_inputs[id];
+        let details = got
+            .applied_guardrail_details
+            .as_ref()
+            .expect("applied details");
+        let wd = &want["appliedGuardrailDetails"];
+        assert_eq!(details.guardrail_id.as_deref(), wd["guardrailId"].as_str());
+        assert_eq!(
+            details.guardrail_version.as_deref(),
+            wd["guardrailVersion"].as_str()
+        );
+        assert_eq!(
+            details.guardrail_arn.as_deref(),
+            wd["guardrailArn"].as_str()
+        );
+        let words: Vec<(String, String, bool)> = got
+            .word_policy
+            .as_ref()
+            .map(|w| {
+                w.custom_words
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.r#match.clone(),
+                            c.action.as_str().to_owned(),
+                            c.detected == Some(true),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let want_words: Vec<(String, String, bool)> = want["wordPolicy"]["customWords"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| {
+                        (
+                            c["match"].as_str().unwrap().to_owned(),
+                            c["action"].as_str().unwrap().to_owned(),
+                            c["detected"] == json!(true),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(words, want_words, "{name}: word policy of {id}");
+        let metrics = got.invocation_metrics.as_ref().expect("invocation metrics");
+        let wm = &want["invocationMetrics"];
+        assert_eq!(
+            metrics.guardrail_processing_latency,
+            wm["guardrailProcessingLatency"].as_i64()
+        );
+        let chars = metrics
+            .guardrail_coverage
+            .as_ref()
+            .and_then(|c| c.text_characters.as_ref())
+            .expect("coverage");
+        assert_eq!(
+            chars.guarded.map(i64::from),
+            wm["guardrailCoverage"]["textCharacters"]["guarded"].as_i64()
+        );
+        assert_eq!(
+            chars.total.map(i64::from),
+            wm["guardrailCoverage"]["textCharacters"]["total"].as_i64()
+        );
+        let usage = metrics.usage.as_ref().expect("policy usage");
+        assert_eq!(
+            i64::from(usage.word_policy_units),
+            wm["usage"]["wordPolicyUnits"].as_i64().unwrap()
+        );
+        assert_eq!(
+            i64::from(usage.topic_policy_units),
+            wm["usage"]["topicPolicyUnits"].as_i64().unwrap()
+        );
+        assert_eq!(
+            i64::from(usage.content_policy_units),
+            wm["usage"]["contentPolicyUnits"].as_i64().unwrap()
+        );
+    }
 }
 
 /// One test per recording, named after its file.

@@ -14,6 +14,14 @@
 //! [`MockServer::replay`] serves a recording instead (real Bedrock traffic
 //! captured with [`ConverserBuilder::record_to`](crate::ConverserBuilder::record_to),
 //! see [`Replay`]).
+//! A [`Reply`] can script every part of the Converse API's output: text,
+//! tool use (its input streamed over several deltas), reasoning with its
+//! signature, redacted reasoning, citations, a guardrail intervention with its
+//! trace, cache token counts, latency, performance and service tier, and any
+//! other block as raw wire JSON ([`Reply::raw_block`]). The same script
+//! serves `/converse` and `/converse-stream`, so the two can be compared.
+//! Requests with images, documents, tools or guardrails are accepted and
+//! recorded as sent.
 //!
 //! ```
 //! use bedrock_converse::mock::{MockServer, Reply};
@@ -135,7 +143,8 @@ impl Shared {
 ///
 /// Replies are served in the order they were [pushed](MockServer::push);
 /// when the queue is empty the [default](MockServer::set_default) answers
-/// (initially [`Reply::echo`] with the prefix `"You said: "`).
+/// (initially [`Reply::echo`] with the prefix `"You said: "`, streamed a word
+/// at a time, which makes a usable stand-in for a chat model).
 pub struct MockServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -177,7 +186,7 @@ impl MockServer {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
-                default: Reply::echo("You said: "),
+                default: Reply::echo("You said: ").word_deltas(),
                 requests: Vec::new(),
                 stats: StreamStats::default(),
                 record: true,

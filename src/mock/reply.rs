@@ -26,6 +26,29 @@ pub enum ReplyBlock {
         /// The signature.
         signature: String,
     },
+    /// A redacted (encrypted) reasoning block.
+    RedactedReasoning(Vec<u8>),
+    /// Text with citations: a `citationsContent` block in a whole reply;
+    /// `citation` deltas then `text` deltas in a stream.
+    Citations {
+        /// The generated text.
+        text: String,
+        /// The citations, each in the wire's JSON shape (`title`, `source`,
+        /// `sourceContent: [{"text": …}]`, `location: {"documentChar": …}`).
+        citations: Vec<Value>,
+    },
+    /// Any block, given as wire JSON: the content block of a whole reply,
+    /// and the optional `start` and the `delta`s of a stream. For kinds the
+    /// helpers do not cover (service-run tools, generated images) and for
+    /// kinds the SDK does not know.
+    Raw {
+        /// The block in `/converse`'s `output.message.content`.
+        converse: Value,
+        /// The `start` of the block's `contentBlockStart` event, if it has one.
+        start: Option<Value>,
+        /// The `delta` of each `contentBlockDelta` event.
+        deltas: Vec<Value>,
+    },
 }
 
 /// Something that goes wrong part-way through a stream.
@@ -118,6 +141,10 @@ pub(crate) struct Script {
     pub(crate) cache_tokens: Option<(u32, u32)>,
     pub(crate) latency_ms: Option<u64>,
     pub(crate) additional_fields: Option<Value>,
+    pub(crate) trace: Option<Value>,
+    pub(crate) performance_latency: Option<String>,
+    pub(crate) service_tier: Option<String>,
+    pub(crate) word_deltas: bool,
     pub(crate) fault: Option<Fault>,
     pub(crate) frame_delay: Duration,
     pub(crate) first_frame_delay: Duration,
@@ -133,6 +160,10 @@ impl Default for Script {
             cache_tokens: None,
             latency_ms: Some(100),
             additional_fields: None,
+            trace: None,
+            performance_latency: None,
+            service_tier: None,
+            word_deltas: false,
             fault: None,
             frame_delay: Duration::ZERO,
             first_frame_delay: Duration::ZERO,
@@ -164,7 +195,11 @@ impl Reply {
     }
 
     /// A reply that repeats the last user message's text after `prefix`,
-    /// handy for checking that each reply reaches the caller that asked.
+    /// handy for checking that each reply reaches the caller that asked. A
+    /// user turn of tool results is echoed as the results' text and JSON.
+    /// Unless [`usage`](Reply::usage) is set, the input token count is the
+    /// number of words in the request's messages and system prompts, so it
+    /// grows with a conversation as a real model's does.
     pub fn echo(prefix: impl Into<String>) -> Reply {
         Reply {
             kind: Kind::Echo(Script::default(), prefix.into()),
@@ -196,6 +231,46 @@ impl Reply {
             },
             request_id: None,
         }
+    }
+
+    /// A reply blocked by a guardrail, as the service sends it: the
+    /// guardrail's message as text, stop reason `guardrail_intervened`, and a
+    /// trace whose input assessment (for guardrail `mock-guardrail`) shows a
+    /// denied topic. Replace the trace with [`trace`](Reply::trace).
+    pub fn guardrail_intervened(message: impl Into<String>) -> Reply {
+        Reply::text(message)
+            .stop_reason("guardrail_intervened")
+            .trace(json!({
+                "guardrail": {
+                    "inputAssessment": {
+                        "mock-guardrail": {
+                            "topicPolicy": {
+                                "topics": [{
+                                    "name": "Investment advice",
+                                    "type": "DENY",
+                                    "action": "BLOCKED",
+                                    "detected": true
+                                }]
+                            },
+                            "invocationMetrics": {
+                                "guardrailProcessingLatency": 87,
+                                "usage": {
+                                    "topicPolicyUnits": 1,
+                                    "contentPolicyUnits": 0,
+                                    "wordPolicyUnits": 0,
+                                    "sensitiveInformationPolicyUnits": 0,
+                                    "sensitiveInformationPolicyFreeUnits": 0,
+                                    "contextualGroundingPolicyUnits": 0
+                                },
+                                "guardrailCoverage": {
+                                    "textCharacters": { "guarded": 40, "total": 40 }
+                                }
+                            }
+                        }
+                    },
+                    "actionReason": "Guardrail blocked."
+                }
+            }))
     }
 
     /// A 429 `ThrottlingException`.
@@ -241,6 +316,54 @@ impl Reply {
     pub fn reasoning(self, text: impl Into<String>, signature: impl Into<String>) -> Reply {
         let (text, signature) = (text.into(), signature.into());
         self.edit(|s| s.blocks.push(ReplyBlock::Reasoning { text, signature }))
+    }
+
+    /// Appends a redacted (encrypted) reasoning block.
+    pub fn redacted_reasoning(self, bytes: impl Into<Vec<u8>>) -> Reply {
+        let bytes = bytes.into();
+        self.edit(|s| s.blocks.push(ReplyBlock::RedactedReasoning(bytes)))
+    }
+
+    /// Appends a block of text with citations (each citation in the wire's
+    /// JSON shape, see [`ReplyBlock::Citations`]).
+    pub fn cited_text(self, text: impl Into<String>, citations: Vec<Value>) -> Reply {
+        let text = text.into();
+        self.edit(|s| s.blocks.push(ReplyBlock::Citations { text, citations }))
+    }
+
+    /// Appends a block given as wire JSON (see [`ReplyBlock::Raw`]).
+    pub fn raw_block(self, converse: Value, start: Option<Value>, deltas: Vec<Value>) -> Reply {
+        self.edit(|s| {
+            s.blocks.push(ReplyBlock::Raw {
+                converse,
+                start,
+                deltas,
+            })
+        })
+    }
+
+    /// The `trace` of the reply (wire JSON: `{"guardrail": …, "promptRouter": …}`),
+    /// in the whole reply and in the stream's `metadata` event.
+    pub fn trace(self, trace: Value) -> Reply {
+        self.edit(|s| s.trace = Some(trace))
+    }
+
+    /// The `performanceConfig.latency` of the reply (`"standard"` or `"optimized"`).
+    pub fn performance_latency(self, latency: impl Into<String>) -> Reply {
+        let latency = latency.into();
+        self.edit(|s| s.performance_latency = Some(latency))
+    }
+
+    /// The `serviceTier.type` of the reply (e.g. `"priority"`).
+    pub fn service_tier(self, tier: impl Into<String>) -> Reply {
+        let tier = tier.into();
+        self.edit(|s| s.service_tier = Some(tier))
+    }
+
+    /// Streams text one word at a time (with its trailing space), as a model
+    /// does, instead of in [`deltas`](Reply::deltas) equal pieces.
+    pub fn word_deltas(self) -> Reply {
+        self.edit(|s| s.word_deltas = true)
     }
 
     /// Splits each streamed block into `n` deltas (at least 1).
@@ -299,18 +422,32 @@ impl Reply {
     pub(crate) fn resolve(self, body: &Value) -> Reply {
         match self.kind {
             Kind::Echo(mut script, prefix) => {
-                let last = body["messages"]
+                let blocks = body["messages"]
                     .as_array()
                     .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
                     .and_then(|m| m["content"].as_array())
-                    .map(|blocks| {
-                        blocks
-                            .iter()
-                            .filter_map(|b| b["text"].as_str())
-                            .collect::<String>()
-                    })
+                    .cloned()
                     .unwrap_or_default();
-                script.blocks = vec![ReplyBlock::Text(format!("{prefix}{last}"))];
+                let mut last: String = blocks.iter().filter_map(|b| b["text"].as_str()).collect();
+                if last.is_empty() {
+                    // A turn of tool results: echo what the tools returned.
+                    let results: Vec<String> = blocks
+                        .iter()
+                        .filter_map(|b| b["toolResult"]["content"].as_array())
+                        .flatten()
+                        .map(|c| match c["text"].as_str() {
+                            Some(t) => t.to_owned(),
+                            None => c["json"].to_string(),
+                        })
+                        .collect();
+                    last = results.join(", ");
+                }
+                let text = format!("{prefix}{last}");
+                if script.usage.is_none() {
+                    let output = text.split_whitespace().count() as u32;
+                    script.usage = Some((request_words(body).max(1), output));
+                }
+                script.blocks = vec![ReplyBlock::Text(text)];
                 Reply {
                     kind: Kind::Success(script),
                     request_id: self.request_id,
@@ -324,6 +461,27 @@ impl Reply {
     }
 }
 
+/// The number of words in a request's text: messages and system prompts.
+fn request_words(body: &Value) -> u32 {
+    let mut words = 0;
+    let mut count = |blocks: &Value| {
+        for b in blocks.as_array().into_iter().flatten() {
+            if let Some(t) = b["text"].as_str() {
+                words += t.split_whitespace().count();
+            }
+        }
+    };
+    count(&body["system"]);
+    for m in body["messages"].as_array().into_iter().flatten() {
+        count(&m["content"]);
+    }
+    words as u32
+}
+
+fn b64(bytes: &[u8]) -> String {
+    aws_smithy_types::base64::encode(bytes)
+}
+
 impl Script {
     fn usage_json(&self) -> Value {
         let (input, output) = self.usage.unwrap_or_else(|| {
@@ -333,7 +491,9 @@ impl Script {
                 .map(|b| match b {
                     ReplyBlock::Text(t) => t.split_whitespace().count(),
                     ReplyBlock::Reasoning { text, .. } => text.split_whitespace().count(),
+                    ReplyBlock::Citations { text, .. } => text.split_whitespace().count(),
                     ReplyBlock::ToolUse { .. } => 8,
+                    ReplyBlock::RedactedReasoning(_) | ReplyBlock::Raw { .. } => 4,
                 })
                 .sum();
             (10, words as u32)
@@ -363,6 +523,18 @@ impl Script {
                 ReplyBlock::Reasoning { text, signature } => json!({
                     "reasoningContent": { "reasoningText": { "text": text, "signature": signature } }
                 }),
+                ReplyBlock::RedactedReasoning(bytes) => json!({
+                    "reasoningContent": { "redactedContent": b64(bytes) }
+                }),
+                ReplyBlock::Citations { text, citations } => {
+                    let content = if text.is_empty() {
+                        json!([])
+                    } else {
+                        json!([{ "text": text }])
+                    };
+                    json!({ "citationsContent": { "content": content, "citations": citations } })
+                }
+                ReplyBlock::Raw { converse, .. } => converse.clone(),
             })
             .collect();
         let mut body = json!({
@@ -376,7 +548,29 @@ impl Script {
         if let Some(fields) = &self.additional_fields {
             body["additionalModelResponseFields"] = fields.clone();
         }
+        self.add_trailer(&mut body);
         body
+    }
+
+    /// The members the whole reply and the `metadata` event share.
+    fn add_trailer(&self, body: &mut Value) {
+        if let Some(trace) = &self.trace {
+            body["trace"] = trace.clone();
+        }
+        if let Some(latency) = &self.performance_latency {
+            body["performanceConfig"] = json!({ "latency": latency });
+        }
+        if let Some(tier) = &self.service_tier {
+            body["serviceTier"] = json!({ "type": tier });
+        }
+    }
+
+    fn text_pieces<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        if self.word_deltas {
+            split_words(text)
+        } else {
+            split(text, self.deltas)
+        }
     }
 
     /// The `/converse-stream` events, as (event type, JSON payload), in order.
@@ -385,7 +579,7 @@ impl Script {
         for (i, block) in self.blocks.iter().enumerate() {
             match block {
                 ReplyBlock::Text(t) => {
-                    for piece in split(t, self.deltas) {
+                    for piece in self.text_pieces(t) {
                         events.push((
                             "contentBlockDelta",
                             json!({ "contentBlockIndex": i, "delta": { "text": piece } }),
@@ -417,6 +611,46 @@ impl Script {
                         json!({ "contentBlockIndex": i, "delta": { "reasoningContent": { "signature": signature } } }),
                     ));
                 }
+                ReplyBlock::RedactedReasoning(bytes) => {
+                    let n = self.deltas.clamp(1, bytes.len().max(1));
+                    let size = bytes.len().div_ceil(n).max(1);
+                    for chunk in bytes.chunks(size) {
+                        events.push((
+                            "contentBlockDelta",
+                            json!({ "contentBlockIndex": i, "delta": { "reasoningContent": { "redactedContent": b64(chunk) } } }),
+                        ));
+                    }
+                }
+                ReplyBlock::Citations { text, citations } => {
+                    for c in citations {
+                        events.push((
+                            "contentBlockDelta",
+                            json!({ "contentBlockIndex": i, "delta": { "citation": c } }),
+                        ));
+                    }
+                    if !text.is_empty() {
+                        for piece in self.text_pieces(text) {
+                            events.push((
+                                "contentBlockDelta",
+                                json!({ "contentBlockIndex": i, "delta": { "text": piece } }),
+                            ));
+                        }
+                    }
+                }
+                ReplyBlock::Raw { start, deltas, .. } => {
+                    if let Some(start) = start {
+                        events.push((
+                            "contentBlockStart",
+                            json!({ "contentBlockIndex": i, "start": start }),
+                        ));
+                    }
+                    for d in deltas {
+                        events.push((
+                            "contentBlockDelta",
+                            json!({ "contentBlockIndex": i, "delta": d }),
+                        ));
+                    }
+                }
             }
             events.push(("contentBlockStop", json!({ "contentBlockIndex": i })));
         }
@@ -429,6 +663,7 @@ impl Script {
         if let Some(ms) = self.latency_ms {
             metadata["metrics"] = json!({ "latencyMs": ms });
         }
+        self.add_trailer(&mut metadata);
         events.push(("metadata", metadata));
         // The real service pads every event with a random-length "p" field
         // that clients must ignore; do the same so that we prove we do.
@@ -461,9 +696,38 @@ fn split(text: &str, n: usize) -> Vec<&str> {
     pieces
 }
 
+/// Splits `text` after each run of whitespace: one piece per word, with the
+/// whitespace that follows it.
+fn split_words(text: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut in_space = false;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            in_space = true;
+        } else if in_space {
+            pieces.push(&text[start..i]);
+            start = i;
+            in_space = false;
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_words_keeps_every_character() {
+        assert_eq!(
+            split_words("one two  three"),
+            vec!["one ", "two  ", "three"]
+        );
+        assert_eq!(split_words(" lead"), vec![" ", "lead"]);
+        assert_eq!(split_words(""), vec![""]);
+    }
 
     #[test]
     fn split_covers_text_on_char_boundaries() {

@@ -1,0 +1,477 @@
+//! Multi-turn conversations ([`Conversation`]) and tool loops
+//! ([`Conversation::run_tools`]).
+
+use aws_sdk_bedrockruntime::types::ConversationRole;
+
+use crate::converser::Converser;
+use crate::error::Error;
+use crate::handler::StreamHandler;
+use crate::request::{ConverseRequest, InferenceConfig, Message};
+use crate::response::Response;
+use crate::tools::{Tool, ToolConfig, ToolResult, ToolUse};
+
+/// The default for [`Conversation::max_tool_rounds`].
+pub const DEFAULT_MAX_TOOL_ROUNDS: u32 = 10;
+
+/// What a [`Conversation`] does with its history when a call fails.
+///
+/// Either way the history stays valid: user and assistant turns alternate,
+/// and every tool call in it is answered or about to be.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnFailure {
+    /// Undo the failed exchange: the history is exactly what it was before
+    /// the call (the default).
+    #[default]
+    RollBack,
+    /// Keep what was sent: the history ends with the user turn that got no
+    /// reply, and the conversation is [pending](Conversation::is_pending).
+    /// [`retry`](Conversation::retry) sends it again as it is; a new
+    /// [`send`](Conversation::send) adds its text to that same user turn.
+    ///
+    /// A request refused before sending ([`Error::InvalidRequest`]) is always
+    /// rolled back, since sending it again cannot succeed.
+    Keep,
+}
+
+/// Where the history stood before an exchange, to undo it.
+#[derive(Debug, Clone, Copy)]
+struct Checkpoint {
+    messages: usize,
+    /// The length of the last message's content, if it was a pending user turn.
+    pending_content: Option<usize>,
+}
+
+/// A conversation: the model, system prompts, inference settings, tools (and
+/// any other request setting) plus the history of turns, sent again with
+/// each new turn.
+///
+/// [`send`](Conversation::send) (whole replies) and
+/// [`send_with`](Conversation::send_with) (streamed) append the user turn and
+/// the assistant's reply. What happens to the history when a call fails is an
+/// explicit choice, [`OnFailure`]; by default the failed turn is rolled back.
+///
+/// ```no_run
+/// use bedrock_converse::{Conversation, Converser, NoopHandler};
+///
+/// let converser = Converser::from_env()?;
+/// let mut chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0")
+///     .system("You are a terse assistant.")
+///     .max_tokens(512);
+/// let reply = chat.send(&converser, "Name a prime number.")?;
+/// println!("{}", reply.text());
+/// let reply = chat.send_with(&converser, "And the next one?", &mut NoopHandler)?;
+/// println!("{}", reply.text());
+/// assert_eq!(chat.history().len(), 4);
+/// # Ok::<(), bedrock_converse::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    /// The settings, and in `messages` the history.
+    request: ConverseRequest,
+    on_failure: OnFailure,
+    max_tool_rounds: u32,
+}
+
+impl Conversation {
+    /// A conversation with the given model and no history.
+    pub fn new(model_id: impl Into<String>) -> Self {
+        Conversation::from_request(ConverseRequest::new(model_id))
+    }
+
+    /// A conversation with every setting of `request` (tools, guardrail,
+    /// caching, …); its messages, if any, become the history.
+    pub fn from_request(request: ConverseRequest) -> Self {
+        Conversation {
+            request,
+            on_failure: OnFailure::default(),
+            max_tool_rounds: DEFAULT_MAX_TOOL_ROUNDS,
+        }
+    }
+
+    /// Appends a text system prompt.
+    pub fn system(mut self, text: impl Into<String>) -> Self {
+        self.request = self.request.system(text);
+        self
+    }
+
+    /// Sets the sampling settings.
+    pub fn inference_config(mut self, config: InferenceConfig) -> Self {
+        self.request.inference_config = Some(config);
+        self
+    }
+
+    /// The most tokens to generate per reply.
+    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+        self.request
+            .inference_config
+            .get_or_insert_with(Default::default)
+            .max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Sampling temperature, 0.0 to 1.0.
+    pub fn temperature(mut self, temperature: f32) -> Self {
+        self.request
+            .inference_config
+            .get_or_insert_with(Default::default)
+            .temperature = Some(temperature);
+        self
+    }
+
+    /// Adds a tool the model may call.
+    pub fn tool(mut self, tool: Tool) -> Self {
+        self.request = self.request.tool(tool);
+        self
+    }
+
+    /// Sets the tool configuration.
+    pub fn tool_config(mut self, config: ToolConfig) -> Self {
+        self.request.tool_config = Some(config);
+        self
+    }
+
+    /// What to do with the history when a call fails (default: roll back).
+    pub fn on_failure(mut self, on_failure: OnFailure) -> Self {
+        self.on_failure = on_failure;
+        self
+    }
+
+    /// The most tool rounds [`run_tools`](Conversation::run_tools) runs
+    /// before it gives up (default [`DEFAULT_MAX_TOOL_ROUNDS`]).
+    pub fn max_tool_rounds(mut self, rounds: u32) -> Self {
+        self.max_tool_rounds = rounds;
+        self
+    }
+
+    /// The turns so far.
+    pub fn history(&self) -> &[Message] {
+        &self.request.messages
+    }
+
+    /// The request the next call starts from: every setting, and the history
+    /// as its messages.
+    pub fn request(&self) -> &ConverseRequest {
+        &self.request
+    }
+
+    /// The request, to change a setting (or the history) between turns.
+    pub fn request_mut(&mut self) -> &mut ConverseRequest {
+        &mut self.request
+    }
+
+    /// Forgets the history; the settings stay.
+    pub fn reset(&mut self) {
+        self.request.messages.clear();
+    }
+
+    /// Whether the history ends with a user turn that has no reply yet (after
+    /// a failure under [`OnFailure::Keep`], or a reply with no content).
+    pub fn is_pending(&self) -> bool {
+        self.request
+            .messages
+            .last()
+            .is_some_and(|m| m.role == ConversationRole::User)
+    }
+
+    /// Sends a user turn and waits for the whole reply
+    /// ([`Converser::converse`]); on success both turns are in the history.
+    pub fn send(
+        &mut self,
+        converser: &Converser,
+        text: impl Into<String>,
+    ) -> Result<Response, Error> {
+        self.send_message(converser, Message::user(text))
+    }
+
+    /// Sends a user turn and streams the reply to `handler`
+    /// ([`Converser::converse_with`]); on success both turns are in the history.
+    pub fn send_with<H: StreamHandler + ?Sized>(
+        &mut self,
+        converser: &Converser,
+        text: impl Into<String>,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
+        self.send_message_with(converser, Message::user(text), handler)
+    }
+
+    /// Sends a user turn with any content (images, documents, tool results, …).
+    /// Its role must be `user`.
+    pub fn send_message(
+        &mut self,
+        converser: &Converser,
+        message: Message,
+    ) -> Result<Response, Error> {
+        self.exchange(converser, message, None)
+    }
+
+    /// Streams the reply to a user turn with any content.
+    pub fn send_message_with<H: StreamHandler + ?Sized>(
+        &mut self,
+        converser: &Converser,
+        message: Message,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
+        let mut handler = HandlerRef(handler);
+        self.exchange(converser, message, Some(&mut handler))
+    }
+
+    /// Sends the history as it is, for a pending conversation (see
+    /// [`OnFailure::Keep`]); fails with [`Error::InvalidRequest`] if the last
+    /// turn is not a user turn.
+    pub fn retry(&mut self, converser: &Converser) -> Result<Response, Error> {
+        self.retry_inner(converser, None)
+    }
+
+    /// Like [`retry`](Conversation::retry), streamed.
+    pub fn retry_with<H: StreamHandler + ?Sized>(
+        &mut self,
+        converser: &Converser,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
+        let mut handler = HandlerRef(handler);
+        self.retry_inner(converser, Some(&mut handler))
+    }
+
+    fn retry_inner(
+        &mut self,
+        converser: &Converser,
+        handler: Option<&mut dyn StreamHandler>,
+    ) -> Result<Response, Error> {
+        if !self.is_pending() {
+            return Err(Error::invalid(
+                "messages",
+                "do not end with a user turn: there is nothing to retry",
+            ));
+        }
+        let checkpoint = self.checkpoint();
+        self.call(converser, handler, checkpoint)
+    }
+
+    /// Sends `text`, then runs a tool loop: for every call to your tools in
+    /// the reply, `run` produces a [`ToolResult`]; the results go back to the
+    /// model as the next user turn, and so on until a reply asks for no tools.
+    /// Returns that last reply.
+    ///
+    /// After [`max_tool_rounds`](Conversation::max_tool_rounds) rounds of
+    /// tool results, a reply that still asks for tools ends the loop with
+    /// [`Error::ToolRoundsExceeded`] (holding that reply). Under
+    /// [`OnFailure::RollBack`] any failure undoes the whole exchange; under
+    /// [`OnFailure::Keep`] the history keeps every turn so far and, past the
+    /// limit, a pending user turn answering the open tool calls with error
+    /// results, so that it stays valid.
+    ///
+    /// ```no_run
+    /// use bedrock_converse::{Conversation, Converser, Tool};
+    /// use serde_json::json;
+    ///
+    /// let converser = Converser::from_env()?;
+    /// let mut chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0").tool(Tool::new(
+    ///     "add",
+    ///     "Adds two numbers.",
+    ///     json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}}),
+    /// ));
+    /// let reply = chat.run_tools(&converser, "What is 2 + 40?", |call| match call.name.as_str() {
+    ///     "add" => {
+    ///         let sum = call.input["a"].as_f64().unwrap_or(0.0) + call.input["b"].as_f64().unwrap_or(0.0);
+    ///         call.json_result(json!({ "sum": sum }))
+    ///     }
+    ///     other => call.error_result(format!("no tool named {other}")),
+    /// })?;
+    /// println!("{}", reply.text());
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    pub fn run_tools<F>(
+        &mut self,
+        converser: &Converser,
+        text: impl Into<String>,
+        run: F,
+    ) -> Result<Response, Error>
+    where
+        F: FnMut(&ToolUse) -> ToolResult,
+    {
+        self.tool_loop(converser, Message::user(text), None, run)
+    }
+
+    /// Like [`run_tools`](Conversation::run_tools), with every reply streamed
+    /// to `handler`.
+    pub fn run_tools_with<H, F>(
+        &mut self,
+        converser: &Converser,
+        text: impl Into<String>,
+        handler: &mut H,
+        run: F,
+    ) -> Result<Response, Error>
+    where
+        H: StreamHandler + ?Sized,
+        F: FnMut(&ToolUse) -> ToolResult,
+    {
+        let mut handler = HandlerRef(handler);
+        self.tool_loop(converser, Message::user(text), Some(&mut handler), run)
+    }
+
+    fn tool_loop<F>(
+        &mut self,
+        converser: &Converser,
+        first: Message,
+        mut handler: Option<&mut dyn StreamHandler>,
+        mut run: F,
+    ) -> Result<Response, Error>
+    where
+        F: FnMut(&ToolUse) -> ToolResult,
+    {
+        let start = self.checkpoint();
+        let mut next = first;
+        let mut rounds = 0u32;
+        loop {
+            let result = match handler.as_mut() {
+                Some(h) => self.exchange(converser, next, Some(&mut **h)),
+                None => self.exchange(converser, next, None),
+            };
+            let response = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    if self.on_failure == OnFailure::RollBack || e.is_invalid_request() {
+                        self.restore(start);
+                    }
+                    return Err(e);
+                }
+            };
+            let uses = response.tool_uses();
+            if uses.is_empty() {
+                return Ok(response);
+            }
+            if rounds >= self.max_tool_rounds {
+                match self.on_failure {
+                    OnFailure::RollBack => self.restore(start),
+                    OnFailure::Keep => {
+                        let unanswered = Message::tool_results(uses.iter().map(|u| {
+                            u.error_result(format!(
+                                "not run: the tool loop stopped after {} rounds",
+                                self.max_tool_rounds
+                            ))
+                        }));
+                        self.push_user(unanswered);
+                    }
+                }
+                return Err(Error::ToolRoundsExceeded {
+                    max_rounds: self.max_tool_rounds,
+                    response: Box::new(response),
+                });
+            }
+            rounds += 1;
+            next = Message::tool_results(uses.iter().map(&mut run));
+        }
+    }
+
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            messages: self.request.messages.len(),
+            pending_content: self
+                .request
+                .messages
+                .last()
+                .filter(|m| m.role == ConversationRole::User)
+                .map(|m| m.content.len()),
+        }
+    }
+
+    fn restore(&mut self, at: Checkpoint) {
+        self.request.messages.truncate(at.messages);
+        if let (Some(len), Some(last)) = (at.pending_content, self.request.messages.last_mut()) {
+            last.content.truncate(len);
+        }
+    }
+
+    /// Appends a user turn, merged into a pending one so turns alternate.
+    fn push_user(&mut self, message: Message) {
+        match self.request.messages.last_mut() {
+            Some(last) if last.role == ConversationRole::User => {
+                last.content.extend(message.content)
+            }
+            _ => self.request.messages.push(message),
+        }
+    }
+
+    fn exchange(
+        &mut self,
+        converser: &Converser,
+        message: Message,
+        handler: Option<&mut dyn StreamHandler>,
+    ) -> Result<Response, Error> {
+        if message.role != ConversationRole::User {
+            return Err(Error::invalid(
+                "message.role",
+                format!(
+                    "is `{}`: a conversation sends user turns",
+                    message.role.as_str()
+                ),
+            ));
+        }
+        let checkpoint = self.checkpoint();
+        self.push_user(message);
+        self.call(converser, handler, checkpoint)
+    }
+
+    /// Sends the history; appends the reply, or handles the failure.
+    fn call(
+        &mut self,
+        converser: &Converser,
+        handler: Option<&mut dyn StreamHandler>,
+        checkpoint: Checkpoint,
+    ) -> Result<Response, Error> {
+        let result = match handler {
+            Some(h) => converser.converse_with(&self.request, h),
+            None => converser.converse(&self.request),
+        };
+        match result {
+            Ok(response) => {
+                // A reply with no content cannot be sent back as a turn; the
+                // user turn then stays pending.
+                if !response.message.content.is_empty() {
+                    self.request.messages.push(Message::new(
+                        ConversationRole::Assistant,
+                        response.message.content.clone(),
+                    ));
+                }
+                Ok(response)
+            }
+            Err(e) => {
+                if self.on_failure == OnFailure::RollBack || e.is_invalid_request() {
+                    self.restore(checkpoint);
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Lets a `&mut H` (maybe unsized) be used as a `&mut dyn StreamHandler`.
+struct HandlerRef<'a, H: StreamHandler + ?Sized>(&'a mut H);
+
+impl<H: StreamHandler + ?Sized> StreamHandler for HandlerRef<'_, H> {
+    fn on_message_start(&mut self, role: &ConversationRole) -> crate::Flow {
+        self.0.on_message_start(role)
+    }
+    fn on_block_start(&mut self, index: u32, start: &crate::BlockStart) -> crate::Flow {
+        self.0.on_block_start(index, start)
+    }
+    fn on_delta(&mut self, index: u32, delta: &crate::Delta) -> crate::Flow {
+        self.0.on_delta(index, delta)
+    }
+    fn on_block_stop(&mut self, index: u32) -> crate::Flow {
+        self.0.on_block_stop(index)
+    }
+    fn on_stop(&mut self, stop: &crate::Stop) -> crate::Flow {
+        self.0.on_stop(stop)
+    }
+    fn on_metadata(&mut self, metadata: &crate::Metadata) -> crate::Flow {
+        self.0.on_metadata(metadata)
+    }
+}
+
+impl From<ConverseRequest> for Conversation {
+    fn from(request: ConverseRequest) -> Self {
+        Conversation::from_request(request)
+    }
+}
