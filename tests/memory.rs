@@ -20,7 +20,7 @@ fn ten_thousand_sequential_calls_keep_memory_flat() {
     let converser = server.converser().unwrap();
     let request = ConverseRequest::new("amazon.nova-lite-v1:0").user("hello");
     let call = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             converser.converse_with(&request, &mut NoopHandler).unwrap()
         } else {
             converser.converse(&request).unwrap()
