@@ -16,12 +16,15 @@
 //! said, streamed a word at a time, and counts the conversation so far as
 //! input tokens, the way a model's usage grows with the history.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_converse::mock::{MockServer, Reply};
-use bedrock_converse::{Conversation, Converser, Delta, Flow, Response, StreamHandler};
+use bedrock_converse::mock::Reply;
+use bedrock_converse::{Conversation, Delta, Flow, Response, StreamHandler};
 
 const DEFAULT_MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 const DEFAULT_SYSTEM: &str = "You are a helpful, concise assistant.";
@@ -80,34 +83,28 @@ fn usage_line(r: &Response) -> String {
 
 struct Args {
     model: String,
-    region: Option<String>,
     system: String,
-    local: bool,
-    aws: bool,
+    target: common::Target,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         model: DEFAULT_MODEL.into(),
-        region: None,
         system: DEFAULT_SYSTEM.into(),
-        local: false,
-        aws: false,
+        target: common::Target::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--model" => args.model = it.next().ok_or("--model needs a value")?,
-            "--region" => args.region = Some(it.next().ok_or("--region needs a value")?),
             "--system" => args.system = it.next().ok_or("--system needs a value")?,
-            "--local" => args.local = true,
-            "--aws" => args.aws = true,
             "-h" | "--help" => {
                 return Err(
                     "usage: chat [--model ID] [--region REGION] [--system TEXT] [--local | --aws]"
                         .into(),
                 )
             }
+            other if args.target.parse_flag(other, &mut it)? => {}
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
     }
@@ -124,49 +121,22 @@ fn main() -> ExitCode {
         }
     };
 
-    // Without credentials (decided from the environment and profile files,
-    // never by probing the network), chat with the bundled local server.
-    let use_local = args.local || (!args.aws && !bedrock_converse::credentials_configured());
-    let mut _server = None;
-    let converser = if use_local {
-        let server = match MockServer::start() {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("could not start the local server: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        eprintln!(
-            "{}; chatting with the bundled local Bedrock-compatible server at {} (it echoes you)",
-            if args.local {
-                "--local given"
-            } else {
-                "no AWS credentials found"
-            },
-            server.endpoint()
-        );
+    // The local server echoes you, word by word.
+    let backend = args.target.connect(|server| {
         server.set_default(
             Reply::echo("You said: ")
                 .word_deltas()
                 .frame_delay(Duration::from_millis(40)),
         );
-        let c = server.converser();
-        _server = Some(server);
-        c
-    } else {
-        let mut b = Converser::builder();
-        if let Some(region) = &args.region {
-            b = b.region(region.clone());
-        }
-        b.build()
-    };
-    let converser = match converser {
-        Ok(c) => c,
+    });
+    let backend = match backend {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("An error occurred: {e}");
             return ExitCode::FAILURE;
         }
     };
+    let converser = &backend.converser;
 
     let mut chat = Conversation::new(&args.model)
         .system(&args.system)
@@ -210,7 +180,7 @@ fn main() -> ExitCode {
         let mut printer = Printer {
             in_reasoning: false,
         };
-        match chat.send_with(&converser, input, &mut printer) {
+        match chat.send_with(converser, input, &mut printer) {
             Ok(reply) => {
                 println!("\n{}", usage_line(&reply));
             }

@@ -12,13 +12,16 @@
 //! the environment or profile files (for instance on EC2 with an instance role).
 //! Set `RUST_LOG=debug` to see what the SDK does.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_converse::mock::{MockServer, Reply};
+use bedrock_converse::mock::Reply;
 use bedrock_converse::{
-    ConverseRequest, Converser, Delta, Flow, Message, Metadata, Response, Role, Stop, StreamHandler,
+    ConverseRequest, Delta, Flow, Message, Metadata, Response, Role, Stop, StreamHandler,
 };
 use serde_json::json;
 
@@ -77,32 +80,26 @@ fn print_whole(r: &Response) {
 
 struct Args {
     model: String,
-    region: Option<String>,
     stream: bool,
-    local: bool,
-    aws: bool,
+    target: common::Target,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         model: DEFAULT_MODEL.into(),
-        region: None,
         stream: true,
-        local: false,
-        aws: false,
+        target: common::Target::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--model" => args.model = it.next().ok_or("--model needs a value")?,
-            "--region" => args.region = Some(it.next().ok_or("--region needs a value")?),
             "--no-stream" => args.stream = false,
-            "--local" => args.local = true,
-            "--aws" => args.aws = true,
             "-h" | "--help" => return Err(
                 "usage: playlist [--model ID] [--region REGION] [--no-stream] [--local | --aws]"
                     .into(),
             ),
+            other if args.target.parse_flag(other, &mut it)? => {}
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
     }
@@ -119,27 +116,7 @@ fn main() -> ExitCode {
         }
     };
 
-    // Without credentials (decided from the environment and profile files,
-    // never by probing the network), run against the bundled local server.
-    let use_local = args.local || (!args.aws && !bedrock_converse::credentials_configured());
-    let mut _server = None;
-    let converser = if use_local {
-        let server = match MockServer::start() {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("could not start the local server: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        eprintln!(
-            "{}; using the bundled local Bedrock-compatible server at {}",
-            if args.local {
-                "--local given"
-            } else {
-                "no AWS credentials found"
-            },
-            server.endpoint()
-        );
+    let backend = args.target.connect(|server| {
         server.push(
             Reply::text(
                 "Here are 3 pop songs:\n\n1. \"Blinding Lights\" - The Weeknd\n2. \"Shape of You\" - Ed Sheeran\n3. \"Levitating\" - Dua Lipa",
@@ -149,23 +126,15 @@ fn main() -> ExitCode {
             .usage(53, 39)
             .latency_ms(1175),
         );
-        let c = server.converser();
-        _server = Some(server);
-        c
-    } else {
-        let mut b = Converser::builder();
-        if let Some(region) = &args.region {
-            b = b.region(region.clone());
-        }
-        b.build()
-    };
-    let converser = match converser {
-        Ok(c) => c,
+    });
+    let backend = match backend {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("An error occurred: {e}");
             return ExitCode::FAILURE;
         }
     };
+    let converser = &backend.converser;
 
     let request = ConverseRequest::new(&args.model)
         .system(SYSTEM_PROMPT)

@@ -12,14 +12,16 @@
 //! the calculator, then a reply built from the tool result it receives, so
 //! the answer shown is the number this program computed.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_converse::mock::{MockServer, Reply};
+use bedrock_converse::mock::Reply;
 use bedrock_converse::{
-    BlockStart, Conversation, Converser, Delta, Flow, Response, StreamHandler, Tool, ToolResult,
-    ToolUse,
+    BlockStart, Conversation, Delta, Flow, Response, StreamHandler, Tool, ToolResult, ToolUse,
 };
 use serde_json::json;
 
@@ -174,27 +176,20 @@ impl StreamHandler for Printer {
 
 struct Args {
     model: String,
-    region: Option<String>,
     question: String,
-    local: bool,
-    aws: bool,
+    target: common::Target,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         model: DEFAULT_MODEL.into(),
-        region: None,
         question: DEFAULT_QUESTION.into(),
-        local: false,
-        aws: false,
+        target: common::Target::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--model" => args.model = it.next().ok_or("--model needs a value")?,
-            "--region" => args.region = Some(it.next().ok_or("--region needs a value")?),
-            "--local" => args.local = true,
-            "--aws" => args.aws = true,
             "--" => {}
             "-h" | "--help" => {
                 return Err(
@@ -202,6 +197,7 @@ fn parse_args() -> Result<Args, String> {
                         .into(),
                 )
             }
+            other if args.target.parse_flag(other, &mut it)? => {}
             other if other.starts_with("--") => {
                 return Err(format!("unknown argument {other:?} (try --help)"))
             }
@@ -230,33 +226,16 @@ fn main() -> ExitCode {
         }
     };
 
-    let use_local = args.local || (!args.aws && !bedrock_converse::credentials_configured());
-    let mut _server = None;
-    let converser = if use_local {
-        let server = match MockServer::start() {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("could not start the local server: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        eprintln!(
-            "{}; using the bundled local Bedrock-compatible server at {} (the model's side is scripted)",
-            if args.local {
-                "--local given"
-            } else {
-                "no AWS credentials found"
-            },
-            server.endpoint()
-        );
-        // What a model does: ask for the tool with the arithmetic in the
-        // question, then answer from the tool's result.
-        let expression = args
-            .question
-            .trim_start_matches("What is")
-            .trim_end_matches('?')
-            .trim()
-            .to_owned();
+    // On the local server the model's side is scripted as a model would
+    // behave: ask for the tool with the arithmetic in the question, then
+    // answer from the tool's result.
+    let expression = args
+        .question
+        .trim_start_matches("What is")
+        .trim_end_matches('?')
+        .trim()
+        .to_owned();
+    let backend = args.target.connect(|server| {
         server.push(
             Reply::empty()
                 .with_text("I'll work that out with the calculator.")
@@ -274,23 +253,15 @@ fn main() -> ExitCode {
                 .word_deltas()
                 .frame_delay(Duration::from_millis(30)),
         );
-        let c = server.converser();
-        _server = Some(server);
-        c
-    } else {
-        let mut b = Converser::builder();
-        if let Some(region) = &args.region {
-            b = b.region(region.clone());
-        }
-        b.build()
-    };
-    let converser = match converser {
-        Ok(c) => c,
+    });
+    let backend = match backend {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("An error occurred: {e}");
             return ExitCode::FAILURE;
         }
     };
+    let converser = &backend.converser;
 
     let mut chat = Conversation::new(&args.model)
         .system("Use the calculator tool for arithmetic; then state the result briefly.")
@@ -298,7 +269,7 @@ fn main() -> ExitCode {
         .max_tokens(512)
         .max_tool_rounds(5);
     println!("Q: {}", args.question);
-    match chat.run_tools_with(&converser, &args.question, &mut Printer, run_tool) {
+    match chat.run_tools_with(converser, &args.question, &mut Printer, run_tool) {
         Ok(reply) => {
             println!();
             print_usage(&reply);

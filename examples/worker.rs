@@ -9,36 +9,35 @@
 //! cargo run --example worker -- --local --cancel-after 1
 //! ```
 
-use std::io::{BufRead, Write};
+#[path = "common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{MockServer, Reply};
-use bedrock_converse::{ConverseRequest, Converser, Error, StreamEvent};
+use bedrock_converse::mock::Reply;
+use bedrock_converse::{ConverseRequest, Error, StreamEvent};
 
 const FRAME: Duration = Duration::from_millis(16);
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 
 struct Args {
     model: String,
-    local: bool,
-    aws: bool,
+    target: common::Target,
     cancel_after: Duration,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         model: "anthropic.claude-3-haiku-20240307-v1:0".into(),
-        local: false,
-        aws: false,
+        target: common::Target::default(),
         cancel_after: Duration::from_secs(60),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--model" => a.model = it.next().ok_or("--model needs a value")?,
-            "--local" => a.local = true,
-            "--aws" => a.aws = true,
             "--cancel-after" => {
                 let secs: f64 = it
                     .next()
@@ -46,9 +45,10 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or("--cancel-after needs a number of seconds")?;
                 a.cancel_after = Duration::from_secs_f64(secs);
             }
+            other if a.target.parse_flag(other, &mut it)? => {}
             other => {
                 return Err(format!(
-                    "unknown argument {other:?}; usage: worker [--model ID] [--local | --aws] [--cancel-after SECS]"
+                    "unknown argument {other:?}; usage: worker [--model ID] [--region REGION] [--local | --aws] [--cancel-after SECS]"
                 ))
             }
         }
@@ -65,13 +65,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut _server = None;
-    let converser = if args.local || (!args.aws && !bedrock_converse::credentials_configured()) {
-        let server = MockServer::start().expect("start the local server");
-        eprintln!(
-            "using the bundled local Bedrock-compatible server at {}",
-            server.endpoint()
-        );
+    let backend = args.target.connect(|server| {
         let story = "Once upon a time, a small program wanted to talk to a large language model \
                      without freezing its user interface. It handed the call to a worker, kept \
                      drawing frames, and read the reply as it arrived, word by word, until the \
@@ -81,19 +75,15 @@ fn main() -> ExitCode {
                 .deltas(40)
                 .frame_delay(Duration::from_millis(40)),
         );
-        let c = server.converser();
-        _server = Some(server);
-        c
-    } else {
-        Converser::from_env()
-    };
-    let converser = match converser {
-        Ok(c) => c,
+    });
+    let backend = match backend {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("could not set up: {e}");
             return ExitCode::FAILURE;
         }
     };
+    let converser = &backend.converser;
 
     // Enter on stdin is the "cancel button". End of input is not a press.
     let (key_tx, key_rx) = crossbeam_channel::bounded::<()>(1);
@@ -115,6 +105,7 @@ fn main() -> ExitCode {
         }
     };
 
+    let interactive = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut text = String::new();
     let mut events = 0usize;
@@ -128,19 +119,21 @@ fn main() -> ExitCode {
                 text.push_str(delta.text().unwrap_or_default());
             }
         }
-        // 2. Draw.
-        let tail: String = {
-            let flat = text.replace('\n', " ");
-            let chars: Vec<char> = flat.chars().collect();
-            chars[chars.len().saturating_sub(40)..].iter().collect()
-        };
-        eprint!(
-            "\r\x1b[K{} frame {frame:4} | {events:3} events | {:4} chars | {:5.1}s | …{tail}",
-            SPINNER[frame % SPINNER.len()],
-            text.chars().count(),
-            started.elapsed().as_secs_f64()
-        );
-        let _ = std::io::stderr().flush();
+        // 2. Draw (on a terminal; piped output gets the summary only).
+        if interactive {
+            let tail: String = {
+                let flat = text.replace('\n', " ");
+                let chars: Vec<char> = flat.chars().collect();
+                chars[chars.len().saturating_sub(40)..].iter().collect()
+            };
+            eprint!(
+                "\r\x1b[K{} frame {frame:4} | {events:3} events | {:4} chars | {:5.1}s | …{tail}",
+                SPINNER[frame % SPINNER.len()],
+                text.chars().count(),
+                started.elapsed().as_secs_f64()
+            );
+            let _ = std::io::stderr().flush();
+        }
         // 3. Input: the cancel button, or the time limit.
         if cancel_reason.is_none() {
             if key_rx.try_recv().is_ok() {
@@ -159,7 +152,9 @@ fn main() -> ExitCode {
         frame += 1;
         std::thread::sleep(FRAME);
     };
-    eprintln!();
+    if interactive {
+        eprintln!();
+    }
     match result {
         Ok(response) => {
             println!("{}", response.text());
