@@ -779,7 +779,20 @@ impl ConverserBuilder {
                 if let Some(credentials) = &self.credentials {
                     loader = loader.credentials_provider(credentials.clone());
                 }
-                aws_sdk_bedrockruntime::config::Builder::from(&loader.load().await)
+                let mut conf = aws_sdk_bedrockruntime::config::Builder::from(&loader.load().await);
+                if self.endpoint_url.is_none() {
+                    let (env, fs) = (
+                        aws_types::os_shim_internal::Env::real(),
+                        aws_types::os_shim_internal::Fs::real(),
+                    );
+                    if let Some(url) =
+                        crate::env::profile_services_endpoint(&env, &fs, self.profile.as_deref())
+                            .await
+                    {
+                        conf = conf.endpoint_url(url);
+                    }
+                }
+                conf
             }
         };
         if let Some(region) = self.region {

@@ -2,6 +2,7 @@
 //! network.
 
 use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_runtime::env_config::property::PropertiesKey;
 use aws_types::os_shim_internal::{Env, Fs};
 
 /// Profile keys that make a profile a source of credentials.
@@ -78,6 +79,52 @@ pub(crate) fn credentials_configured_in(env: Env, fs: Fs) -> bool {
     CREDENTIAL_KEYS.iter().any(|k| profile.get(k).is_some())
 }
 
+/// The endpoint URL for Bedrock Runtime from the selected profile's
+/// `services` section, under the documented key `bedrock_runtime`
+/// (`[services NAME]` / `bedrock_runtime =` / `  endpoint_url = …`), as the AWS
+/// CLI and the other SDKs read it. The Rust SDK itself looks only for
+/// `bedrock-runtime`, so without this the documented form would be ignored.
+/// `None` when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is set, or when either
+/// endpoint environment variable is, since the documented precedence puts
+/// environment variables before the shared config file.
+pub(crate) async fn profile_services_endpoint(
+    env: &Env,
+    fs: &Fs,
+    profile: Option<&str>,
+) -> Option<String> {
+    let truthy = |v: Option<String>| v.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if truthy(env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").ok())
+        || env.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME").is_ok()
+        || env.get("AWS_ENDPOINT_URL").is_ok()
+    {
+        return None;
+    }
+    let profiles = aws_config::profile::load(
+        fs,
+        env,
+        &EnvConfigFiles::default(),
+        profile.map(|p| p.to_owned().into()),
+    )
+    .await
+    .ok()?;
+    if truthy(
+        profiles
+            .get("ignore_configured_endpoint_urls")
+            .map(str::to_owned),
+    ) {
+        return None;
+    }
+    let section = profiles.get("services")?;
+    let key = PropertiesKey::builder()
+        .section_key("services")
+        .section_name(section)
+        .property_name("bedrock_runtime")
+        .sub_property_name("endpoint_url")
+        .build()
+        .ok()?;
+    profiles.other_sections().get(&key).map(|v| v.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +160,56 @@ mod tests {
             ],
             &[]
         ));
+    }
+
+    fn services_endpoint(vars: &[(&str, &str)], config: &str) -> Option<String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(profile_services_endpoint(
+            &Env::from_slice(vars),
+            &Fs::from_slice(&[("/home/u/.aws/config", config)]),
+            None,
+        ))
+    }
+
+    #[test]
+    fn the_documented_services_key_is_read() {
+        let config = "[default]\nservices = local\n[services local]\nbedrock_runtime =\n  endpoint_url = http://127.0.0.1:4566\n";
+        let home = [("HOME", "/home/u")];
+        assert_eq!(
+            services_endpoint(&home, config).as_deref(),
+            Some("http://127.0.0.1:4566")
+        );
+        // Environment variables win; the ignore switch turns it off.
+        assert_eq!(
+            services_endpoint(&[("HOME", "/home/u"), ("AWS_ENDPOINT_URL", "x")], config),
+            None
+        );
+        assert_eq!(
+            services_endpoint(
+                &[
+                    ("HOME", "/home/u"),
+                    ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "x")
+                ],
+                config
+            ),
+            None
+        );
+        assert_eq!(
+            services_endpoint(
+                &[
+                    ("HOME", "/home/u"),
+                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+                ],
+                config
+            ),
+            None
+        );
+        assert_eq!(
+            services_endpoint(&home, "[default]\nregion = us-east-1\n"),
+            None
+        );
     }
 
     #[test]
