@@ -461,11 +461,16 @@ fn main() -> ExitCode {
         status: Status::Idle,
         script,
     };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Bedrock Converse")
+        .with_inner_size([720.0, 480.0]);
+    if scripted {
+        // Top left, so that a screenshot of a window-sized virtual screen
+        // (see screenshot.sh) is exactly the window.
+        viewport = viewport.with_position([0.0, 0.0]);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Bedrock Converse")
-            .with_inner_size([720.0, 480.0])
-            .with_position([0.0, 0.0]),
+        viewport,
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
