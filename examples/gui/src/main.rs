@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bedrock_converse::mock::{MockServer, Reply};
-use bedrock_converse::{CallHandle, ConverseRequest, Converser, StreamEvent, Usage};
+use bedrock_converse::{CallHandle, ConverseRequest, Converser, Usage};
 use eframe::egui;
 
 const DEFAULT_MODEL: &str = "anthropic.claude-3-sonnet-20240229-v1:0";
@@ -199,10 +199,9 @@ impl ChatApp {
         // Every event is sent before the result, so draining after
         // `try_wait` returned `Some` takes the last of them too.
         while let Ok(event) = call.events().try_recv() {
-            if let StreamEvent::Delta { .. } = event {
-                if let Some(text) = event.text() {
-                    self.reply.push_str(text);
-                }
+            // Text deltas; a real app might also show tool use or reasoning.
+            if let Some(text) = event.text() {
+                self.reply.push_str(text);
             }
         }
         if let Some(status) = finished {
