@@ -440,7 +440,7 @@ fn exception_frame(exception_type: &str, message: &str) -> Bytes {
 }
 
 async fn write_stream(script: Script, mut tx: Sender<Bytes, std::io::Error>, shared: Arc<Shared>) {
-    let events = script.stream_events();
+    let frames = script.stream_frames();
     let fault_at = match &script.fault {
         Some(Fault::Exception { after, .. } | Fault::Stall { after } | Fault::Drop { after }) => {
             Some(*after)
@@ -448,18 +448,14 @@ async fn write_stream(script: Script, mut tx: Sender<Bytes, std::io::Error>, sha
         None => None,
     };
     let mut ok = true;
-    for (i, (event_type, payload)) in events.iter().enumerate() {
+    for (i, frame) in frames.iter().enumerate() {
         if fault_at == Some(i) {
             break;
         }
         if !script.frame_delay.is_zero() {
             tokio::time::sleep(script.frame_delay).await;
         }
-        if tx
-            .send_data(event_frame(event_type, payload))
-            .await
-            .is_err()
-        {
+        if tx.send_data(frame.clone()).await.is_err() {
             ok = false;
             break;
         }
