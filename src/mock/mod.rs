@@ -448,14 +448,29 @@ async fn write_stream(script: Script, mut tx: Sender<Bytes, std::io::Error>, sha
         None => None,
     };
     let mut ok = true;
-    for (i, frame) in frames.iter().enumerate() {
-        if fault_at == Some(i) {
-            break;
-        }
+    // Frames before the fault, if any.
+    let end = fault_at.unwrap_or(frames.len()).min(frames.len());
+    let mut next = 0;
+    while next < end {
         if !script.frame_delay.is_zero() {
             tokio::time::sleep(script.frame_delay).await;
         }
-        if tx.send_data(frame.clone()).await.is_err() {
+        let (first, mut len) = (next, frames[next].len());
+        next += 1;
+        while next < end && len + frames[next].len() <= script.chunk_bytes {
+            len += frames[next].len();
+            next += 1;
+        }
+        let chunk = if next - first == 1 {
+            frames[first].clone()
+        } else {
+            let mut joined = Vec::with_capacity(len);
+            frames[first..next]
+                .iter()
+                .for_each(|f| joined.extend_from_slice(f));
+            Bytes::from(joined)
+        };
+        if tx.send_data(chunk).await.is_err() {
             ok = false;
             break;
         }

@@ -95,6 +95,7 @@ pub(crate) struct Script {
     pub(crate) fault: Option<Fault>,
     pub(crate) frame_delay: Duration,
     pub(crate) first_frame_delay: Duration,
+    pub(crate) chunk_bytes: usize,
     pub(crate) frames: FrameCache,
 }
 
@@ -131,6 +132,7 @@ impl Default for Script {
             fault: None,
             frame_delay: Duration::ZERO,
             first_frame_delay: Duration::ZERO,
+            chunk_bytes: 0,
             frames: FrameCache::default(),
         }
     }
@@ -272,6 +274,16 @@ impl Reply {
     /// Wait this long before each stream frame (and before a JSON reply).
     pub fn frame_delay(self, delay: Duration) -> Reply {
         self.edit(|s| s.frame_delay = delay)
+    }
+
+    /// Write the stream in HTTP chunks of up to `bytes`, as many whole frames
+    /// as fit in each, instead of one frame per chunk (the default, as the
+    /// service does). The client sees the same frames; the server does far
+    /// fewer writes, so that load runs of long replies measure the client,
+    /// not the server. A [`frame_delay`](Reply::frame_delay) then comes
+    /// before each chunk.
+    pub fn chunk_bytes(self, bytes: usize) -> Reply {
+        self.edit(|s| s.chunk_bytes = bytes)
     }
 
     /// Wait this long before the response starts.
