@@ -38,6 +38,19 @@ pub const LONG_DELTA_BYTES: usize = 32;
 /// The reply of the peak-memory measurement: 10 MiB of text.
 pub const BIG_TEXT_BYTES: usize = 10 * 1024 * 1024;
 
+/// Long replies are written in HTTP chunks of up to this many bytes, several
+/// whole frames each, so that the local server is not the bottleneck (one
+/// write per frame capped it near the SDK's own rate on 2 cores).
+pub const LONG_CHUNK_BYTES: usize = 16 * 1024;
+
+/// A reply of `bytes` of text in `deltas` deltas, written in big chunks.
+pub fn long_reply(bytes: usize, deltas: usize) -> bedrock_converse::mock::Reply {
+    bedrock_converse::mock::Reply::text(prose(bytes))
+        .deltas(deltas)
+        .usage(25, deltas as u32)
+        .chunk_bytes(LONG_CHUNK_BYTES)
+}
+
 /// `n` bytes of ASCII prose (so that the mock's even split gives deltas of
 /// equal length).
 pub fn prose(n: usize) -> String {
@@ -358,4 +371,68 @@ pub fn rss_hwm_kib() -> (u64, u64) {
             .unwrap_or(0)
     };
     (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// CPU time (ns) used so far by this process's threads, not counting the
+/// local server's thread: the client's cost, whatever the machine's load
+/// does to wall-clock times. Threads that have exited are not counted, so
+/// read it while the threads measured are alive.
+pub fn client_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter(|t| {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            !comm.starts_with("bedrock-mock")
+        })
+        .filter_map(|t| {
+            std::fs::read_to_string(t.path().join("schedstat"))
+                .ok()?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+/// CPU time (ns) used so far by the local server's thread.
+pub fn server_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter(|t| {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            comm.starts_with("bedrock-mock")
+        })
+        .filter_map(|t| {
+            std::fs::read_to_string(t.path().join("schedstat"))
+                .ok()?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+/// CPU time (ns) used so far by this whole process, threads that have ended
+/// included (`/proc/self/stat`, in 10 ms ticks: for runs of seconds).
+pub fn process_cpu_ns() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces), from field 3.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15, i.e. 11 and 12 after the name.
+    (ticks(11) + ticks(12)) * 10_000_000
 }

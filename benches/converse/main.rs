@@ -19,6 +19,7 @@
 
 mod common;
 mod memory;
+mod profile;
 mod python;
 mod reader;
 mod report;
@@ -115,6 +116,10 @@ fn main() {
         memory::child(&kind);
         return;
     }
+    if let Ok(kind) = std::env::var(profile::PROFILE_VAR) {
+        profile::run(&kind);
+        return;
+    }
     let args = args();
     let plan = args.plan;
     let wants = |section: &str| match &args.filter {
@@ -151,9 +156,7 @@ fn main() {
     }
 
     // The server's own capacity.
-    let long = Reply::text(prose(LONG_DELTAS * LONG_DELTA_BYTES))
-        .deltas(LONG_DELTAS)
-        .usage(25, LONG_DELTAS as u32);
+    let long = long_reply(LONG_DELTAS * LONG_DELTA_BYTES, LONG_DELTAS);
     if wants("capacity") || wants("throughput") || wants("concurrency") {
         report.capacity(capacity(&server, &long, &tiny, plan));
     }
@@ -326,15 +329,19 @@ fn throughput(
             // Alternate which side goes first.
             let raw_side = (side + round) % 2 == 0;
             let mut touch = Touch::default();
-            let t = Instant::now();
+            let (t, cpu) = (Instant::now(), client_cpu_ns());
             if raw_side {
                 ct.block_on(raw_stream(client, raw_req, &mut touch));
             } else {
                 wrapper_stream(converser, req, &mut touch);
             }
-            let s = t.elapsed().as_secs_f64();
+            let (s, cpu) = (t.elapsed().as_secs_f64(), client_cpu_ns() - cpu);
             assert_eq!(touch.deltas, LONG_DELTAS as u64);
-            let figures = (touch.events as f64 / s, touch.bytes as f64 / s / 1e6);
+            let figures = (
+                touch.events as f64 / s,
+                touch.bytes as f64 / s / 1e6,
+                cpu as f64 / 1e3 / touch.events as f64,
+            );
             if raw_side {
                 raw.push(figures)
             } else {
@@ -342,31 +349,49 @@ fn throughput(
             }
         }
     }
-    let summary = |v: &[(f64, f64)]| {
+    let summary = |v: &[(f64, f64, f64)]| {
         let events: Vec<f64> = v.iter().map(|f| f.0).collect();
         let mb: Vec<f64> = v.iter().map(|f| f.1).collect();
-        json!({ "events_per_s": median(&events), "mb_per_s": median(&mb), "rounds": events })
+        let cpu: Vec<f64> = v.iter().map(|f| f.2).collect();
+        json!({
+            "events_per_s": median(&events),
+            "mb_per_s": median(&mb),
+            "client_cpu_us_per_event": median(&cpu),
+            "rounds": events,
+        })
     };
     json!({ "raw": summary(&raw), "wrapper": summary(&wrap) })
 }
 
-/// Calls/s of `n` callers looping on the tiny reply, counted over `run`
-/// after `warm`.
+/// Calls/s of callers looping on the tiny reply, counted over `run` after
+/// `warm`, and the client's CPU time per call (µs) meanwhile.
 fn count_calls(
     warm: Duration,
     run: Duration,
     spawn: impl FnOnce(Arc<AtomicU64>, Arc<AtomicBool>) -> Box<dyn FnOnce()>,
-) -> f64 {
+) -> (f64, f64) {
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let join = spawn(done.clone(), stop.clone());
     thread::sleep(warm);
-    let (n0, t0) = (done.load(Ordering::Relaxed), Instant::now());
+    let (n0, t0, c0) = (
+        done.load(Ordering::Relaxed),
+        Instant::now(),
+        client_cpu_ns(),
+    );
     thread::sleep(run);
-    let (n1, t1) = (done.load(Ordering::Relaxed), Instant::now());
+    let (n1, t1, c1) = (
+        done.load(Ordering::Relaxed),
+        Instant::now(),
+        client_cpu_ns(),
+    );
     stop.store(true, Ordering::Relaxed);
     join();
-    (n1 - n0) as f64 / (t1 - t0).as_secs_f64()
+    let calls = (n1 - n0).max(1) as f64;
+    (
+        calls / (t1 - t0).as_secs_f64(),
+        (c1 - c0) as f64 / 1e3 / calls,
+    )
 }
 
 fn wrapper_threads(
@@ -375,7 +400,7 @@ fn wrapper_threads(
     n: usize,
     warm: Duration,
     run: Duration,
-) -> f64 {
+) -> (f64, f64) {
     count_calls(warm, run, |done, stop| {
         let handles: Vec<_> = (0..n)
             .map(|_| {
@@ -405,7 +430,7 @@ fn raw_tasks(
     multi: bool,
     warm: Duration,
     run: Duration,
-) -> f64 {
+) -> (f64, f64) {
     let config = config.clone();
     let raw_req = raw_req.clone();
     count_calls(warm, run, move |done, stop| {
@@ -449,26 +474,37 @@ fn concurrency(
     raw_req: &RawRequest,
     plan: Plan,
 ) -> Value {
-    let warm = plan.pick(Duration::from_millis(500), Duration::from_millis(50));
-    let run = plan.pick(Duration::from_secs(2), Duration::from_millis(200));
-    let rounds = plan.pick(2, 1);
+    let warm = plan.pick(Duration::from_millis(300), Duration::from_millis(50));
+    let run = plan.pick(Duration::from_secs(1), Duration::from_millis(200));
+    let rounds = plan.pick(4, 1);
     let mut out = serde_json::Map::new();
     for n in [1usize, 8, 64] {
-        let (mut w, mut mt, mut ct) = (0.0, 0.0, 0.0);
+        // Per side: (calls/s, client CPU µs per call) of each round.
+        let mut sides: [Vec<(f64, f64)>; 3] = Default::default();
         for round in 0..rounds {
-            let order: [u8; 3] = if round % 2 == 0 { [0, 1, 2] } else { [2, 1, 0] };
-            for side in order {
-                match side {
-                    0 => w += wrapper_threads(converser, req, n, warm, run),
-                    1 => mt += raw_tasks(config, raw_req, n, true, warm, run),
-                    _ => ct += raw_tasks(config, raw_req, n, false, warm, run),
-                }
+            // Rotate the order so that no side always runs first.
+            for k in 0..3 {
+                let side = (k + round) % 3;
+                let figures = match side {
+                    0 => wrapper_threads(converser, req, n, warm, run),
+                    1 => raw_tasks(config, raw_req, n, true, warm, run),
+                    _ => raw_tasks(config, raw_req, n, false, warm, run),
+                };
+                sides[side].push(figures);
             }
         }
-        let r = rounds as f64;
+        let summary = |v: &[(f64, f64)]| {
+            let calls: Vec<f64> = v.iter().map(|f| f.0).collect();
+            let cpu: Vec<f64> = v.iter().map(|f| f.1).collect();
+            json!({ "calls_per_s": median(&calls), "client_cpu_us_per_call": median(&cpu), "rounds": calls })
+        };
         out.insert(
             n.to_string(),
-            json!({ "wrapper_threads": w / r, "raw_tasks_multi_thread": mt / r, "raw_tasks_current_thread": ct / r }),
+            json!({
+                "wrapper_threads": summary(&sides[0]),
+                "raw_tasks_multi_thread": summary(&sides[1]),
+                "raw_tasks_current_thread": summary(&sides[2]),
+            }),
         );
     }
     Value::Object(out)

@@ -21,9 +21,7 @@ pub fn measure(server: &MockServer, tiny: &Reply, full: bool) -> Value {
     let endpoint = server.endpoint();
     let calls_raw = spawn("calls-raw", &endpoint, calls);
     let calls_wrapper = spawn("calls-wrapper", &endpoint, calls);
-    let big = Reply::text(prose(BIG_TEXT_BYTES))
-        .deltas(LONG_DELTAS)
-        .usage(25, LONG_DELTAS as u32);
+    let big = long_reply(BIG_TEXT_BYTES, LONG_DELTAS);
     let mut streams = Vec::new();
     for kind in ["stream-raw", "stream-wrapper"] {
         // The child's first call (a warm-up) gets the tiny reply, its second the big one.

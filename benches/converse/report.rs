@@ -256,10 +256,10 @@ impl Report {
         );
         // 3. Concurrency.
         for n in ["1", "8", "64"] {
-            let mt = f(self.get(&["concurrency", n, "raw_tasks_multi_thread"]));
-            let ct = f(self.get(&["concurrency", n, "raw_tasks_current_thread"]));
+            let mt = f(self.get(&["concurrency", n, "raw_tasks_multi_thread", "calls_per_s"]));
+            let ct = f(self.get(&["concurrency", n, "raw_tasks_current_thread", "calls_per_s"]));
             let best = mt.max(ct);
-            let w = f(self.get(&["concurrency", n, "wrapper_threads"]));
+            let w = f(self.get(&["concurrency", n, "wrapper_threads", "calls_per_s"]));
             let py = f(self.get(&["python_concurrency", "calls_per_s", n]));
             let target = if n == "64" {
                 format!(">= 0.9x best raw: {}", pass(w / best >= 0.9))
@@ -348,26 +348,47 @@ impl Report {
         }
         println!("\n{cap_line}");
         if self.results.contains_key("concurrency") {
-            println!("\nconcurrency detail (calls/s):");
+            println!("\nconcurrency detail: calls/s (client CPU µs per call)");
             println!(
-                "{:>8} {:>14} {:>18} {:>20} {:>12}",
-                "callers", "wrapper", "raw multi-thread", "raw current-thread", "Python"
+                "{:>8} {:>22} {:>22} {:>22} {:>10}",
+                "callers", "wrapper threads", "raw multi-thread", "raw current-thread", "Python"
             );
             for n in ["1", "8", "64"] {
+                let cell = |side: &str| {
+                    format!(
+                        "{} ({})",
+                        r(f(self.get(&["concurrency", n, side, "calls_per_s"])), 0),
+                        r(
+                            f(self.get(&["concurrency", n, side, "client_cpu_us_per_call"])),
+                            1
+                        )
+                    )
+                };
                 println!(
-                    "{n:>8} {:>14} {:>18} {:>20} {:>12}",
-                    r(f(self.get(&["concurrency", n, "wrapper_threads"])), 0),
-                    r(
-                        f(self.get(&["concurrency", n, "raw_tasks_multi_thread"])),
-                        0
-                    ),
-                    r(
-                        f(self.get(&["concurrency", n, "raw_tasks_current_thread"])),
-                        0
-                    ),
+                    "{n:>8} {:>22} {:>22} {:>22} {:>10}",
+                    cell("wrapper_threads"),
+                    cell("raw_tasks_multi_thread"),
+                    cell("raw_tasks_current_thread"),
                     r(f(self.get(&["python_concurrency", "calls_per_s", n])), 0),
                 );
             }
+        }
+        if self.results.contains_key("throughput") {
+            println!(
+                "\nthroughput: client CPU per event {} µs raw SDK, {} µs wrapper ({})",
+                r(
+                    f(self.get(&["throughput", "raw", "client_cpu_us_per_event"])),
+                    3
+                ),
+                r(
+                    f(self.get(&["throughput", "wrapper", "client_cpu_us_per_event"])),
+                    3
+                ),
+                ratio(
+                    f(self.get(&["throughput", "wrapper", "client_cpu_us_per_event"])),
+                    f(self.get(&["throughput", "raw", "client_cpu_us_per_event"]))
+                ),
+            );
         }
 
         let dir = std::env::var_os("CARGO_TARGET_DIR")
