@@ -500,21 +500,32 @@ fn exception_frame(exception_type: &str, message: &str) -> Bytes {
 }
 
 async fn write_stream(script: Script, mut tx: Sender<Bytes, std::io::Error>, shared: Arc<Shared>) {
-    let events = script.stream_events();
+    let frames = script.stream_frames();
     let fault_at = script.fault.as_ref().map(Fault::after);
-    let encode = |i: usize| {
-        let (event_type, payload) = &events[i];
-        Bytes::from(event_frame(event_type, payload.to_string().as_bytes()))
-    };
     let mut ok = true;
-    for i in 0..events.len() {
-        if fault_at == Some(i) {
-            break;
-        }
+    // Frames before the fault, if any.
+    let end = fault_at.unwrap_or(frames.len()).min(frames.len());
+    let mut next = 0;
+    while next < end {
         if !script.frame_delay.is_zero() {
             tokio::time::sleep(script.frame_delay).await;
         }
-        if tx.send_data(encode(i)).await.is_err() {
+        let (first, mut len) = (next, frames[next].len());
+        next += 1;
+        while next < end && len + frames[next].len() <= script.chunk_bytes {
+            len += frames[next].len();
+            next += 1;
+        }
+        let chunk = if next - first == 1 {
+            frames[first].clone()
+        } else {
+            let mut joined = Vec::with_capacity(len);
+            frames[first..next]
+                .iter()
+                .for_each(|f| joined.extend_from_slice(f));
+            Bytes::from(joined)
+        };
+        if tx.send_data(chunk).await.is_err() {
             ok = false;
             break;
         }
@@ -555,14 +566,14 @@ async fn write_stream(script: Script, mut tx: Sender<Bytes, std::io::Error>, sha
                 return;
             }
             Some(Fault::BadCrc { after }) => {
-                let mut bytes = encode((*after).min(events.len() - 1)).to_vec();
+                let mut bytes = frames[(*after).min(frames.len() - 1)].to_vec();
                 if let Some(last) = bytes.last_mut() {
                     *last ^= 0xff;
                 }
                 ok = tx.send_data(Bytes::from(bytes)).await.is_ok();
             }
             Some(Fault::Truncated { after }) => {
-                let bytes = encode((*after).min(events.len() - 1));
+                let bytes = frames[(*after).min(frames.len() - 1)].clone();
                 ok = tx.send_data(bytes.slice(..bytes.len() / 2)).await.is_ok();
             }
             None => {}

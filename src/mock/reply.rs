@@ -1,7 +1,9 @@
 //! Scripted replies of the local server, and how each is written on the wire.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::{json, Value};
 
 /// One content block of a scripted reply.
@@ -148,6 +150,28 @@ pub(crate) struct Script {
     pub(crate) fault: Option<Fault>,
     pub(crate) frame_delay: Duration,
     pub(crate) first_frame_delay: Duration,
+    pub(crate) chunk_bytes: usize,
+    pub(crate) frames: FrameCache,
+}
+
+/// A script's encoded stream frames, made on first use and shared by its
+/// clones: the server clones the default reply for every request, and
+/// re-encoding a long reply each time made the server, not the client under
+/// test, the bottleneck of load runs. Any edit of the script drops it.
+#[derive(Clone, Default)]
+pub(crate) struct FrameCache(Arc<OnceLock<Arc<[Bytes]>>>);
+
+impl PartialEq for FrameCache {
+    /// A cache is not part of what a reply is.
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for FrameCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FrameCache")
+    }
 }
 
 impl Default for Script {
@@ -167,6 +191,8 @@ impl Default for Script {
             fault: None,
             frame_delay: Duration::ZERO,
             first_frame_delay: Duration::ZERO,
+            chunk_bytes: 0,
+            frames: FrameCache::default(),
         }
     }
 }
@@ -291,6 +317,7 @@ impl Reply {
 
     fn edit(mut self, f: impl FnOnce(&mut Script)) -> Reply {
         if let Some(s) = self.script() {
+            s.frames = FrameCache::default();
             f(s);
         }
         self
@@ -413,6 +440,16 @@ impl Reply {
         self.edit(|s| s.frame_delay = delay)
     }
 
+    /// Write the stream in HTTP chunks of up to `bytes`, as many whole frames
+    /// as fit in each, instead of one frame per chunk (the default, as the
+    /// service does). The client sees the same frames; the server does far
+    /// fewer writes, so that load runs of long replies measure the client,
+    /// not the server. A [`frame_delay`](Reply::frame_delay) then comes
+    /// before each chunk.
+    pub fn chunk_bytes(self, bytes: usize) -> Reply {
+        self.edit(|s| s.chunk_bytes = bytes)
+    }
+
     /// Wait this long before the response starts.
     pub fn first_frame_delay(self, delay: Duration) -> Reply {
         self.edit(|s| s.first_frame_delay = delay)
@@ -422,6 +459,7 @@ impl Reply {
     pub(crate) fn resolve(self, body: &Value) -> Reply {
         match self.kind {
             Kind::Echo(mut script, prefix) => {
+                script.frames = FrameCache::default();
                 let blocks = body["messages"]
                     .as_array()
                     .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
@@ -571,6 +609,24 @@ impl Script {
         } else {
             split(text, self.deltas)
         }
+    }
+
+    /// The `/converse-stream` frames, in order, encoded once per script.
+    pub(crate) fn stream_frames(&self) -> Arc<[Bytes]> {
+        self.frames
+            .0
+            .get_or_init(|| {
+                self.stream_events()
+                    .iter()
+                    .map(|(event_type, payload)| {
+                        Bytes::from(super::event_frame(
+                            event_type,
+                            payload.to_string().as_bytes(),
+                        ))
+                    })
+                    .collect()
+            })
+            .clone()
     }
 
     /// The `/converse-stream` events, as (event type, JSON payload), in order.
@@ -735,5 +791,30 @@ mod tests {
         assert_eq!(split("héllo wörld", 3).len(), 3);
         assert_eq!(split("ab", 5), vec!["a", "b"]);
         assert_eq!(split("", 4), vec![""]);
+    }
+
+    fn frames(reply: &Reply) -> Arc<[Bytes]> {
+        match &reply.kind {
+            Kind::Success(script) => script.clone().stream_frames(),
+            other => panic!("not a success: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn encoded_frames_are_shared_by_clones_and_dropped_by_edits() {
+        let reply = Reply::text("one two three four").deltas(2);
+        let served = reply.clone();
+        let first = frames(&served);
+        // messageStart, 2 deltas, contentBlockStop, messageStop, metadata
+        assert_eq!(first.len(), 6);
+        assert!(
+            Arc::ptr_eq(&first, &frames(&reply)),
+            "clones share one encoding"
+        );
+        let edited = reply.deltas(4);
+        let again = frames(&edited);
+        assert_eq!(again.len(), 8, "an edit re-encodes");
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!(frames(&served).len(), 6, "the served clone is unchanged");
     }
 }

@@ -1,0 +1,607 @@
+//! `cargo bench`: the wrapper against the raw async SDK (and the original
+//! Python wrapper, when python3 with boto3 is installed), side by side, in one
+//! run, against the bundled local server. See BENCHMARKS.md.
+//!
+//! 1. per-call latency of a tiny streamed reply (criterion);
+//! 2. streaming throughput of a 20,000-delta reply;
+//! 3. concurrency: 1, 8 and 64 threads vs as many tasks;
+//! 4. the delay from the SDK receiving an event to the caller seeing it;
+//! 5. memory: RSS after 10,000 calls, peak RSS of a 10 MiB streamed reply
+//!    (each in a fresh child process);
+//!
+//! and the local server's own capacity, read by a raw HTTP reader.
+//!
+//! Filters: `cargo bench -- per_call` runs only the criterion benches and
+//! sections whose name contains the filter (`per_call`, `capacity`,
+//! `throughput`, `concurrency`, `delay`, `memory`). `BEDROCK_BENCH_PYTHON=0`
+//! skips the Python baseline. `cargo test --benches` runs everything once,
+//! briefly, as a smoke test.
+
+mod common;
+mod memory;
+mod profile;
+mod python;
+mod reader;
+mod report;
+mod stamps;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bedrock_converse::mock::{MockServer, Reply};
+use criterion::Criterion;
+use serde_json::{json, Value};
+
+use common::*;
+use report::Report;
+
+/// How long each part runs.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    /// Full measurement (`cargo bench`), or a brief smoke run.
+    full: bool,
+}
+
+impl Plan {
+    fn pick<T>(&self, full: T, smoke: T) -> T {
+        if self.full {
+            full
+        } else {
+            smoke
+        }
+    }
+}
+
+/// Criterion's command-line options that take a value (so that their value
+/// is not mistaken for a filter).
+const VALUE_FLAGS: &[&str] = &[
+    "--color",
+    "-c",
+    "--save-baseline",
+    "-s",
+    "--baseline",
+    "-b",
+    "--baseline-lenient",
+    "--format",
+    "--profile-time",
+    "--load-baseline",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--confidence-level",
+    "--significance-level",
+    "--plotting-backend",
+    "--output-format",
+];
+
+struct Args {
+    plan: Plan,
+    /// Skip the custom sections (`--list`, `--profile-time`).
+    skip_custom: bool,
+    filter: Option<String>,
+}
+
+fn args() -> Args {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let has = |f: &str| args.iter().any(|a| a == f);
+    let mut filter = None;
+    let mut skip_next = false;
+    for a in &args {
+        if skip_next {
+            skip_next = false;
+        } else if a.starts_with('-') {
+            skip_next = VALUE_FLAGS.contains(&a.as_str());
+        } else if filter.is_none() {
+            filter = Some(a.clone());
+        }
+    }
+    Args {
+        plan: Plan {
+            full: has("--bench") && !has("--test"),
+        },
+        skip_custom: has("--list") || args.iter().any(|a| a.starts_with("--profile-time")),
+        filter,
+    }
+}
+
+fn main() {
+    // Never let anything here reach for the EC2 instance metadata service
+    // (children and the Python baseline inherit this).
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    if let Ok(kind) = std::env::var(memory::CHILD_VAR) {
+        memory::child(&kind);
+        return;
+    }
+    if let Ok(kind) = std::env::var(profile::PROFILE_VAR) {
+        profile::run(&kind);
+        return;
+    }
+    let args = args();
+    let plan = args.plan;
+    let wants = |section: &str| match &args.filter {
+        None => true,
+        Some(f) => section.contains(f.as_str()),
+    };
+
+    let server = MockServer::start().expect("the mock server starts");
+    server.set_recording(false);
+    let tiny = Reply::text(TINY_TEXT).deltas(TINY_DELTAS).usage(25, 9);
+    server.set_default(tiny.clone());
+    let config = sdk_config_builder(&server.endpoint()).build();
+    let converser = wrapper(config.clone());
+    let client = raw_client(config.clone());
+    let ct = current_thread_runtime();
+    let req = request();
+    let raw_req = RawRequest::new();
+    let mut report = Report::new(plan.full);
+
+    // 1. Per-call latency (criterion).
+    let latency = per_call(&converser, &client, &ct, &req, &raw_req);
+    if args.skip_custom {
+        return;
+    }
+    report.latency(latency);
+    let python = python::available(plan.full);
+    if wants("per_call") {
+        if let Some(py) = &python {
+            report.python_latency(py.run(
+                &server.endpoint(),
+                &["--phase", "latency", "--seconds", plan.pick("4", "0.3")],
+            ));
+        }
+    }
+
+    // The server's own capacity.
+    let long = long_reply(LONG_DELTAS * LONG_DELTA_BYTES, LONG_DELTAS);
+    if wants("capacity") || wants("throughput") || wants("concurrency") {
+        report.capacity(capacity(&server, &long, &tiny, plan));
+    }
+
+    // 2. Streaming throughput.
+    if wants("throughput") {
+        server.set_default(long.clone());
+        report.throughput(throughput(&converser, &client, &ct, &req, &raw_req, plan));
+        if let Some(py) = &python {
+            report.python_throughput(py.run(
+                &server.endpoint(),
+                &["--phase", "throughput", "--rounds", plan.pick("3", "1")],
+            ));
+        }
+        server.set_default(tiny.clone());
+    }
+
+    // 3. Concurrency.
+    if wants("concurrency") {
+        report.concurrency(concurrency(&converser, &config, &req, &raw_req, plan));
+        if let Some(py) = &python {
+            report.python_concurrency(py.run(
+                &server.endpoint(),
+                &[
+                    "--phase",
+                    "concurrency",
+                    "--threads",
+                    "1,8,64",
+                    "--seconds",
+                    plan.pick("2", "0.2"),
+                ],
+            ));
+        }
+    }
+
+    // 4. Event-to-handler delay.
+    if wants("delay") {
+        report.delay(delay(&server, &req, &raw_req, plan));
+        server.set_default(tiny.clone());
+    }
+
+    // 5. Memory, each figure from a fresh child process.
+    if wants("memory") {
+        report.memory(memory::measure(&server, &tiny, plan.full));
+    }
+
+    report.finish();
+}
+
+/// Per-sample times (µs per call) of each criterion bench, by name.
+type Recorded = Vec<(String, Vec<f64>)>;
+
+/// Criterion: per-call latency of the tiny streamed reply, and of the same
+/// reply through `converse`. Each routine also keeps its own per-sample times,
+/// so that the summary table can quote criterion's medians.
+fn per_call(
+    converser: &bedrock_converse::Converser,
+    client: &aws_sdk_bedrockruntime::Client,
+    ct: &tokio::runtime::Runtime,
+    req: &bedrock_converse::ConverseRequest,
+    raw_req: &RawRequest,
+) -> Recorded {
+    let samples = 60;
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .sample_size(samples)
+        .nresamples(20_000)
+        .configure_from_args();
+    let recorded: Arc<Mutex<Recorded>> = Arc::default();
+    {
+        let mut group = c.benchmark_group("per_call");
+        let mut bench = |name: &str, call: &mut dyn FnMut()| {
+            let times = Arc::new(Mutex::new(Vec::new()));
+            let t = times.clone();
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        call();
+                    }
+                    let elapsed = start.elapsed();
+                    t.lock().unwrap().push(micros(elapsed) / iters as f64);
+                    elapsed
+                })
+            });
+            // Warm-up calls come first; the last `samples` are the measurement.
+            let mut all = times.lock().unwrap().clone();
+            let keep = all.len().saturating_sub(samples);
+            all.drain(..keep);
+            recorded.lock().unwrap().push((name.to_owned(), all));
+        };
+        bench("raw_sdk_converse_stream", &mut || {
+            let mut touch = Touch::default();
+            ct.block_on(raw_stream(client, raw_req, &mut touch));
+            assert_eq!(touch.deltas, TINY_DELTAS as u64);
+        });
+        bench("wrapper_converse_with", &mut || {
+            let mut touch = Touch::default();
+            wrapper_stream(converser, req, &mut touch);
+            assert_eq!(touch.deltas, TINY_DELTAS as u64);
+        });
+        bench("raw_sdk_converse", &mut || {
+            assert_eq!(ct.block_on(raw_converse(client, raw_req)), TINY_TEXT.len());
+        });
+        bench("wrapper_converse", &mut || {
+            let reply = converser.converse(req).expect("wrapper converse");
+            assert_eq!(reply.text().len(), TINY_TEXT.len());
+        });
+        group.finish();
+    }
+    c.final_summary();
+    Arc::try_unwrap(recorded)
+        .map(|m| m.into_inner().unwrap())
+        .unwrap_or_default()
+}
+
+/// The raw HTTP reader on the same endpoint: calls/s of the tiny reply with
+/// 1, 8 and 64 connections, and the long reply's frames/s and wire MB/s.
+fn capacity(server: &MockServer, long: &Reply, tiny: &Reply, plan: Plan) -> Value {
+    let addr = server.addr();
+    let warm = plan.pick(Duration::from_millis(300), Duration::from_millis(50));
+    let run = plan.pick(Duration::from_secs(2), Duration::from_millis(200));
+    let mut calls = serde_json::Map::new();
+    for n in [1usize, 8, 64] {
+        let rate = reader::calls_per_second(addr, n, warm, run);
+        calls.insert(n.to_string(), json!(rate));
+    }
+    server.set_default(long.clone());
+    let rt = current_thread_runtime();
+    let rounds = plan.pick(5, 1);
+    let (mut rates, mut wire) = (Vec::new(), Vec::new());
+    rt.block_on(async {
+        let mut r = reader::Reader::connect(addr).await;
+        r.stream().await; // warm
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let read = r.stream().await;
+            let s = t.elapsed().as_secs_f64();
+            assert_eq!(read.frames as usize, LONG_DELTAS + 4);
+            rates.push(read.frames as f64 / s);
+            wire.push(read.bytes as f64 / s / 1e6);
+        }
+    });
+    server.set_default(tiny.clone());
+    json!({
+        "tiny_calls_per_s": calls,
+        "long_events_per_s": median(&rates),
+        "long_wire_mb_per_s": median(&wire),
+    })
+}
+
+/// Streaming throughput of the long reply: rounds alternate between the raw
+/// SDK and the wrapper, medians reported.
+fn throughput(
+    converser: &bedrock_converse::Converser,
+    client: &aws_sdk_bedrockruntime::Client,
+    ct: &tokio::runtime::Runtime,
+    req: &bedrock_converse::ConverseRequest,
+    raw_req: &RawRequest,
+    plan: Plan,
+) -> Value {
+    let rounds = plan.pick(7, 1);
+    let (mut raw, mut wrap) = (Vec::new(), Vec::new());
+    // One warm-up call each.
+    ct.block_on(raw_stream(client, raw_req, &mut Touch::default()));
+    wrapper_stream(converser, req, &mut Touch::default());
+    for round in 0..rounds {
+        for side in 0..2 {
+            // Alternate which side goes first.
+            let raw_side = (side + round) % 2 == 0;
+            let mut touch = Touch::default();
+            let (t, cpu) = (Instant::now(), client_cpu_ns());
+            if raw_side {
+                ct.block_on(raw_stream(client, raw_req, &mut touch));
+            } else {
+                wrapper_stream(converser, req, &mut touch);
+            }
+            let (s, cpu) = (t.elapsed().as_secs_f64(), client_cpu_ns() - cpu);
+            assert_eq!(touch.deltas, LONG_DELTAS as u64);
+            let figures = (
+                touch.events as f64 / s,
+                touch.bytes as f64 / s / 1e6,
+                cpu as f64 / 1e3 / touch.events as f64,
+            );
+            if raw_side {
+                raw.push(figures)
+            } else {
+                wrap.push(figures)
+            }
+        }
+    }
+    let summary = |v: &[(f64, f64, f64)]| {
+        let events: Vec<f64> = v.iter().map(|f| f.0).collect();
+        let mb: Vec<f64> = v.iter().map(|f| f.1).collect();
+        let cpu: Vec<f64> = v.iter().map(|f| f.2).collect();
+        json!({
+            "events_per_s": median(&events),
+            "mb_per_s": median(&mb),
+            "client_cpu_us_per_event": median(&cpu),
+            "rounds": events,
+        })
+    };
+    json!({ "raw": summary(&raw), "wrapper": summary(&wrap) })
+}
+
+/// Calls/s of callers looping on the tiny reply, counted over `run` after
+/// `warm`, and the client's CPU time per call (µs) meanwhile.
+fn count_calls(
+    warm: Duration,
+    run: Duration,
+    spawn: impl FnOnce(Arc<AtomicU64>, Arc<AtomicBool>) -> Box<dyn FnOnce()>,
+) -> (f64, f64) {
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let join = spawn(done.clone(), stop.clone());
+    thread::sleep(warm);
+    let (n0, t0, c0) = (
+        done.load(Ordering::Relaxed),
+        Instant::now(),
+        client_cpu_ns(),
+    );
+    thread::sleep(run);
+    let (n1, t1, c1) = (
+        done.load(Ordering::Relaxed),
+        Instant::now(),
+        client_cpu_ns(),
+    );
+    stop.store(true, Ordering::Relaxed);
+    join();
+    let calls = (n1 - n0).max(1) as f64;
+    (
+        calls / (t1 - t0).as_secs_f64(),
+        (c1 - c0) as f64 / 1e3 / calls,
+    )
+}
+
+fn wrapper_threads(
+    converser: &bedrock_converse::Converser,
+    req: &bedrock_converse::ConverseRequest,
+    n: usize,
+    warm: Duration,
+    run: Duration,
+) -> (f64, f64) {
+    count_calls(warm, run, |done, stop| {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let (c, r, done, stop) =
+                    (converser.clone(), req.clone(), done.clone(), stop.clone());
+                thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let mut touch = Touch::default();
+                        wrapper_stream(&c, &r, &mut touch);
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        Box::new(move || {
+            handles
+                .into_iter()
+                .for_each(|h| h.join().expect("caller thread"))
+        })
+    })
+}
+
+fn raw_tasks(
+    config: &aws_sdk_bedrockruntime::Config,
+    raw_req: &RawRequest,
+    n: usize,
+    multi: bool,
+    warm: Duration,
+    run: Duration,
+) -> (f64, f64) {
+    let config = config.clone();
+    let raw_req = raw_req.clone();
+    count_calls(warm, run, move |done, stop| {
+        let handle = thread::spawn(move || {
+            let rt = if multi {
+                multi_thread_runtime()
+            } else {
+                current_thread_runtime()
+            };
+            rt.block_on(async move {
+                let client = raw_client(config);
+                let tasks: Vec<_> = (0..n)
+                    .map(|_| {
+                        let (client, raw_req, done, stop) =
+                            (client.clone(), raw_req.clone(), done.clone(), stop.clone());
+                        tokio::spawn(async move {
+                            while !stop.load(Ordering::Relaxed) {
+                                let mut touch = Touch::default();
+                                raw_stream(&client, &raw_req, &mut touch).await;
+                                done.fetch_add(1, Ordering::Relaxed);
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.expect("raw task");
+                }
+            });
+        });
+        Box::new(move || handle.join().expect("runtime thread"))
+    })
+}
+
+/// 1, 8 and 64 threads sharing one `Converser` vs the raw SDK with as many
+/// tasks on a multi-thread runtime (`#[tokio::main]`'s) and on a
+/// current-thread runtime; two rounds, in alternating order, averaged.
+fn concurrency(
+    converser: &bedrock_converse::Converser,
+    config: &aws_sdk_bedrockruntime::Config,
+    req: &bedrock_converse::ConverseRequest,
+    raw_req: &RawRequest,
+    plan: Plan,
+) -> Value {
+    let warm = plan.pick(Duration::from_millis(300), Duration::from_millis(50));
+    let run = plan.pick(Duration::from_secs(1), Duration::from_millis(200));
+    let rounds = plan.pick(4, 1);
+    let mut out = serde_json::Map::new();
+    for n in [1usize, 8, 64] {
+        // Per side: (calls/s, client CPU µs per call) of each round.
+        let mut sides: [Vec<(f64, f64)>; 3] = Default::default();
+        for round in 0..rounds {
+            // Rotate the order so that no side always runs first.
+            for k in 0..3 {
+                let side = (k + round) % 3;
+                let figures = match side {
+                    0 => wrapper_threads(converser, req, n, warm, run),
+                    1 => raw_tasks(config, raw_req, n, true, warm, run),
+                    _ => raw_tasks(config, raw_req, n, false, warm, run),
+                };
+                sides[side].push(figures);
+            }
+        }
+        let summary = |v: &[(f64, f64)]| {
+            let calls: Vec<f64> = v.iter().map(|f| f.0).collect();
+            let cpu: Vec<f64> = v.iter().map(|f| f.1).collect();
+            json!({ "calls_per_s": median(&calls), "client_cpu_us_per_call": median(&cpu), "rounds": calls })
+        };
+        out.insert(
+            n.to_string(),
+            json!({
+                "wrapper_threads": summary(&sides[0]),
+                "raw_tasks_multi_thread": summary(&sides[1]),
+                "raw_tasks_current_thread": summary(&sides[2]),
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+/// Delay from the SDK receiving each event's bytes to the caller seeing the
+/// event, on a reply paced at one frame per millisecond (so each event
+/// arrives alone and finds its reader waiting, as LLM tokens do).
+fn delay(
+    server: &MockServer,
+    req: &bedrock_converse::ConverseRequest,
+    raw_req: &RawRequest,
+    plan: Plan,
+) -> Value {
+    let deltas = plan.pick(1000, 50);
+    server.set_default(
+        Reply::text(prose(deltas * 8))
+            .deltas(deltas)
+            .usage(25, deltas as u32)
+            .frame_delay(Duration::from_millis(1)),
+    );
+    let stamps = stamps::FrameStamps::default();
+    let config = sdk_config_builder(&server.endpoint())
+        .interceptor(stamps::StampInterceptor(stamps.clone()))
+        .build();
+    let converser = wrapper(config.clone());
+    let client = raw_client(config);
+    let ct = current_thread_runtime();
+
+    /// Notes the time of every callback.
+    struct Seen(Vec<Instant>);
+    impl bedrock_converse::StreamHandler for Seen {
+        fn on_message_start(&mut self, _: &bedrock_converse::Role) -> bedrock_converse::Flow {
+            self.0.push(Instant::now());
+            bedrock_converse::Flow::Continue
+        }
+        fn on_delta(&mut self, _: u32, _: &bedrock_converse::Delta) -> bedrock_converse::Flow {
+            self.0.push(Instant::now());
+            bedrock_converse::Flow::Continue
+        }
+        fn on_block_stop(&mut self, _: u32) -> bedrock_converse::Flow {
+            self.0.push(Instant::now());
+            bedrock_converse::Flow::Continue
+        }
+        fn on_stop(&mut self, _: &bedrock_converse::Stop) -> bedrock_converse::Flow {
+            self.0.push(Instant::now());
+            bedrock_converse::Flow::Continue
+        }
+        fn on_metadata(&mut self, _: &bedrock_converse::Metadata) -> bedrock_converse::Flow {
+            self.0.push(Instant::now());
+            bedrock_converse::Flow::Continue
+        }
+    }
+
+    let rounds = plan.pick(3, 1);
+    let (mut raw, mut wrap) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        for side in 0..2 {
+            let raw_side = (side + round) % 2 == 0;
+            stamps.take();
+            let seen = if raw_side {
+                let mut seen = Vec::with_capacity(deltas + 8);
+                ct.block_on(raw_stream_each(&client, raw_req, |_event| {
+                    seen.push(Instant::now())
+                }));
+                seen
+            } else {
+                let mut seen = Seen(Vec::with_capacity(deltas + 8));
+                converser
+                    .converse_with(req, &mut seen)
+                    .expect("wrapper stream");
+                seen.0
+            };
+            let got = stamps.take();
+            assert_eq!(got.len(), seen.len(), "one stamp per event");
+            assert_eq!(seen.len(), deltas + 4);
+            let delays = got
+                .iter()
+                .zip(&seen)
+                .map(|(g, s)| micros(s.saturating_duration_since(*g)));
+            if raw_side {
+                raw.extend(delays)
+            } else {
+                wrap.extend(delays)
+            }
+        }
+    }
+    let summary = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        json!({
+            "events": v.len(),
+            "p50_us": quantile(v, 0.5),
+            "p90_us": quantile(v, 0.9),
+            "p99_us": quantile(v, 0.99),
+            "p999_us": quantile(v, 0.999),
+            "max_us": v.last().copied().unwrap_or(f64::NAN),
+        })
+    };
+    json!({ "raw": summary(&mut raw), "wrapper": summary(&mut wrap) })
+}
