@@ -587,3 +587,75 @@ fn if_the_runtime_thread_dies_calls_fail_instead_of_hanging() {
     assert!(started.elapsed() < Duration::from_secs(1));
     drop(converser); // joining a dead thread must not panic either
 }
+
+/// A stream so fast that its messages are always already queued: the
+/// deadline and the cancel token must still be noticed promptly.
+#[test]
+fn deadline_and_cancel_are_seen_on_a_stream_that_never_pauses() {
+    let server = MockServer::start().unwrap();
+    let long = "word ".repeat(20_000);
+    server.set_default(
+        Reply::text(long.clone())
+            .deltas(20_000)
+            .chunk_bytes(64 * 1024),
+    );
+
+    // Cancel from inside the handler after 100 deltas: at most a few dozen
+    // more may be handled before the call ends.
+    let converser = server.converser().unwrap();
+    let token = CancelToken::new();
+    struct CancelAt(CancelToken, usize);
+    impl StreamHandler for CancelAt {
+        fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+            self.1 += 1;
+            if self.1 == 100 {
+                self.0.cancel();
+            }
+            Flow::Continue
+        }
+    }
+    let mut h = CancelAt(token.clone(), 0);
+    let err = converser
+        .converse_with(&request().cancel_token(token), &mut h)
+        .unwrap_err();
+    assert!(err.is_cancelled(), "{err:?}");
+    assert!(
+        h.1 < 100 + 70,
+        "{} deltas handled after the cancel",
+        h.1 - 100
+    );
+
+    // A total deadline shorter than the stream.
+    let converser = server
+        .converser_builder()
+        .timeout(Duration::from_millis(30))
+        .build()
+        .unwrap();
+    struct Slow(usize);
+    impl StreamHandler for Slow {
+        fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+            self.0 += 1;
+            std::thread::sleep(Duration::from_micros(50));
+            Flow::Continue
+        }
+    }
+    let started = Instant::now();
+    let mut slow = Slow(0);
+    let err = converser.converse_with(&request(), &mut slow).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                kind: TimeoutKind::Deadline,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(slow.0 < 20_000, "the whole stream was handled");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}
