@@ -537,17 +537,32 @@ fn wait<T>(
     until: Instant,
     kind: TimeoutKind,
 ) -> Wait<T> {
-    if token.is_some_and(CancelToken::is_cancelled) {
-        return Wait::Cancelled;
+    let got = |msg: Result<T, crossbeam_channel::RecvTimeoutError>| match msg {
+        Ok(msg) => Wait::Got(msg),
+        Err(crossbeam_channel::RecvTimeoutError::Timeout) => Wait::TimedOut(kind),
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Wait::Disconnected,
+    };
+    let Some(token) = token else {
+        // One channel: its own receive spins briefly before parking.
+        return got(rx.recv_deadline(until));
+    };
+    // Two sources. `select!` parks at once, and a park and wake-up per stream
+    // event costs more than the event itself, so spin a little first, as a
+    // single-channel receive would.
+    let backoff = crossbeam_utils::Backoff::new();
+    while !backoff.is_completed() {
+        if token.is_cancelled() {
+            return Wait::Cancelled;
+        }
+        match rx.try_recv() {
+            Ok(msg) => return Wait::Got(msg),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => return Wait::Disconnected,
+            Err(crossbeam_channel::TryRecvError::Empty) => backoff.snooze(),
+        }
     }
-    let never = crossbeam_channel::never();
-    let cancelled = token.map(CancelToken::receiver).unwrap_or(&never);
     crossbeam_channel::select! {
-        recv(rx) -> msg => match msg {
-            Ok(msg) => Wait::Got(msg),
-            Err(_) => Wait::Disconnected,
-        },
-        recv(cancelled) -> _ => Wait::Cancelled,
+        recv(rx) -> msg => got(msg.map_err(|_| crossbeam_channel::RecvTimeoutError::Disconnected)),
+        recv(token.receiver()) -> _ => Wait::Cancelled,
         default(until.saturating_duration_since(Instant::now())) => Wait::TimedOut(kind),
     }
 }
