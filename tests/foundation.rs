@@ -479,11 +479,10 @@ fn idle_timeout_fires_on_a_stalled_stream() {
     assert_eq!(err.partial_response().unwrap().text(), "ab");
     assert!(started.elapsed() < Duration::from_secs(5));
     // The abandoned stream is closed: the server sees the client go away.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while server.stream_stats().aborted == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert_eq!(server.stream_stats().aborted, 1);
+    assert_eq!(
+        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
+        1
+    );
 }
 
 #[test]
@@ -604,12 +603,8 @@ fn dropping_with_a_stream_in_flight_returns_promptly_and_closes_it() {
         "drop took {:?}",
         started.elapsed()
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while server.stream_stats().aborted == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
     assert_eq!(
-        server.stream_stats().aborted,
+        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
         1,
         "the server saw the stream closed"
     );

@@ -32,11 +32,7 @@ fn fast_retries(server: &MockServer, attempts: u32) -> Converser {
 
 /// Waits (bounded) until the server has seen `n` aborted streams.
 fn wait_for_aborted(server: &MockServer, n: u64) -> u64 {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while server.stream_stats().aborted < n && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    server.stream_stats().aborted
+    server.wait_for_aborted_streams(n, Duration::from_secs(5))
 }
 
 /// Records deltas and stops; optionally tells another thread when the first

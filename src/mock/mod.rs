@@ -281,6 +281,21 @@ impl MockServer {
         self.shared.lock().stats
     }
 
+    /// Waits until the server has seen at least `n` streams aborted by their
+    /// client (a cancelled, stopped or timed-out call closes its connection),
+    /// or until `timeout` passes, and returns the count then. Streams end on
+    /// the server's side a moment after the client gives up, hence the wait.
+    pub fn wait_for_aborted_streams(&self, n: u64, timeout: Duration) -> u64 {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let aborted = self.stream_stats().aborted;
+            if aborted >= n || std::time::Instant::now() >= deadline {
+                return aborted;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// A [`ConverserBuilder`] aimed at this server, with region `us-east-1`,
     /// static test credentials and no retries' delay surprises (the SDK's
     /// standard policy still applies).
