@@ -51,7 +51,7 @@
 //! [`Error::is_retryable`]; a stream that fails part-way keeps what had arrived
 //! ([`Error::partial_response`]).
 //!
-//! With the `mock` feature, [`mock::MockServer`] is a local Bedrock-compatible
+//! With the `mock` feature, `mock::MockServer` is a local Bedrock-compatible
 //! server that speaks the real wire protocol, for tests without AWS.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
