@@ -117,17 +117,12 @@ fn wake(waker: &SharedWaker) {
 /// handle's channel.
 pub(crate) struct SpawnSink {
     assembler: Assembler,
-    started: bool,
     events: Sender<StreamEvent>,
     done: Option<Sender<Result<Response, Error>>>,
     waker: SharedWaker,
 }
 
 impl SpawnSink {
-    fn partial(&self) -> Option<Box<Response>> {
-        self.started.then(|| Box::new(self.assembler.partial()))
-    }
-
     fn finish(&mut self, result: Result<Response, Error>) {
         if let Some(done) = self.done.take() {
             let _ = done.send(result);
@@ -141,8 +136,7 @@ impl Sink for SpawnSink {
     fn deliver(&mut self, msg: Msg) -> bool {
         match msg {
             Msg::Started(request_id) => {
-                self.started = true;
-                self.assembler = Assembler::new(request_id);
+                self.assembler.start(request_id);
                 true
             }
             Msg::Event(event) => {
@@ -157,22 +151,12 @@ impl Sink for SpawnSink {
                 true
             }
             Msg::End => {
-                let result = if self.assembler.has_stopped() {
-                    std::mem::take(&mut self.assembler).finish()
-                } else {
-                    Err(Error::Protocol {
-                        message: "the stream ended before `messageStop`".into(),
-                        partial: self.partial(),
-                    })
-                };
+                let result = std::mem::take(&mut self.assembler).finish();
                 self.finish(result);
                 false
             }
             Msg::Failed(e) => {
-                let e = match self.partial() {
-                    Some(p) => e.with_partial(*p),
-                    None => e,
-                };
+                let e = self.assembler.attach(e);
                 self.finish(Err(e));
                 false
             }
@@ -180,7 +164,7 @@ impl Sink for SpawnSink {
     }
 
     fn interrupted(&mut self, why: Interrupt) {
-        let partial = self.partial();
+        let partial = self.assembler.partial_if_started();
         self.finish(Err(match why {
             Interrupt::Cancelled => Error::Cancelled { partial },
             Interrupt::Deadline => Error::Timeout {
@@ -195,7 +179,7 @@ impl Drop for SpawnSink {
     /// The task was dropped unfinished: the runtime is shutting down.
     fn drop(&mut self) {
         if self.done.is_some() {
-            let partial = self.partial();
+            let partial = self.assembler.partial_if_started();
             self.finish(Err(Error::Shutdown { partial }));
         }
     }
@@ -270,7 +254,6 @@ impl CallHandle {
         };
         let sink = SpawnSink {
             assembler: Assembler::default(),
-            started: false,
             events: events_tx,
             done: Some(done_tx),
             waker,

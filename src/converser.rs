@@ -345,77 +345,53 @@ impl Converser {
             let _ = cancelled.await;
             Interrupt::Cancelled
         })?;
-        let mut assembler = Assembler::new(None);
-        let mut started = false;
-        let partial = |started: bool, a: &Assembler| started.then(|| Box::new(a.partial()));
+        let mut assembler = Assembler::default();
         // Messages already queued are taken without reading the clock (on a
         // busy stream that read is a fifth of this thread's work); the
         // deadline and the token are still checked every CHECK_EVERY of them.
         const CHECK_EVERY: u32 = 64;
         let mut unchecked = 0u32;
         loop {
-            let queued = match rx.try_recv() {
-                Ok(msg) => Some(msg),
-                Err(crossbeam_channel::TryRecvError::Empty) => None,
-                Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                    return Err(Error::Shutdown {
-                        partial: partial(started, &assembler),
-                    })
-                }
-            };
-            let msg = match queued {
-                Some(msg) if unchecked < CHECK_EVERY => {
+            let next = match rx.try_recv() {
+                Ok(msg) if unchecked < CHECK_EVERY => {
                     unchecked += 1;
-                    msg
+                    Wait::Got(msg)
                 }
-                Some(msg) => {
+                Ok(msg) => {
                     unchecked = 0;
                     if token.is_some_and(CancelToken::is_cancelled) {
-                        return Err(Error::Cancelled {
-                            partial: partial(started, &assembler),
-                        });
+                        Wait::Cancelled
+                    } else if deadline.is_some_and(|d| Instant::now() >= d) {
+                        Wait::TimedOut(TimeoutKind::Deadline)
+                    } else {
+                        Wait::Got(msg)
                     }
-                    if deadline.is_some_and(|d| Instant::now() >= d) {
-                        return Err(Error::Timeout {
-                            kind: TimeoutKind::Deadline,
-                            partial: partial(started, &assembler),
-                        });
-                    }
-                    msg
                 }
-                None => {
+                Err(crossbeam_channel::TryRecvError::Disconnected) => Wait::Disconnected,
+                Err(crossbeam_channel::TryRecvError::Empty) => {
                     unchecked = 0;
                     let idle_deadline = Instant::now() + idle;
                     let (until, kind) = match deadline {
                         Some(d) if d <= idle_deadline => (d, TimeoutKind::Deadline),
                         _ => (idle_deadline, TimeoutKind::Idle),
                     };
-                    match wait(&rx, token, until, kind) {
-                        Wait::Got(msg) => msg,
-                        Wait::TimedOut(kind) => {
-                            return Err(Error::Timeout {
-                                kind,
-                                partial: partial(started, &assembler),
-                            })
-                        }
-                        Wait::Cancelled => {
-                            return Err(Error::Cancelled {
-                                partial: partial(started, &assembler),
-                            })
-                        }
-                        Wait::Disconnected => {
-                            return Err(Error::Shutdown {
-                                partial: partial(started, &assembler),
-                            })
-                        }
-                    }
+                    wait(&rx, token, until, kind)
                 }
             };
-            match msg {
-                Msg::Started(request_id) => {
-                    started = true;
-                    assembler = Assembler::new(request_id);
+            let partial = || assembler.partial_if_started();
+            let msg = match next {
+                Wait::Got(msg) => msg,
+                Wait::TimedOut(kind) => {
+                    return Err(Error::Timeout {
+                        kind,
+                        partial: partial(),
+                    })
                 }
+                Wait::Cancelled => return Err(Error::Cancelled { partial: partial() }),
+                Wait::Disconnected => return Err(Error::Shutdown { partial: partial() }),
+            };
+            match msg {
+                Msg::Started(request_id) => assembler.start(request_id),
                 Msg::Event(event) => {
                     if assembler.handle(event, handler) == Flow::Stop {
                         return Err(Error::Stopped {
@@ -423,22 +399,8 @@ impl Converser {
                         });
                     }
                 }
-                Msg::End => {
-                    if !assembler.has_stopped() {
-                        return Err(Error::Protocol {
-                            message: "the stream ended before `messageStop`".into(),
-                            partial: Some(Box::new(assembler.partial())),
-                        });
-                    }
-                    return assembler.finish();
-                }
-                Msg::Failed(e) => {
-                    return Err(if started {
-                        e.with_partial(assembler.partial())
-                    } else {
-                        e
-                    })
-                }
+                Msg::End => return assembler.finish(),
+                Msg::Failed(e) => return Err(assembler.attach(e)),
             }
         }
     }

@@ -52,13 +52,19 @@ enum Block {
 pub(crate) struct Assembler {
     response: Response,
     blocks: Vec<(u32, Block)>,
+    /// Whether the reply's headers arrived: only then is there a partial
+    /// response worth reporting.
+    started: bool,
 }
 
 impl Assembler {
-    pub(crate) fn new(request_id: Option<String>) -> Self {
-        let mut a = Assembler::default();
-        a.response.request_id = request_id;
-        a
+    /// The reply's headers arrived, with this request id.
+    pub(crate) fn start(&mut self, request_id: Option<String>) {
+        *self = Assembler {
+            started: true,
+            ..Assembler::default()
+        };
+        self.response.request_id = request_id;
     }
 
     fn block(&mut self, index: u32, make: impl FnOnce() -> Block) -> &mut Block {
@@ -70,11 +76,6 @@ impl Assembler {
             }
         };
         &mut self.blocks[pos].1
-    }
-
-    /// Whether `messageStop` has arrived.
-    pub(crate) fn has_stopped(&self) -> bool {
-        self.response.stop_reason.is_some()
     }
 
     /// Passes one event to the handler, then records it.
@@ -353,13 +354,35 @@ impl Assembler {
         r
     }
 
-    /// The complete reply. A tool call whose joined input is not valid JSON is
-    /// an [`Error::InvalidToolInput`] that names it and still carries the whole
+    /// What has arrived so far, if the reply had started, for an error.
+    pub(crate) fn partial_if_started(&self) -> Option<Box<Response>> {
+        self.started.then(|| Box::new(self.partial()))
+    }
+
+    /// Attaches what has arrived so far (if anything) to an error.
+    pub(crate) fn attach(&self, e: Error) -> Error {
+        match self.partial_if_started() {
+            Some(p) => e.with_partial(*p),
+            None => e,
+        }
+    }
+
+    /// The complete reply, once the stream has ended. A stream that ended
+    /// before `messageStop` is a protocol error carrying what arrived. A tool
+    /// call whose joined input is not valid JSON is an
+    /// [`Error::InvalidToolInput`] that names it and still carries the whole
     /// reply.
     pub(crate) fn finish(self) -> Result<Response, Error> {
+        if self.response.stop_reason.is_none() {
+            return Err(Error::Protocol {
+                message: "the stream ended before `messageStop`".into(),
+                partial: Some(Box::new(self.partial())),
+            });
+        }
         let Assembler {
             response: mut r,
             mut blocks,
+            ..
         } = self;
         blocks.sort_by_key(|(i, _)| *i);
         let mut first_error = None;
