@@ -20,6 +20,7 @@ use crate::call::CallHandle;
 use crate::cancel::CancelToken;
 use crate::error::{Error, TimeoutKind};
 use crate::handler::{Flow, StreamHandler};
+use crate::inline::{InlineSink, Outcome};
 use crate::request::{ConverseRequest, SdkParts, SetGuardrail};
 use crate::response::Response;
 use crate::stream::Assembler;
@@ -176,6 +177,7 @@ impl Converser {
     /// transient server errors are retried by the SDK's retry policy before an
     /// error is returned.
     pub fn converse(&self, request: &ConverseRequest) -> Result<Response, Error> {
+        self.refuse_on_runtime_thread("converse")?;
         let parts = request.to_sdk()?;
         let token = request.cancel_token.as_ref();
         if token.is_some_and(CancelToken::is_cancelled) {
@@ -269,30 +271,39 @@ impl Converser {
     ) -> Result<CallHandle, Error> {
         let parts = request.to_sdk()?;
         let (handle, sink) = CallHandle::new(waker);
-        let own = handle.cancel_token();
-        let theirs = request.cancel_token.clone();
+        let interrupt = self.interrupt([Some(handle.cancel_token()), request.cancel_token.clone()]);
+        self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt)?;
+        Ok(handle)
+    }
+
+    /// For a call run wholly on the runtime thread: resolves when either token
+    /// is cancelled or the total [`timeout`](ConverserBuilder::timeout), counted
+    /// from now, passes.
+    fn interrupt(
+        &self,
+        tokens: [Option<CancelToken>; 2],
+    ) -> impl Future<Output = Interrupt> + Send + 'static {
         let deadline = self.inner.timeout.map(|t| tokio::time::Instant::now() + t);
-        let interrupt = async move {
+        let [first, second] = tokens;
+        let cancelled = |token: Option<CancelToken>| async move {
+            match token {
+                Some(t) => t.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        async move {
             let deadline = async move {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
                     None => std::future::pending().await,
                 }
             };
-            let theirs = async move {
-                match theirs {
-                    Some(t) => t.cancelled().await,
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
-                _ = own.cancelled() => Interrupt::Cancelled,
-                _ = theirs => Interrupt::Cancelled,
+                _ = cancelled(first) => Interrupt::Cancelled,
+                _ = cancelled(second) => Interrupt::Cancelled,
                 _ = deadline => Interrupt::Deadline,
             }
-        };
-        self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt)?;
-        Ok(handle)
+        }
     }
 
     /// Sends `request` to the ConverseStream API, calls `handler` for every
@@ -329,6 +340,7 @@ impl Converser {
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
+        self.refuse_on_runtime_thread("converse_with")?;
         let parts = request.to_sdk()?;
         let token = request.cancel_token.as_ref();
         if token.is_some_and(CancelToken::is_cancelled) {
@@ -403,6 +415,96 @@ impl Converser {
                 Msg::Failed(e) => return Err(assembler.attach(e)),
             }
         }
+    }
+}
+
+impl Converser {
+    /// Like [`converse_with`](Converser::converse_with), but calls the handler
+    /// on the `Converser`'s **runtime thread**, inside the task that reads the
+    /// stream, instead of on this thread. For handlers that are `Send` and
+    /// quick: counting, appending to a buffer, forwarding to a channel.
+    ///
+    /// `converse_with` hands every event from the runtime thread to this one,
+    /// and between paced events this thread is parked and must be woken for
+    /// each: that hand-off is most of what it costs over the raw async SDK
+    /// (see BENCHMARKS.md). Here this thread sleeps until the call has ended
+    /// and wakes once, so each event reaches the handler as soon as the SDK
+    /// has decoded it, as in an async program using the SDK directly.
+    ///
+    /// The price: while the handler runs, the runtime thread does nothing
+    /// else, so a slow handler holds up every other call on this `Converser`
+    /// (its clones included), and a handler that blocks forever stalls them
+    /// all, timeouts included. Do not call this `Converser`'s blocking methods
+    /// from the handler: they return [`Error::WouldDeadlock`].
+    ///
+    /// Everything else is as for `converse_with`: the handler is borrowed for
+    /// the call (it need not be `'static`), the callbacks and the returned
+    /// [`Response`] are the same, the timeouts and the request's
+    /// [`CancelToken`] apply, an error mid-stream carries the partial reply,
+    /// and a panic in the handler drops the stream and continues on this
+    /// thread.
+    ///
+    /// ```
+    /// # use bedrock_converse::mock::{MockServer, Reply};
+    /// # let server = MockServer::start()?;
+    /// # server.push(Reply::text("Hello, world"));
+    /// # let converser = server.converser()?;
+    /// use bedrock_converse::{ConverseRequest, Delta, Flow, StreamHandler};
+    ///
+    /// /// Counts text bytes; `Send`, and quick.
+    /// struct Count(usize);
+    /// impl StreamHandler for Count {
+    ///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    ///         self.0 += delta.text().map_or(0, str::len);
+    ///         Flow::Continue
+    ///     }
+    /// }
+    ///
+    /// let request = ConverseRequest::new("amazon.nova-lite-v1:0").user("Say hello.");
+    /// let mut count = Count(0);
+    /// let reply = converser.converse_with_send(&request, &mut count)?;
+    /// assert_eq!(count.0, reply.text().len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn converse_with_send<H: StreamHandler + Send>(
+        &self,
+        request: &ConverseRequest,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
+        self.refuse_on_runtime_thread("converse_with_send")?;
+        let parts = request.to_sdk()?;
+        if request
+            .cancel_token
+            .as_ref()
+            .is_some_and(CancelToken::is_cancelled)
+        {
+            return Err(Error::Cancelled { partial: None });
+        }
+        let (tx, rx) = crossbeam_channel::bounded::<Outcome>(1);
+        // SAFETY: below, this function returns only after receiving the
+        // outcome or seeing the channel disconnect, with `handler` borrowed
+        // and unused all along; if `start_stream` fails, it has dropped the
+        // sink (and so its pointer) before returning.
+        let sink = unsafe { InlineSink::new(handler, tx) };
+        let interrupt = self.interrupt([request.cancel_token.clone(), None]);
+        self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt)?;
+        match rx.recv() {
+            Ok(Outcome::Done(result)) => result,
+            Ok(Outcome::Panicked(payload)) => std::panic::resume_unwind(payload),
+            // The sink sends an outcome even when dropped unfinished, so this
+            // is only for completeness.
+            Err(_) => Err(Error::Shutdown { partial: None }),
+        }
+    }
+
+    /// A blocking call on the runtime thread (from a waker or an inline
+    /// handler) would wait for that very thread forever.
+    fn refuse_on_runtime_thread(&self, method: &'static str) -> Result<(), Error> {
+        let runtime = self.inner.thread.as_ref().map(|t| t.thread().id());
+        if runtime == Some(thread::current().id()) {
+            return Err(Error::WouldDeadlock { method });
+        }
+        Ok(())
     }
 }
 

@@ -18,7 +18,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// [`Transport`](Error::Transport), [`Timeout`](Error::Timeout)), the bytes on
 /// the wire ([`Protocol`](Error::Protocol)), your own code
 /// ([`Stopped`](Error::Stopped)), or the [`Converser`](crate::Converser)
-/// itself ([`Config`](Error::Config), [`Shutdown`](Error::Shutdown)).
+/// itself ([`Config`](Error::Config), [`WouldDeadlock`](Error::WouldDeadlock),
+/// [`Shutdown`](Error::Shutdown)).
 ///
 /// Use the predicates ([`is_retryable`](Error::is_retryable),
 /// [`is_timeout`](Error::is_timeout), [`is_throttling`](Error::is_throttling), …)
@@ -147,6 +148,19 @@ pub enum Error {
     Config {
         /// What is wrong.
         message: String,
+    },
+
+    /// A blocking method of a [`Converser`](crate::Converser) was called on
+    /// that `Converser`'s own runtime thread (from a
+    /// [`converse_with_send`](crate::Converser::converse_with_send) handler or
+    /// a [`spawn_with_waker`](crate::Converser::spawn_with_waker) waker), where
+    /// it would wait forever for the thread it blocks. Nothing was sent.
+    #[error(
+        "`{method}` was called on the converser's own runtime thread, where it would wait forever"
+    )]
+    WouldDeadlock {
+        /// The method that was called.
+        method: &'static str,
     },
 
     /// The [`Converser`](crate::Converser)'s runtime thread is gone, so the call
@@ -337,6 +351,7 @@ impl Error {
             | Error::Stopped { .. }
             | Error::Cancelled { .. }
             | Error::Config { .. }
+            | Error::WouldDeadlock { .. }
             | Error::Shutdown { .. } => false,
         }
     }

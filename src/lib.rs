@@ -65,6 +65,7 @@ mod env;
 mod error;
 mod handler;
 mod handlers;
+mod inline;
 mod media;
 mod record;
 mod request;
