@@ -1,0 +1,534 @@
+//! `Converser::converse_with_send`: the handler runs on the runtime thread.
+//! Everything `converse_with` promises must hold here too (same callbacks,
+//! same response, timeouts, cancellation, partial replies, panics), and the
+//! borrowed handler must never be used after the call returns.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bedrock_converse::mock::{Fault, MockServer, Reply};
+use bedrock_converse::{
+    handler_fn, CancelToken, ConverseRequest, Delta, Error, Flow, NoopHandler, ServiceErrorKind,
+    Stop, StreamEvent, StreamHandler, TimeoutKind,
+};
+use serde_json::json;
+
+fn request() -> ConverseRequest {
+    ConverseRequest::new("amazon.nova-lite-v1:0").user("hello")
+}
+
+fn scripts() -> Vec<Reply> {
+    vec![
+        Reply::text("The quick brown fox jumps over the lazy dog").deltas(9),
+        Reply::text("cut").stop_reason("max_tokens").usage(3, 1),
+        Reply::empty().with_text("a").with_text("b").deltas(2),
+        Reply::text("fields").additional_model_response_fields(json!({"x": [1, 2]})),
+        Reply::text("Checking.")
+            .tool_use("tu-1", "weather", json!({"city": "Paris", "days": 3}))
+            .deltas(4),
+        Reply::empty()
+            .reasoning("let me think", "sig-abc")
+            .with_text("42")
+            .deltas(3),
+    ]
+}
+
+/// Records text and stops, names the thread it runs on, and can panic or
+/// signal on a chosen delta.
+#[derive(Default)]
+struct Watch {
+    text: String,
+    deltas: usize,
+    stops: usize,
+    threads: Vec<String>,
+    first_delta: Option<mpsc::Sender<()>>,
+    panic_at: Option<usize>,
+}
+
+impl StreamHandler for Watch {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+        self.deltas += 1;
+        self.threads.push(
+            std::thread::current()
+                .name()
+                .unwrap_or("<unnamed>")
+                .to_owned(),
+        );
+        if Some(self.deltas) == self.panic_at {
+            panic!("inline handler blew up at delta {}", self.deltas);
+        }
+        self.text.push_str(delta.text().unwrap_or_default());
+        if let Some(tx) = self.first_delta.take() {
+            let _ = tx.send(());
+        }
+        Flow::Continue
+    }
+    fn on_stop(&mut self, _stop: &Stop) -> Flow {
+        self.stops += 1;
+        Flow::Continue
+    }
+}
+
+#[test]
+fn callbacks_and_response_equal_converse_with_for_every_script() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    for (i, script) in scripts().into_iter().enumerate() {
+        let id = format!("inline-{i}");
+        server.push(script.clone().request_id(&id));
+        server.push(script.request_id(&id));
+        let mut on_caller = Vec::new();
+        let blocking = converser
+            .converse_with(
+                &request(),
+                &mut handler_fn(|e: &StreamEvent| on_caller.push(e.clone())),
+            )
+            .unwrap();
+        // The handler borrows a local: no `'static` needed.
+        let mut on_runtime = Vec::new();
+        let inline = converser
+            .converse_with_send(
+                &request(),
+                &mut handler_fn(|e: &StreamEvent| on_runtime.push(e.clone())),
+            )
+            .unwrap();
+        assert!(on_caller.len() >= 4, "script {i}");
+        assert_eq!(on_runtime, on_caller, "script {i}");
+        assert_eq!(inline, blocking, "script {i}");
+        assert_eq!(inline.request_id.as_deref(), Some(id.as_str()));
+    }
+}
+
+#[test]
+fn the_handler_runs_on_the_runtime_thread_and_converse_with_s_on_the_caller() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::text("one two three").deltas(3));
+    server.push(Reply::text("one two three").deltas(3));
+    let mut inline = Watch::default();
+    converser
+        .converse_with_send(&request(), &mut inline)
+        .unwrap();
+    assert_eq!(inline.threads, vec!["bedrock-converse-runtime"; 3]);
+
+    let caller = std::thread::Builder::new()
+        .name("the-caller".into())
+        .spawn(move || {
+            let mut watch = Watch::default();
+            converser.converse_with(&request(), &mut watch).unwrap();
+            watch.threads
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(caller, vec!["the-caller"; 3]);
+}
+
+#[test]
+fn flow_stop_drops_the_stream_and_keeps_the_partial() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(
+        Reply::text("abcdef")
+            .deltas(3)
+            .fault(Fault::Stall { after: 3 }),
+    );
+    struct StopAtSecond(usize);
+    impl StreamHandler for StopAtSecond {
+        fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+            self.0 += 1;
+            if self.0 == 2 {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        }
+    }
+    let started = Instant::now();
+    let mut handler = StopAtSecond(0);
+    let err = converser
+        .converse_with_send(&request(), &mut handler)
+        .unwrap_err();
+    assert!(matches!(err, Error::Stopped { .. }), "{err:?}");
+    assert_eq!(err.partial_response().unwrap().text(), "abcd");
+    assert_eq!(handler.0, 2, "no callback after Flow::Stop");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
+        1,
+        "the server saw the connection close"
+    );
+}
+
+#[test]
+fn a_panicking_handler_panics_the_caller_and_the_converser_survives() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(
+        Reply::text("abcdefgh")
+            .deltas(4)
+            .fault(Fault::Stall { after: 5 }),
+    );
+    let mut watch = Watch {
+        panic_at: Some(2),
+        ..Default::default()
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        converser.converse_with_send(&request(), &mut watch)
+    }));
+    let payload = outcome.expect_err("the panic reaches the caller");
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(msg.contains("inline handler blew up at delta 2"), "{msg:?}");
+    assert_eq!(watch.deltas, 2, "no callback after the panic");
+    assert_eq!(
+        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
+        1,
+        "the stream was dropped"
+    );
+    // The runtime thread survived its handler's panic: every kind of call works.
+    let r = converser
+        .converse_with_send(&request(), &mut NoopHandler)
+        .unwrap();
+    assert_eq!(r.text(), "You said: hello");
+    assert_eq!(
+        converser.converse(&request()).unwrap().text(),
+        "You said: hello"
+    );
+}
+
+fn check_fault(fault: Fault, retryable: bool, expect: fn(&Error) -> bool) {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser_builder().max_attempts(3).build().unwrap();
+    server.push(
+        Reply::text("abcdefgh")
+            .deltas(4)
+            .request_id("fault-req")
+            .fault(fault.clone()),
+    );
+    let mut watch = Watch::default();
+    let started = Instant::now();
+    let err = converser
+        .converse_with_send(&request(), &mut watch)
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{fault:?} hung"
+    );
+    assert!(expect(&err), "{fault:?}: unexpected {err:?}");
+    assert_eq!(err.is_retryable(), retryable, "{fault:?}: {err:?}");
+    let partial = err
+        .partial_response()
+        .unwrap_or_else(|| panic!("{fault:?}: no partial in {err:?}"));
+    assert_eq!(partial.text(), "abcd", "{fault:?}");
+    assert_eq!(watch.text, "abcd", "{fault:?}");
+    assert_eq!(partial.request_id.as_deref(), Some("fault-req"));
+    assert_eq!(watch.stops, 0, "{fault:?}: on_stop must not be called");
+    assert_eq!(server.request_count(), 1, "{fault:?}: no retry mid-stream");
+    let r = converser
+        .converse_with_send(&request(), &mut NoopHandler)
+        .unwrap();
+    assert_eq!(r.text(), "You said: hello");
+}
+
+#[test]
+fn faults_mid_stream_are_typed_and_keep_the_partial() {
+    check_fault(
+        Fault::Exception {
+            after: 3,
+            exception_type: "modelStreamErrorException".into(),
+            message: "boom".into(),
+        },
+        true,
+        |e| e.service_kind() == Some(ServiceErrorKind::ModelStreamError),
+    );
+    check_fault(Fault::Drop { after: 3 }, true, |e| {
+        matches!(e, Error::Transport { .. })
+    });
+    check_fault(Fault::BadCrc { after: 3 }, true, |e| {
+        matches!(e, Error::Transport { .. })
+    });
+    check_fault(Fault::Truncated { after: 3 }, true, |e| {
+        matches!(e, Error::Transport { .. })
+    });
+}
+
+#[test]
+fn service_errors_before_the_stream_are_typed() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser_builder().max_attempts(1).build().unwrap();
+    server.push(Reply::error(400, "ValidationException", "bad model"));
+    let mut watch = Watch::default();
+    let err = converser
+        .converse_with_send(&request(), &mut watch)
+        .unwrap_err();
+    assert_eq!(err.service_kind(), Some(ServiceErrorKind::Validation));
+    assert!(err.partial_response().is_none());
+    assert_eq!(watch.deltas, 0);
+    // Invalid requests are refused before anything is sent.
+    let err = converser
+        .converse_with_send(&ConverseRequest::new("m"), &mut watch)
+        .unwrap_err();
+    assert!(err.is_invalid_request(), "{err:?}");
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn idle_timeout_and_total_deadline_fire_with_the_partial() {
+    let server = MockServer::start().unwrap();
+    let idle = server
+        .converser_builder()
+        .idle_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    server.push(
+        Reply::text("abcdef")
+            .deltas(3)
+            .fault(Fault::Stall { after: 3 }),
+    );
+    let started = Instant::now();
+    let err = idle
+        .converse_with_send(&request(), &mut NoopHandler)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                kind: TimeoutKind::Idle,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.partial_response().unwrap().text(), "abcd");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // A trickle that is never idle for 500 ms but lasts longer than the
+    // 300 ms total deadline.
+    let deadline = server
+        .converser_builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    server.push(
+        Reply::text("one two three four five six seven eight")
+            .deltas(8)
+            .frame_delay(Duration::from_millis(60)),
+    );
+    let started = Instant::now();
+    let mut watch = Watch::default();
+    let err = deadline
+        .converse_with_send(&request(), &mut watch)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                kind: TimeoutKind::Deadline,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let partial = err.partial_response().expect("the stream had started");
+    assert_eq!(partial.text(), watch.text);
+    assert!(!watch.text.is_empty() && watch.stops == 0, "{}", watch.text);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn a_cancel_from_another_thread_is_prompt_and_keeps_the_partial() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(
+        Reply::text("abcdef")
+            .deltas(3)
+            .fault(Fault::Stall { after: 3 }),
+    );
+    let token = CancelToken::new();
+    let (seen_tx, seen_rx) = mpsc::channel();
+    let canceller = {
+        let token = token.clone();
+        std::thread::spawn(move || {
+            seen_rx.recv().unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            let at = Instant::now();
+            token.cancel();
+            at
+        })
+    };
+    let mut watch = Watch {
+        first_delta: Some(seen_tx),
+        ..Default::default()
+    };
+    let err = converser
+        .converse_with_send(&request().cancel_token(token.clone()), &mut watch)
+        .unwrap_err();
+    let latency = canceller.join().unwrap().elapsed();
+    println!("inline cancel latency: {latency:?}");
+    assert!(latency < Duration::from_millis(100), "{latency:?}");
+    assert!(err.is_cancelled(), "{err:?}");
+    assert_eq!(err.partial_response().unwrap().text(), "abcd");
+    assert_eq!(
+        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
+        1
+    );
+    // An already-cancelled token sends nothing.
+    let err = converser
+        .converse_with_send(&request().cancel_token(token), &mut NoopHandler)
+        .unwrap_err();
+    assert!(err.is_cancelled());
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn blocking_calls_from_the_handler_or_a_waker_are_refused_not_deadlocked() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::text("ab").deltas(2));
+    let mut refusals = Vec::new();
+    let r = converser
+        .converse_with_send(
+            &request(),
+            &mut handler_fn(|e: &StreamEvent| {
+                if e.text().is_some() {
+                    refusals.push(converser.converse(&request()).unwrap_err());
+                    refusals.push(
+                        converser
+                            .converse_with(&request(), &mut NoopHandler)
+                            .unwrap_err(),
+                    );
+                    refusals.push(
+                        converser
+                            .converse_with_send(&request(), &mut NoopHandler)
+                            .unwrap_err(),
+                    );
+                }
+            }),
+        )
+        .unwrap();
+    assert_eq!(r.text(), "ab");
+    let methods: Vec<_> = refusals
+        .iter()
+        .map(|e| match e {
+            Error::WouldDeadlock { method } => *method,
+            other => panic!("expected WouldDeadlock, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        methods,
+        ["converse", "converse_with", "converse_with_send"].repeat(2)
+    );
+    assert!(!refusals[0].is_retryable());
+    assert!(refusals[0].to_string().contains("runtime thread"));
+
+    // A spawn waker runs on the runtime thread too.
+    let (tx, rx) = mpsc::channel();
+    let inner = converser.clone();
+    let mut once = Some(tx);
+    let call = converser
+        .spawn_with_waker(&request(), move || {
+            if let Some(tx) = once.take() {
+                let _ = tx.send(inner.converse(&request()));
+            }
+        })
+        .unwrap();
+    call.wait().unwrap();
+    let err = rx
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::WouldDeadlock { method: "converse" }),
+        "{err:?}"
+    );
+    // Only the outer calls reached the server.
+    assert_eq!(server.request_count(), 2);
+}
+
+#[test]
+fn many_threads_share_one_converser_and_nothing_crosses() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    std::thread::scope(|s| {
+        for t in 0..16 {
+            let converser = &converser;
+            s.spawn(move || {
+                for i in 0..25 {
+                    let nonce = format!("t{t}-c{i}");
+                    let mut text = String::new();
+                    let r = converser
+                        .converse_with_send(
+                            &ConverseRequest::new("m").user(nonce.clone()),
+                            &mut handler_fn(|e: &StreamEvent| {
+                                text.push_str(e.text().unwrap_or_default())
+                            }),
+                        )
+                        .unwrap();
+                    assert_eq!(r.text(), format!("You said: {nonce}"));
+                    assert_eq!(text, r.text());
+                }
+            });
+        }
+    });
+    assert_eq!(server.request_count(), 16 * 25);
+}
+
+#[test]
+fn if_the_runtime_thread_dies_mid_call_the_call_ends_with_shutdown() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(
+        Reply::text("abcdef")
+            .deltas(3)
+            .fault(Fault::Stall { after: 2 }),
+    );
+    let (seen_tx, seen_rx) = mpsc::channel();
+    let in_flight = {
+        let c = converser.clone();
+        std::thread::spawn(move || {
+            let mut watch = Watch {
+                first_delta: Some(seen_tx),
+                ..Default::default()
+            };
+            let result = c.converse_with_send(&request(), &mut watch);
+            // The handler is ours again, and holds what the partial holds.
+            (result, watch.text)
+        })
+    };
+    seen_rx.recv().unwrap();
+    converser.__crash_runtime_thread_for_tests();
+    let (result, text) = in_flight.join().unwrap();
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::Shutdown { .. }), "{err:?}");
+    assert_eq!(err.partial_response().unwrap().text(), "ab");
+    assert_eq!(text, "ab");
+    let err = converser
+        .converse_with_send(&request(), &mut NoopHandler)
+        .unwrap_err();
+    assert!(matches!(err, Error::Shutdown { partial: None }), "{err:?}");
+}
+
+#[test]
+fn works_from_inside_an_async_runtime() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let text = rt.block_on(async {
+        let mut text = String::new();
+        converser
+            .converse_with_send(
+                &request(),
+                &mut handler_fn(|e: &StreamEvent| text.push_str(e.text().unwrap_or_default())),
+            )
+            .unwrap();
+        text
+    });
+    assert_eq!(text, "You said: hello");
+}
