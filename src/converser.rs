@@ -318,6 +318,10 @@ impl Converser {
     /// dropped and the panic continues on this thread; the `Converser` stays
     /// usable.
     ///
+    /// Each event crosses from the runtime thread to this one. For a quick
+    /// `Send` handler, [`converse_with_send`](Converser::converse_with_send)
+    /// skips that hand-off.
+    ///
     /// ```no_run
     /// use bedrock_converse::{Converser, ConverseRequest, Delta, Flow, StreamHandler};
     ///

@@ -13,7 +13,10 @@
 //! - [`Response`]: what came back, the same type for streamed and whole replies.
 //!
 //! Streaming calls report each event to a [`StreamHandler`] on the calling
-//! thread as it arrives, then return the assembled [`Response`].
+//! thread as it arrives, then return the assembled [`Response`]
+//! ([`Converser::converse_with`]); a quick `Send` handler can instead run on
+//! the runtime thread, skipping a thread hand-off per event
+//! ([`Converser::converse_with_send`]).
 //!
 //! ```no_run
 //! use bedrock_converse::{Converser, ConverseRequest, Delta, Flow, StreamHandler};
