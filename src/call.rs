@@ -11,7 +11,6 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crate::cancel::CancelToken;
 use crate::converser::{Interrupt, Msg, Sink};
 use crate::error::Error;
-use crate::error::TimeoutKind;
 use crate::handler::{BlockStart, Delta, Flow, Metadata, Stop, StreamHandler};
 use crate::response::Response;
 use crate::stream::Assembler;
@@ -165,13 +164,7 @@ impl Sink for SpawnSink {
 
     fn interrupted(&mut self, why: Interrupt) {
         let partial = self.assembler.partial_if_started();
-        self.finish(Err(match why {
-            Interrupt::Cancelled => Error::Cancelled { partial },
-            Interrupt::Deadline => Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                partial,
-            },
-        }));
+        self.finish(Err(why.into_error(partial)));
     }
 }
 

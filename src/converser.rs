@@ -518,6 +518,19 @@ pub(crate) enum Interrupt {
     Deadline,
 }
 
+impl Interrupt {
+    /// The error a call stopped this way ends with.
+    pub(crate) fn into_error(self, partial: Option<Box<Response>>) -> Error {
+        match self {
+            Interrupt::Cancelled => Error::Cancelled { partial },
+            Interrupt::Deadline => Error::Timeout {
+                kind: TimeoutKind::Deadline,
+                partial,
+            },
+        }
+    }
+}
+
 /// Where a streaming task delivers what it receives.
 pub(crate) trait Sink: Send + 'static {
     /// Delivers one message; `false` means nobody is listening any more.

@@ -18,7 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crossbeam_channel::Sender;
 
 use crate::converser::{Interrupt, Msg, Sink};
-use crate::error::{Error, TimeoutKind};
+use crate::error::Error;
 use crate::handler::{Flow, StreamHandler};
 use crate::response::Response;
 use crate::stream::Assembler;
@@ -128,13 +128,7 @@ impl Sink for InlineSink {
 
     fn interrupted(&mut self, why: Interrupt) {
         let partial = self.assembler.partial_if_started();
-        self.finish(Outcome::Done(Err(match why {
-            Interrupt::Cancelled => Error::Cancelled { partial },
-            Interrupt::Deadline => Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                partial,
-            },
-        })));
+        self.finish(Outcome::Done(Err(why.into_error(partial))));
     }
 }
 
