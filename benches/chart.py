@@ -26,15 +26,16 @@ def side(name):
 
 
 series = [
-    ("bedrock-converse: threads, one Converser", "#d62728", side("wrapper_threads"), ""),
+    ("bedrock-converse converse_with: threads, one Converser", "#d62728", side("wrapper_threads"), ""),
+    ("bedrock-converse converse_with_send: threads, one Converser", "#ff7f0e", side("wrapper_send_threads"), ""),
     ("raw async SDK: tasks, multi-thread runtime", "#1f77b4", side("raw_tasks_multi_thread"), ""),
     ("raw async SDK: tasks, current-thread runtime", "#17becf", side("raw_tasks_current_thread"), ""),
     ("Python wrapper (boto3): threads", "#2ca02c", [py.get(n) for n in callers], ""),
     ("local server capacity (bare HTTP reader)", "#7f7f7f", [cap.get(n) for n in callers], "6,4"),
 ]
 
-W, H = 900, 460
-left, right, top, bottom = 80, 330, 50, 60
+W, H = 1000, 460
+left, right, top, bottom = 80, 430, 50, 60
 pw, ph = W - left - right, H - top - bottom
 values = [v for _, _, vs, _ in series for v in vs if v]
 ymax = max(values) if values else 1.0

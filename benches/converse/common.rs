@@ -1,6 +1,8 @@
 //! What every measurement shares: the request, the two clients (the wrapper
 //! and the raw SDK, built from one SDK configuration), the handler that
-//! touches each delta, and small statistics helpers.
+//! touches each delta (the same for the raw SDK consumer and for both of the
+//! wrapper's streaming calls, `converse_with` and `converse_with_send`), and
+//! small statistics helpers.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -297,6 +299,40 @@ pub fn wrapper_stream(converser: &Converser, req: &ConverseRequest, touch: &mut 
         touch.stopped,
         "the wrapper's stream ended without messageStop"
     );
+}
+
+/// One wrapper streaming call through `converse_with_send`: the same
+/// [`Touch`] handler, called on the `Converser`'s runtime thread.
+pub fn wrapper_stream_send(converser: &Converser, req: &ConverseRequest, touch: &mut Touch) {
+    let reply = converser
+        .converse_with_send(req, touch)
+        .expect("wrapper converse_with_send");
+    black_box(reply);
+    assert!(
+        touch.stopped,
+        "the wrapper's converse_with_send stream ended without messageStop"
+    );
+}
+
+/// Which of the wrapper's two streaming calls a measurement goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// `converse_with`: the handler runs on the calling thread; each event
+    /// crosses from the runtime thread to it.
+    With,
+    /// `converse_with_send`: the handler runs on the runtime thread, in the
+    /// task that reads the stream; the caller wakes once, for the result.
+    Send,
+}
+
+impl Path {
+    /// One streaming call with a [`Touch`] handler through this path.
+    pub fn stream(self, converser: &Converser, req: &ConverseRequest, touch: &mut Touch) {
+        match self {
+            Path::With => wrapper_stream(converser, req, touch),
+            Path::Send => wrapper_stream_send(converser, req, touch),
+        }
+    }
 }
 
 /// Counts event-stream frames in a byte stream, across chunk boundaries, by

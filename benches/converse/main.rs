@@ -5,11 +5,16 @@
 //! 1. per-call latency of a tiny streamed reply (criterion);
 //! 2. streaming throughput of a 20,000-delta reply;
 //! 3. concurrency: 1, 8 and 64 threads vs as many tasks;
-//! 4. the delay from the SDK receiving an event to the caller seeing it;
+//! 4. the delay from the SDK receiving an event to the handler seeing it;
 //! 5. memory: RSS after 10,000 calls, peak RSS of a 10 MiB streamed reply
 //!    (each in a fresh child process);
 //!
 //! and the local server's own capacity, read by a raw HTTP reader.
+//!
+//! The wrapper's streaming side is measured through both of its calls, the
+//! same handler each time: `converse_with` (the handler runs on the calling
+//! thread) and `converse_with_send` (the handler runs on the `Converser`'s
+//! runtime thread). Items 1 to 4 report each beside the raw SDK.
 //!
 //! Filters: `cargo bench -- per_call` runs only the criterion benches and
 //! sections whose name contains the filter (`per_call`, `capacity`,
@@ -209,8 +214,9 @@ fn main() {
 /// Per-sample times (µs per call) of each criterion bench, by name.
 type Recorded = Vec<(String, Vec<f64>)>;
 
-/// Criterion: per-call latency of the tiny streamed reply, and of the same
-/// reply through `converse`. Each routine also keeps its own per-sample times,
+/// Criterion: per-call latency of the tiny streamed reply (raw SDK,
+/// `converse_with`, `converse_with_send`), and of the same reply through
+/// `converse`. Each routine also keeps its own per-sample times,
 /// so that the summary table can quote criterion's medians.
 fn per_call(
     converser: &bedrock_converse::Converser,
@@ -257,6 +263,11 @@ fn per_call(
         bench("wrapper_converse_with", &mut || {
             let mut touch = Touch::default();
             wrapper_stream(converser, req, &mut touch);
+            assert_eq!(touch.deltas, TINY_DELTAS as u64);
+        });
+        bench("wrapper_converse_with_send", &mut || {
+            let mut touch = Touch::default();
+            wrapper_stream_send(converser, req, &mut touch);
             assert_eq!(touch.deltas, TINY_DELTAS as u64);
         });
         bench("raw_sdk_converse", &mut || {
@@ -309,8 +320,9 @@ fn capacity(server: &MockServer, long: &Reply, tiny: &Reply, plan: Plan) -> Valu
     })
 }
 
-/// Streaming throughput of the long reply: rounds alternate between the raw
-/// SDK and the wrapper, medians reported.
+/// Streaming throughput of the long reply: rounds rotate the order of the
+/// three sides (raw SDK, `converse_with`, `converse_with_send`), medians
+/// reported.
 fn throughput(
     converser: &bedrock_converse::Converser,
     client: &aws_sdk_bedrockruntime::Client,
@@ -320,33 +332,31 @@ fn throughput(
     plan: Plan,
 ) -> Value {
     let rounds = plan.pick(7, 1);
-    let (mut raw, mut wrap) = (Vec::new(), Vec::new());
+    // Per side (raw, converse_with, converse_with_send): (events/s, MB/s,
+    // client CPU µs per event) of each round.
+    let mut sides: [Vec<(f64, f64, f64)>; 3] = Default::default();
     // One warm-up call each.
     ct.block_on(raw_stream(client, raw_req, &mut Touch::default()));
     wrapper_stream(converser, req, &mut Touch::default());
+    wrapper_stream_send(converser, req, &mut Touch::default());
     for round in 0..rounds {
-        for side in 0..2 {
-            // Alternate which side goes first.
-            let raw_side = (side + round) % 2 == 0;
+        // Rotate the order so that no side always runs first.
+        for k in 0..3 {
+            let side = (k + round) % 3;
             let mut touch = Touch::default();
             let (t, cpu) = (Instant::now(), client_cpu_ns());
-            if raw_side {
-                ct.block_on(raw_stream(client, raw_req, &mut touch));
-            } else {
-                wrapper_stream(converser, req, &mut touch);
+            match side {
+                0 => ct.block_on(raw_stream(client, raw_req, &mut touch)),
+                1 => Path::With.stream(converser, req, &mut touch),
+                _ => Path::Send.stream(converser, req, &mut touch),
             }
             let (s, cpu) = (t.elapsed().as_secs_f64(), client_cpu_ns() - cpu);
             assert_eq!(touch.deltas, LONG_DELTAS as u64);
-            let figures = (
+            sides[side].push((
                 touch.events as f64 / s,
                 touch.bytes as f64 / s / 1e6,
                 cpu as f64 / 1e3 / touch.events as f64,
-            );
-            if raw_side {
-                raw.push(figures)
-            } else {
-                wrap.push(figures)
-            }
+            ));
         }
     }
     let summary = |v: &[(f64, f64, f64)]| {
@@ -360,7 +370,11 @@ fn throughput(
             "rounds": events,
         })
     };
-    json!({ "raw": summary(&raw), "wrapper": summary(&wrap) })
+    json!({
+        "raw": summary(&sides[0]),
+        "wrapper": summary(&sides[1]),
+        "wrapper_send": summary(&sides[2]),
+    })
 }
 
 /// Calls/s of callers looping on the tiny reply, counted over `run` after
@@ -394,9 +408,11 @@ fn count_calls(
     )
 }
 
+/// `n` threads sharing one `Converser`, each looping on `path`.
 fn wrapper_threads(
     converser: &bedrock_converse::Converser,
     req: &bedrock_converse::ConverseRequest,
+    path: Path,
     n: usize,
     warm: Duration,
     run: Duration,
@@ -409,7 +425,7 @@ fn wrapper_threads(
                 thread::spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
                         let mut touch = Touch::default();
-                        wrapper_stream(&c, &r, &mut touch);
+                        path.stream(&c, &r, &mut touch);
                         done.fetch_add(1, Ordering::Relaxed);
                     }
                 })
@@ -464,9 +480,10 @@ fn raw_tasks(
     })
 }
 
-/// 1, 8 and 64 threads sharing one `Converser` vs the raw SDK with as many
-/// tasks on a multi-thread runtime (`#[tokio::main]`'s) and on a
-/// current-thread runtime; two rounds, in alternating order, averaged.
+/// 1, 8 and 64 threads sharing one `Converser` (through `converse_with`, and
+/// through `converse_with_send`) vs the raw SDK with as many tasks on a
+/// multi-thread runtime (`#[tokio::main]`'s) and on a current-thread runtime;
+/// rounds in rotated order, medians.
 fn concurrency(
     converser: &bedrock_converse::Converser,
     config: &aws_sdk_bedrockruntime::Config,
@@ -480,15 +497,16 @@ fn concurrency(
     let mut out = serde_json::Map::new();
     for n in [1usize, 8, 64] {
         // Per side: (calls/s, client CPU µs per call) of each round.
-        let mut sides: [Vec<(f64, f64)>; 3] = Default::default();
+        let mut sides: [Vec<(f64, f64)>; 4] = Default::default();
         for round in 0..rounds {
             // Rotate the order so that no side always runs first.
-            for k in 0..3 {
-                let side = (k + round) % 3;
+            for k in 0..4 {
+                let side = (k + round) % 4;
                 let figures = match side {
-                    0 => wrapper_threads(converser, req, n, warm, run),
+                    0 => wrapper_threads(converser, req, Path::With, n, warm, run),
                     1 => raw_tasks(config, raw_req, n, true, warm, run),
-                    _ => raw_tasks(config, raw_req, n, false, warm, run),
+                    2 => raw_tasks(config, raw_req, n, false, warm, run),
+                    _ => wrapper_threads(converser, req, Path::Send, n, warm, run),
                 };
                 sides[side].push(figures);
             }
@@ -504,15 +522,19 @@ fn concurrency(
                 "wrapper_threads": summary(&sides[0]),
                 "raw_tasks_multi_thread": summary(&sides[1]),
                 "raw_tasks_current_thread": summary(&sides[2]),
+                "wrapper_send_threads": summary(&sides[3]),
             }),
         );
     }
     Value::Object(out)
 }
 
-/// Delay from the SDK receiving each event's bytes to the caller seeing the
-/// event, on a reply paced at one frame per millisecond (so each event
-/// arrives alone and finds its reader waiting, as LLM tokens do).
+/// Delay from the SDK receiving each event's bytes to the consumer seeing the
+/// event (the raw SDK's `recv` returning it, or the wrapper's handler
+/// callback: on the calling thread for `converse_with`, on the runtime thread
+/// for `converse_with_send`), on a reply paced at one frame per millisecond
+/// (so each event arrives alone and finds its reader waiting, as LLM tokens
+/// do).
 fn delay(
     server: &MockServer,
     req: &bedrock_converse::ConverseRequest,
@@ -534,7 +556,7 @@ fn delay(
     let client = raw_client(config);
     let ct = current_thread_runtime();
 
-    /// Notes the time of every callback.
+    /// Notes the time of every callback (`Send`, so it serves both paths).
     struct Seen(Vec<Instant>);
     impl bedrock_converse::StreamHandler for Seen {
         fn on_message_start(&mut self, _: &bedrock_converse::Role) -> bedrock_converse::Flow {
@@ -560,36 +582,44 @@ fn delay(
     }
 
     let rounds = plan.pick(3, 1);
-    let (mut raw, mut wrap) = (Vec::new(), Vec::new());
+    // Per side (raw, converse_with, converse_with_send): every event's delay.
+    let mut sides: [Vec<f64>; 3] = Default::default();
     for round in 0..rounds {
-        for side in 0..2 {
-            let raw_side = (side + round) % 2 == 0;
+        // Rotate the order so that no side always runs first.
+        for k in 0..3 {
+            let side = (k + round) % 3;
             stamps.take();
-            let seen = if raw_side {
-                let mut seen = Vec::with_capacity(deltas + 8);
-                ct.block_on(raw_stream_each(&client, raw_req, |_event| {
-                    seen.push(Instant::now())
-                }));
-                seen
-            } else {
-                let mut seen = Seen(Vec::with_capacity(deltas + 8));
-                converser
-                    .converse_with(req, &mut seen)
-                    .expect("wrapper stream");
-                seen.0
+            let seen = match side {
+                0 => {
+                    let mut seen = Vec::with_capacity(deltas + 8);
+                    ct.block_on(raw_stream_each(&client, raw_req, |_event| {
+                        seen.push(Instant::now())
+                    }));
+                    seen
+                }
+                1 => {
+                    let mut seen = Seen(Vec::with_capacity(deltas + 8));
+                    converser
+                        .converse_with(req, &mut seen)
+                        .expect("wrapper stream");
+                    seen.0
+                }
+                _ => {
+                    let mut seen = Seen(Vec::with_capacity(deltas + 8));
+                    converser
+                        .converse_with_send(req, &mut seen)
+                        .expect("wrapper converse_with_send stream");
+                    seen.0
+                }
             };
             let got = stamps.take();
             assert_eq!(got.len(), seen.len(), "one stamp per event");
             assert_eq!(seen.len(), deltas + 4);
-            let delays = got
-                .iter()
-                .zip(&seen)
-                .map(|(g, s)| micros(s.saturating_duration_since(*g)));
-            if raw_side {
-                raw.extend(delays)
-            } else {
-                wrap.extend(delays)
-            }
+            sides[side].extend(
+                got.iter()
+                    .zip(&seen)
+                    .map(|(g, s)| micros(s.saturating_duration_since(*g))),
+            );
         }
     }
     let summary = |v: &mut Vec<f64>| {
@@ -603,5 +633,10 @@ fn delay(
             "max_us": v.last().copied().unwrap_or(f64::NAN),
         })
     };
-    json!({ "raw": summary(&mut raw), "wrapper": summary(&mut wrap) })
+    let [raw, wrap, send] = &mut sides;
+    json!({
+        "raw": summary(raw),
+        "wrapper": summary(wrap),
+        "wrapper_send": summary(send),
+    })
 }

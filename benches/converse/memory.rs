@@ -14,16 +14,18 @@ const ENDPOINT_VAR: &str = "BEDROCK_BENCH_ENDPOINT";
 const CALLS_VAR: &str = "BEDROCK_BENCH_CALLS";
 
 /// Runs the memory measurements: RSS after `calls` tiny calls, and peak RSS
-/// while streaming a 10 MiB reply; for the raw SDK and for the wrapper.
+/// while streaming a 10 MiB reply; for the raw SDK and for the wrapper
+/// through `converse_with` and through `converse_with_send`.
 pub fn measure(server: &MockServer, tiny: &Reply, full: bool) -> Value {
     let calls = if full { 10_000 } else { 300 };
     server.set_default(tiny.clone());
     let endpoint = server.endpoint();
     let calls_raw = spawn("calls-raw", &endpoint, calls);
     let calls_wrapper = spawn("calls-wrapper", &endpoint, calls);
+    let calls_send = spawn("calls-send", &endpoint, calls);
     let big = long_reply(BIG_TEXT_BYTES, LONG_DELTAS);
     let mut streams = Vec::new();
-    for kind in ["stream-raw", "stream-wrapper"] {
+    for kind in ["stream-raw", "stream-wrapper", "stream-send"] {
         // The child's first call (a warm-up) gets the tiny reply, its second the big one.
         server.push(tiny.clone());
         server.push(big.clone());
@@ -34,8 +36,10 @@ pub fn measure(server: &MockServer, tiny: &Reply, full: bool) -> Value {
         "reply_bytes": BIG_TEXT_BYTES,
         "calls_raw": calls_raw,
         "calls_wrapper": calls_wrapper,
+        "calls_wrapper_send": calls_send,
         "stream_raw": streams[0],
         "stream_wrapper": streams[1],
+        "stream_wrapper_send": streams[2],
     })
 }
 
@@ -74,14 +78,19 @@ pub fn child(kind: &str) {
     let raw_req = RawRequest::new();
     let warm_calls = 100.min(calls);
     let out = match kind {
-        "calls-wrapper" => {
+        "calls-wrapper" | "calls-send" => {
+            let path = if kind == "calls-send" {
+                Path::Send
+            } else {
+                Path::With
+            };
             let converser = wrapper(config);
             let mut warm = (0, 0);
             for i in 0..calls {
                 if i == warm_calls {
                     warm = rss_hwm_kib();
                 }
-                wrapper_stream(&converser, &req, &mut Touch::default());
+                path.stream(&converser, &req, &mut Touch::default());
             }
             let (rss, hwm) = rss_hwm_kib();
             json!({ "rss_after_warmup_kib": warm.0, "rss_kib": rss, "hwm_kib": hwm })
@@ -99,13 +108,18 @@ pub fn child(kind: &str) {
             let (rss, hwm) = rss_hwm_kib();
             json!({ "rss_after_warmup_kib": warm.0, "rss_kib": rss, "hwm_kib": hwm })
         }
-        "stream-wrapper" => {
+        "stream-wrapper" | "stream-send" => {
+            let send = kind == "stream-send";
             let converser = wrapper(config);
             wrapper_stream(&converser, &req, &mut Touch::default());
             let (rss0, _) = rss_hwm_kib();
-            let reply = converser
-                .converse_with(&req, &mut bedrock_converse::NoopHandler)
-                .expect("big reply");
+            let mut noop = bedrock_converse::NoopHandler;
+            let reply = if send {
+                converser.converse_with_send(&req, &mut noop)
+            } else {
+                converser.converse_with(&req, &mut noop)
+            }
+            .expect("big reply");
             let (rss1, hwm) = rss_hwm_kib();
             assert_eq!(reply.text().len(), BIG_TEXT_BYTES);
             drop(reply);

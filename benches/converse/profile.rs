@@ -2,14 +2,18 @@
 //!
 //! ```text
 //! BEDROCK_BENCH_PROFILE=throughput-wrapper perf record -g target/release/deps/converse-*
+//! BEDROCK_BENCH_PROFILE=throughput-send perf record -g target/release/deps/converse-*
 //! BEDROCK_BENCH_PROFILE=per-call-raw BEDROCK_BENCH_CALLERS=64 perf stat -e context-switches target/release/deps/converse-*
 //! ```
 //!
-//! Kinds: `throughput-raw`, `throughput-wrapper` (20,000-delta replies),
-//! `per-call-raw`, `per-call-wrapper` (tiny replies). `BEDROCK_BENCH_ROUNDS`
-//! sets how many calls (default 20 and 5,000); `BEDROCK_BENCH_CALLERS` how
-//! many callers share them (threads for the wrapper, tasks on a
-//! current-thread runtime for the raw SDK; default 1). Prints the wall time
+//! Kinds: `throughput-raw`, `throughput-wrapper`, `throughput-send`
+//! (20,000-delta replies), `per-call-raw`, `per-call-wrapper`, `per-call-send`
+//! (tiny replies); `wrapper` is `converse_with` (handler on the calling
+//! thread), `send` is `converse_with_send` (handler on the runtime thread).
+//! `BEDROCK_BENCH_ROUNDS` sets how many calls (default 20 and 5,000);
+//! `BEDROCK_BENCH_CALLERS` how many callers share them (threads sharing one
+//! `Converser` for the wrapper, tasks on a current-thread runtime for the raw
+//! SDK; default 1). Prints the wall time
 //! and the client's CPU time (the process's, less the local server's thread;
 //! 10 ms resolution, so run for seconds) per call and per event.
 
@@ -41,9 +45,11 @@ pub fn run(kind: &str) {
     let per_caller = var("BEDROCK_BENCH_ROUNDS").unwrap_or(if long { 20 } else { 5_000 }) / callers;
     let rounds = per_caller * callers;
     let config = sdk_config_builder(&server.endpoint()).build();
-    let raw = match kind.rsplit('-').next() {
-        Some("raw") => true,
-        Some("wrapper") => false,
+    // `None`: the raw SDK.
+    let path = match kind.rsplit('-').next() {
+        Some("raw") => None,
+        Some("wrapper") => Some(Path::With),
+        Some("send") => Some(Path::Send),
         _ => panic!("unknown profile kind {kind}"),
     };
     // Made before the clock starts and dropped after it stops, so that the
@@ -54,7 +60,21 @@ pub fn run(kind: &str) {
     let events = Arc::new(AtomicU64::new(0));
     let client_cpu = || process_cpu_ns() as f64 - server_cpu_ns() as f64;
     let (start, cpu) = (Instant::now(), client_cpu());
-    if raw {
+    if let Some(path) = path {
+        std::thread::scope(|scope| {
+            for _ in 0..callers {
+                let (converser, events) = (&converser, &events);
+                scope.spawn(move || {
+                    let req = request();
+                    for _ in 0..per_caller {
+                        let mut touch = Touch::default();
+                        path.stream(converser, &req, &mut touch);
+                        events.fetch_add(touch.events, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+    } else {
         ct.block_on(async {
             let tasks: Vec<_> = (0..callers)
                 .map(|_| {
@@ -71,20 +91,6 @@ pub fn run(kind: &str) {
                 .collect();
             for t in tasks {
                 t.await.expect("task");
-            }
-        });
-    } else {
-        std::thread::scope(|scope| {
-            for _ in 0..callers {
-                let (converser, events) = (&converser, &events);
-                scope.spawn(move || {
-                    let req = request();
-                    for _ in 0..per_caller {
-                        let mut touch = Touch::default();
-                        wrapper_stream(converser, &req, &mut touch);
-                        events.fetch_add(touch.events, Ordering::Relaxed);
-                    }
-                });
             }
         });
     }

@@ -1,6 +1,8 @@
 //! Collects the figures, prints each section as it ends and a summary table
-//! with the ratios and targets at the end, and writes them all as JSON to
-//! `target/bench-results/converse.json` (read by `benches/chart.py`).
+//! with the ratios at the end, one row per wrapper path (`converse_with` and
+//! `converse_with_send`), then the targets evaluated for each path on its
+//! own, and writes them all as JSON to `target/bench-results/converse.json`
+//! (read by `benches/chart.py`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,6 +10,37 @@ use std::process::Command;
 use serde_json::{json, Map, Value};
 
 use crate::common::median;
+
+/// One of the wrapper's two streaming calls: its labels, and its keys in
+/// the JSON (`wrapper` is `converse_with`, kept from before
+/// `converse_with_send` existed; `wrapper_send` is `converse_with_send`).
+struct WrapperPath {
+    short: &'static str,
+    long: &'static str,
+    /// Its criterion bench in `per_call`.
+    per_call: &'static str,
+    /// Its side in `throughput` and `delay`.
+    side: &'static str,
+    /// Its side in `concurrency`.
+    threads: &'static str,
+}
+
+const PATHS: [WrapperPath; 2] = [
+    WrapperPath {
+        short: "converse_with",
+        long: "converse_with (handler on your thread)",
+        per_call: "wrapper_converse_with",
+        side: "wrapper",
+        threads: "wrapper_threads",
+    },
+    WrapperPath {
+        short: "converse_with_send",
+        long: "converse_with_send (handler on the runtime thread)",
+        per_call: "wrapper_converse_with_send",
+        side: "wrapper_send",
+        threads: "wrapper_send_threads",
+    },
+];
 
 pub struct Report {
     full: bool,
@@ -148,6 +181,58 @@ impl Report {
         self.put("memory", v);
     }
 
+    /// The targets of issue 5, evaluated for one of the wrapper's two
+    /// streaming calls: (what, the figure, met?) each; `None` when the
+    /// section was not run (or, for the Python target, Python was skipped).
+    fn targets(&self, path: &WrapperPath) -> Vec<(&'static str, String, Option<bool>)> {
+        let known = |x: f64| (!x.is_nan()).then_some(x);
+        let raw_s = f(self.get(&["per_call", "raw_sdk_converse_stream", "median_us"]));
+        let over = known(f(self.get(&["per_call", path.per_call, "median_us"])) - raw_s);
+        let raw_e = f(self.get(&["throughput", "raw", "events_per_s"]));
+        let w_e = f(self.get(&["throughput", path.side, "events_per_s"]));
+        let py_e = f(self.get(&["python_throughput", "events_per_s"]));
+        let thr = known(w_e / raw_e);
+        let vs_py = known(w_e / py_e);
+        let best64 = self.best_raw("64");
+        let c64 = known(f(self.get(&["concurrency", "64", path.threads, "calls_per_s"])) / best64);
+        let p99 = known(f(self.get(&["delay", path.side, "p99_us"])));
+        let show = |x: Option<f64>, fmt: &dyn Fn(f64) -> String| x.map_or("-".to_owned(), fmt);
+        vec![
+            (
+                "per-call overhead <= 50 µs over raw SDK",
+                show(over, &|x| format!("{x:+.1} µs")),
+                over.map(|x| x <= 50.0),
+            ),
+            (
+                "streaming throughput >= 0.95x raw SDK",
+                show(thr, &|x| format!("{x:.3}x")),
+                thr.map(|x| x >= 0.95),
+            ),
+            (
+                "64 threads >= 0.9x raw SDK's 64 tasks",
+                show(c64, &|x| format!("{x:.3}x")),
+                c64.map(|x| x >= 0.9),
+            ),
+            (
+                "event-to-handler delay p99 <= 100 µs",
+                show(p99, &|x| format!("{x:.1} µs")),
+                p99.map(|x| x <= 100.0),
+            ),
+            (
+                ">= 10x Python's streaming events/s",
+                show(vs_py, &|x| format!("{x:.1}x")),
+                vs_py.map(|x| x >= 10.0),
+            ),
+        ]
+    }
+
+    /// The raw SDK's better calls/s of its two runtimes with `n` tasks.
+    fn best_raw(&self, n: &str) -> f64 {
+        let mt = f(self.get(&["concurrency", n, "raw_tasks_multi_thread", "calls_per_s"]));
+        let ct = f(self.get(&["concurrency", n, "raw_tasks_current_thread", "calls_per_s"]));
+        mt.max(ct)
+    }
+
     /// Prints the summary and writes the JSON file.
     pub fn finish(mut self) {
         if let Some(Value::Object(m)) = self.results.get_mut("machine") {
@@ -161,9 +246,10 @@ impl Report {
                        python: String,
                        vs_py: String,
                        target: String| {
-            lines.push(format!(
+            let line = format!(
                 "{what:<44} {raw:>12} {wrapper:>12} {ratio:>12} {python:>12} {vs_py:>12}  {target}"
-            ));
+            );
+            lines.push(line.trim_end().to_owned());
         };
         row(
             "",
@@ -188,30 +274,42 @@ impl Report {
                 format!("{:.3}x", a / b)
             }
         };
+        let check = |x: f64, ok: bool| if x.is_nan() { "-" } else { pass(ok) };
+        // Items 1 to 4 get one row per wrapper path under a heading row.
+        let sub = |p: &WrapperPath| format!("  {}", p.short);
 
         // 1. Per call.
-        let raw_s = f(&self
-            .get(&["per_call", "raw_sdk_converse_stream", "median_us"])
-            .clone());
-        let wr_s = f(self.get(&["per_call", "wrapper_converse_with", "median_us"]));
-        let raw_c = f(self.get(&["per_call", "raw_sdk_converse", "median_us"]));
-        let wr_c = f(self.get(&["per_call", "wrapper_converse", "median_us"]));
+        let raw_s = f(self.get(&["per_call", "raw_sdk_converse_stream", "median_us"]));
         let py_s = f(self.get(&["python_per_call", "stream_median_us"]));
-        let py_c = f(self.get(&["python_per_call", "converse_median_us"]));
-        let over_s = wr_s - raw_s;
         row(
             "1. per call, streamed, median (µs)",
-            r(raw_s, 1),
-            r(wr_s, 1),
-            ratio(wr_s, raw_s),
-            r(py_s, 1),
-            ratio(wr_s, py_s),
-            format!(
-                "overhead {} µs (<= 50: {})",
-                r(over_s, 1),
-                pass(over_s <= 50.0)
-            ),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
         );
+        for p in &PATHS {
+            let w = f(self.get(&["per_call", p.per_call, "median_us"]));
+            let over = w - raw_s;
+            row(
+                &sub(p),
+                r(raw_s, 1),
+                r(w, 1),
+                ratio(w, raw_s),
+                r(py_s, 1),
+                ratio(w, py_s),
+                format!(
+                    "overhead {} µs (<= 50: {})",
+                    r(over, 1),
+                    check(over, over <= 50.0)
+                ),
+            );
+        }
+        let raw_c = f(self.get(&["per_call", "raw_sdk_converse", "median_us"]));
+        let wr_c = f(self.get(&["per_call", "wrapper_converse", "median_us"]));
+        let py_c = f(self.get(&["python_per_call", "converse_median_us"]));
         row(
             "1. per call, converse, median (µs)",
             r(raw_c, 1),
@@ -223,103 +321,159 @@ impl Report {
         );
         // 2. Throughput.
         let raw_e = f(self.get(&["throughput", "raw", "events_per_s"]));
-        let wr_e = f(self.get(&["throughput", "wrapper", "events_per_s"]));
         let raw_m = f(self.get(&["throughput", "raw", "mb_per_s"]));
-        let wr_m = f(self.get(&["throughput", "wrapper", "mb_per_s"]));
         let py_e = f(self.get(&["python_throughput", "events_per_s"]));
         let py_m = f(self.get(&["python_throughput", "mb_per_s"]));
-        row(
-            "2. throughput, 20,000 deltas (events/s)",
-            r(raw_e, 0),
-            r(wr_e, 0),
-            ratio(wr_e, raw_e),
-            r(py_e, 0),
-            ratio(wr_e, py_e),
-            format!(
-                ">= 0.95x raw: {}; >= 10x Python: {}",
-                pass(wr_e / raw_e >= 0.95),
-                if py_e.is_nan() {
-                    "-"
-                } else {
-                    pass(wr_e / py_e >= 10.0)
-                }
+        for (what, key, raw, py, d) in [
+            (
+                "2. throughput, 20,000 deltas (events/s)",
+                "events_per_s",
+                raw_e,
+                py_e,
+                0,
             ),
-        );
-        row(
-            "2. throughput, delta text (MB/s)",
-            r(raw_m, 2),
-            r(wr_m, 2),
-            ratio(wr_m, raw_m),
-            r(py_m, 2),
-            ratio(wr_m, py_m),
-            String::new(),
-        );
+            (
+                "2. throughput, delta text (MB/s)",
+                "mb_per_s",
+                raw_m,
+                py_m,
+                2,
+            ),
+        ] {
+            row(
+                what,
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            );
+            for p in &PATHS {
+                let w = f(self.get(&["throughput", p.side, key]));
+                let target = if key == "events_per_s" {
+                    format!(
+                        ">= 0.95x raw: {}; >= 10x Python: {}",
+                        check(w / raw, w / raw >= 0.95),
+                        check(w / py, w / py >= 10.0)
+                    )
+                } else {
+                    String::new()
+                };
+                row(
+                    &sub(p),
+                    r(raw, d),
+                    r(w, d),
+                    ratio(w, raw),
+                    r(py, d),
+                    ratio(w, py),
+                    target,
+                );
+            }
+        }
         // 3. Concurrency.
         for n in ["1", "8", "64"] {
-            let mt = f(self.get(&["concurrency", n, "raw_tasks_multi_thread", "calls_per_s"]));
-            let ct = f(self.get(&["concurrency", n, "raw_tasks_current_thread", "calls_per_s"]));
-            let best = mt.max(ct);
-            let w = f(self.get(&["concurrency", n, "wrapper_threads", "calls_per_s"]));
+            let best = self.best_raw(n);
             let py = f(self.get(&["python_concurrency", "calls_per_s", n]));
-            let target = if n == "64" {
-                format!(">= 0.9x best raw: {}", pass(w / best >= 0.9))
-            } else {
-                String::new()
-            };
             row(
                 &format!("3. {n} threads / tasks (calls/s, best raw)"),
-                r(best, 0),
-                r(w, 0),
-                ratio(w, best),
-                r(py, 0),
-                ratio(w, py),
-                target,
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
             );
+            for p in &PATHS {
+                let w = f(self.get(&["concurrency", n, p.threads, "calls_per_s"]));
+                let target = if n == "64" {
+                    format!(">= 0.9x best raw: {}", check(w / best, w / best >= 0.9))
+                } else {
+                    String::new()
+                };
+                row(
+                    &sub(p),
+                    r(best, 0),
+                    r(w, 0),
+                    ratio(w, best),
+                    r(py, 0),
+                    ratio(w, py),
+                    target,
+                );
+            }
         }
         // 4. Delay.
         for q in ["p50_us", "p99_us"] {
             let raw = f(self.get(&["delay", "raw", q]));
-            let w = f(self.get(&["delay", "wrapper", q]));
-            let target = if q == "p99_us" {
-                format!("<= 100 µs: {}", pass(w <= 100.0))
-            } else {
-                String::new()
-            };
             row(
-                &format!("4. event-to-caller delay {} (µs)", &q[..3]),
-                r(raw, 1),
-                r(w, 1),
-                format!("+{} µs", r(w - raw, 1)),
-                "-".into(),
-                "-".into(),
-                target,
+                &format!("4. event-to-handler delay {} (µs)", &q[..3]),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
             );
+            for p in &PATHS {
+                let w = f(self.get(&["delay", p.side, q]));
+                let target = if q == "p99_us" {
+                    format!("<= 100 µs: {}", check(w, w <= 100.0))
+                } else {
+                    String::new()
+                };
+                row(
+                    &sub(p),
+                    r(raw, 1),
+                    r(w, 1),
+                    if (w - raw).is_nan() {
+                        "-".to_owned()
+                    } else {
+                        format!("{:+.1} µs", w - raw)
+                    },
+                    "-".into(),
+                    "-".into(),
+                    target,
+                );
+            }
         }
         // 5. Memory.
         let mib = |v: &Value| f(v) / 1024.0;
         let calls = self.get(&["memory", "calls"]).as_u64().unwrap_or(0);
-        let raw_rss = mib(self.get(&["memory", "calls_raw", "rss_kib"]));
-        let w_rss = mib(self.get(&["memory", "calls_wrapper", "rss_kib"]));
-        row(
-            &format!("5. RSS after {calls} calls (MiB)"),
-            r(raw_rss, 1),
-            r(w_rss, 1),
-            ratio(w_rss, raw_rss),
-            "-".into(),
-            "-".into(),
-            String::new(),
-        );
-        let raw_hwm = mib(self.get(&["memory", "stream_raw", "hwm_kib"]));
-        let w_hwm = mib(self.get(&["memory", "stream_wrapper", "hwm_kib"]));
-        row(
-            "5. peak RSS, 10 MiB streamed reply (MiB)",
-            r(raw_hwm, 1),
-            r(w_hwm, 1),
-            ratio(w_hwm, raw_hwm),
-            "-".into(),
-            "-".into(),
-            String::new(),
-        );
+        for (what, kind, field) in [
+            (
+                format!("5. RSS after {calls} calls (MiB)"),
+                "calls",
+                "rss_kib",
+            ),
+            (
+                "5. peak RSS, 10 MiB streamed reply (MiB)".to_owned(),
+                "stream",
+                "hwm_kib",
+            ),
+        ] {
+            let raw = mib(self.get(&["memory", &format!("{kind}_raw"), field]));
+            row(
+                &what,
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            );
+            for p in &PATHS {
+                let w = mib(self.get(&["memory", &format!("{kind}_{}", p.side), field]));
+                row(
+                    &sub(p),
+                    r(raw, 1),
+                    r(w, 1),
+                    ratio(w, raw),
+                    "-".into(),
+                    "-".into(),
+                    String::new(),
+                );
+            }
+        }
         let cap = |k: &str| f(self.get(&["server_capacity", "tiny_calls_per_s", k]));
         let cap_line = format!(
             "server capacity (raw HTTP reader, no SDK): tiny reply {} / {} / {} calls/s with 1 / 8 / 64 connections; \
@@ -343,15 +497,44 @@ impl Report {
             machine["loadavg_start"].as_str().unwrap_or("?"),
             machine["loadavg_end"].as_str().unwrap_or("?"),
         );
+        println!("wrapper rows, the same handler through each of its streaming calls:");
+        for p in &PATHS {
+            println!("  {}", p.long);
+        }
+        println!("(item 1's `converse` row is the wrapper's `converse`)\n");
         for l in &lines {
             println!("{l}");
         }
+
+        // The targets, for each path on its own.
+        let mut targets = Map::new();
+        for p in &PATHS {
+            println!("\ntargets, {}:", p.long);
+            let mut json_targets = Map::new();
+            for (what, figure, met) in self.targets(p) {
+                let verdict = match met {
+                    Some(ok) => pass(ok),
+                    None => "not measured",
+                };
+                println!("  {what:<42} {figure:>12}  {verdict}");
+                json_targets.insert(what.into(), json!({ "figure": figure, "met": met }));
+            }
+            targets.insert(p.short.into(), Value::Object(json_targets));
+        }
+        self.results
+            .insert("targets".into(), Value::Object(targets));
+
         println!("\n{cap_line}");
         if self.results.contains_key("concurrency") {
             println!("\nconcurrency detail: calls/s (client CPU µs per call)");
             println!(
-                "{:>8} {:>22} {:>22} {:>22} {:>10}",
-                "callers", "wrapper threads", "raw multi-thread", "raw current-thread", "Python"
+                "{:>8} {:>22} {:>22} {:>22} {:>22} {:>10}",
+                "callers",
+                "converse_with threads",
+                "with_send threads",
+                "raw multi-thread",
+                "raw current-thread",
+                "Python"
             );
             for n in ["1", "8", "64"] {
                 let cell = |side: &str| {
@@ -365,8 +548,9 @@ impl Report {
                     )
                 };
                 println!(
-                    "{n:>8} {:>22} {:>22} {:>22} {:>10}",
+                    "{n:>8} {:>22} {:>22} {:>22} {:>22} {:>10}",
                     cell("wrapper_threads"),
+                    cell("wrapper_send_threads"),
                     cell("raw_tasks_multi_thread"),
                     cell("raw_tasks_current_thread"),
                     r(f(self.get(&["python_concurrency", "calls_per_s", n])), 0),
@@ -374,20 +558,14 @@ impl Report {
             }
         }
         if self.results.contains_key("throughput") {
+            let cpu = |side: &str| f(self.get(&["throughput", side, "client_cpu_us_per_event"]));
             println!(
-                "\nthroughput: client CPU per event {} µs raw SDK, {} µs wrapper ({})",
-                r(
-                    f(self.get(&["throughput", "raw", "client_cpu_us_per_event"])),
-                    3
-                ),
-                r(
-                    f(self.get(&["throughput", "wrapper", "client_cpu_us_per_event"])),
-                    3
-                ),
-                ratio(
-                    f(self.get(&["throughput", "wrapper", "client_cpu_us_per_event"])),
-                    f(self.get(&["throughput", "raw", "client_cpu_us_per_event"]))
-                ),
+                "\nthroughput: client CPU per event {} µs raw SDK, {} µs converse_with ({}), {} µs converse_with_send ({})",
+                r(cpu("raw"), 3),
+                r(cpu("wrapper"), 3),
+                ratio(cpu("wrapper"), cpu("raw")),
+                r(cpu("wrapper_send"), 3),
+                ratio(cpu("wrapper_send"), cpu("raw")),
             );
         }
 
