@@ -68,6 +68,7 @@ mod env;
 mod error;
 mod handler;
 mod handlers;
+mod idle;
 mod inline;
 mod media;
 mod record;
