@@ -21,7 +21,7 @@ use crate::cancel::CancelToken;
 use crate::error::{Error, TimeoutKind};
 use crate::handler::{Flow, StreamHandler};
 use crate::idle::IdleWatch;
-use crate::inline::{InlineSink, Outcome};
+use crate::inline::{InlineSink, Outcome, Slot};
 use crate::request::{ConverseRequest, SdkParts, SetGuardrail};
 use crate::response::Response;
 use crate::stream::Assembler;
@@ -485,20 +485,17 @@ impl Converser {
         {
             return Err(Error::Cancelled { partial: None });
         }
-        let (tx, rx) = crossbeam_channel::bounded::<Outcome>(1);
-        // SAFETY: below, this function returns only after receiving the
-        // outcome or seeing the channel disconnect, with `handler` borrowed
-        // and unused all along; if `start_stream` fails, it has dropped the
-        // sink (and so its pointer) before returning.
-        let sink = unsafe { InlineSink::new(handler, tx) };
+        let slot = Arc::new(Slot::default());
+        // SAFETY: below, this function returns only after taking the outcome
+        // from the slot, with `handler` borrowed and unused all along; if
+        // `start_stream` fails, it has dropped the sink (and so its pointer)
+        // before returning.
+        let sink = unsafe { InlineSink::new(handler, slot.clone()) };
         let interrupt = self.interrupt([request.cancel_token.clone(), None]);
         self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt)?;
-        match rx.recv() {
-            Ok(Outcome::Done(result)) => result,
-            Ok(Outcome::Panicked(payload)) => std::panic::resume_unwind(payload),
-            // The sink sends an outcome even when dropped unfinished, so this
-            // is only for completeness.
-            Err(_) => Err(Error::Shutdown { partial: None }),
+        match slot.wait() {
+            Outcome::Done(result) => result,
+            Outcome::Panicked(payload) => std::panic::resume_unwind(payload),
         }
     }
 

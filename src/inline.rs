@@ -15,7 +15,7 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crossbeam_channel::Sender;
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::converser::{Interrupt, Msg, Sink};
 use crate::error::Error;
@@ -31,6 +31,36 @@ pub(crate) enum Outcome {
     Done(Result<Response, Error>),
     /// The handler panicked: the payload, to resume on the calling thread.
     Panicked(Box<dyn Any + Send + 'static>),
+}
+
+/// Where the outcome waits for the caller, who sleeps on it.
+///
+/// Not a channel: the caller waits for a whole call, and a channel's receive
+/// spins and yields before it parks, CPU taken from the runtime thread when
+/// many callers share few cores. The sink always fills it, even when dropped
+/// unfinished, so [`Slot::wait`] always returns.
+#[derive(Default)]
+pub(crate) struct Slot {
+    outcome: Mutex<Option<Outcome>>,
+    filled: Condvar,
+}
+
+impl Slot {
+    fn fill(&self, outcome: Outcome) {
+        *self.outcome.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+        self.filled.notify_one();
+    }
+
+    /// Blocks until the sink has sent its outcome.
+    pub(crate) fn wait(&self) -> Outcome {
+        let mut slot = self.outcome.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(outcome) = slot.take() {
+                return outcome;
+            }
+            slot = self.filled.wait(slot).unwrap_or_else(|p| p.into_inner());
+        }
+    }
 }
 
 /// The caller's handler, its lifetime erased.
@@ -50,22 +80,21 @@ pub(crate) struct InlineSink {
     assembler: Assembler,
     handler: HandlerPtr,
     /// `Some` until the outcome is sent; after that the handler is never used.
-    done: Option<Sender<Outcome>>,
+    done: Option<Arc<Slot>>,
 }
 
 impl InlineSink {
-    /// A sink calling `handler`, and sending the outcome to `done`.
+    /// A sink calling `handler`, and putting the outcome in `done`.
     ///
     /// # Safety
     ///
     /// The caller must keep `handler` borrowed, and not use it, until it has
-    /// received the [`Outcome`] from `done`'s receiver or seen that channel
-    /// disconnect. The sink calls the handler only before it sends the
-    /// outcome, and the channel disconnects only when the sink is dropped, so
-    /// once either has happened the handler is no longer used.
+    /// taken the [`Outcome`] from `done` (or the sink has been dropped
+    /// without ever running). The sink calls the handler only before it puts
+    /// the outcome, so from then on the handler is no longer used.
     pub(crate) unsafe fn new<'a>(
         handler: &'a mut (dyn StreamHandler + Send + 'a),
-        done: Sender<Outcome>,
+        done: Arc<Slot>,
     ) -> InlineSink {
         let ptr: *mut (dyn StreamHandler + Send + 'a) = handler;
         // SAFETY: only the trait object's lifetime bound changes (same layout);
@@ -80,7 +109,7 @@ impl InlineSink {
 
     fn finish(&mut self, outcome: Outcome) {
         if let Some(done) = self.done.take() {
-            let _ = done.send(outcome);
+            done.fill(outcome);
         }
     }
 }
