@@ -20,7 +20,6 @@ use crate::call::CallHandle;
 use crate::cancel::CancelToken;
 use crate::error::{Error, TimeoutKind};
 use crate::handler::{Flow, StreamHandler};
-use crate::idle::IdleWatch;
 use crate::inline::{InlineSink, Outcome, Slot};
 use crate::request::{ConverseRequest, SdkParts, SetGuardrail};
 use crate::response::Response;
@@ -583,18 +582,16 @@ async fn pump<S: Sink>(
         return;
     }
     let mut stream = output.stream;
-    // One timer for the whole stream, not one per event.
-    let mut watch = idle.map(IdleWatch::new);
     loop {
-        let received = match &mut watch {
-            Some(watch) => watch.run(stream.recv()).await,
-            None => Some(stream.recv().await),
+        let received = match idle {
+            Some(idle) => tokio::time::timeout(idle, stream.recv()).await,
+            None => Ok(stream.recv().await),
         };
         let msg = match received {
-            Some(Ok(Some(event))) => Msg::Event(event),
-            Some(Ok(None)) => Msg::End,
-            Some(Err(e)) => Msg::Failed(Error::from_stream_sdk(e)),
-            None => idle_timeout(),
+            Ok(Ok(Some(event))) => Msg::Event(event),
+            Ok(Ok(None)) => Msg::End,
+            Ok(Err(e)) => Msg::Failed(Error::from_stream_sdk(e)),
+            Err(_) => idle_timeout(),
         };
         let last = !matches!(msg, Msg::Event(_));
         if !sink.deliver(msg) || last {
@@ -793,10 +790,6 @@ impl ConverserBuilder {
     /// The longest a stream may stay silent, before its first event or between
     /// two events, before the call fails with a timeout (default
     /// [`DEFAULT_IDLE_TIMEOUT`]). Long replies are fine: only silence counts.
-    /// Calls that run on the runtime thread ([`Converser::spawn`],
-    /// [`Converser::converse_with_send`]) check between events with a timer
-    /// that ticks every quarter of this limit, so they fail after between 1
-    /// and 1.25 times it.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
         self

@@ -68,7 +68,6 @@ mod env;
 mod error;
 mod handler;
 mod handlers;
-mod idle;
 mod inline;
 mod media;
 mod record;
