@@ -340,6 +340,28 @@ fn idle_timeout_and_total_deadline_fire_with_the_partial() {
 }
 
 #[test]
+fn a_slow_trickle_within_the_idle_timeout_completes() {
+    let server = MockServer::start().unwrap();
+    let converser = server
+        .converser_builder()
+        .idle_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    // 12 frames, 60 ms apart: 700+ ms in all, but never 200 ms of silence.
+    server.push(
+        Reply::text("one two three four five six seven eight")
+            .deltas(8)
+            .frame_delay(Duration::from_millis(60)),
+    );
+    let mut watch = Watch::default();
+    let r = converser
+        .converse_with_send(&request(), &mut watch)
+        .unwrap();
+    assert_eq!(r.text(), "one two three four five six seven eight");
+    assert_eq!(watch.text, r.text());
+}
+
+#[test]
 fn a_cancel_from_another_thread_is_prompt_and_keeps_the_partial() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
