@@ -190,7 +190,8 @@ impl Converser {
         // cancels the task if it is still running.
         let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
         self.submit(Box::new(move |client: &Client| {
-            let send = fill!(client.converse(), parts).send();
+            // Boxed at once, as in `start_stream`: moving it is then a pointer copy.
+            let send = Box::pin(fill!(client.converse(), parts).send());
             Box::pin(async move {
                 tokio::select! {
                     biased;
@@ -221,7 +222,9 @@ impl Converser {
         interrupt: impl Future<Output = Interrupt> + Send + 'static,
     ) -> Result<(), Error> {
         self.submit(Box::new(move |client: &Client| {
-            let send = fill!(client.converse_stream(), parts).send();
+            // Boxed at once: the SDK's future is kilobytes, and every move of
+            // it (into this task, into `pump`, into a timeout) was a memcpy.
+            let send = Box::pin(fill!(client.converse_stream(), parts).send());
             Box::pin(async move {
                 let interrupted = {
                     let work = pump(send, &mut sink, idle);
