@@ -239,13 +239,9 @@ impl Report {
             m.insert("loadavg_end".into(), json!(loadavg()));
         }
         let mut lines = Vec::new();
-        let mut row = |what: &str,
-                       raw: String,
-                       wrapper: String,
-                       ratio: String,
-                       python: String,
-                       vs_py: String,
-                       target: String| {
+        // The cells after the first: raw, wrapper, ratio, Python, vs Python, target.
+        let mut row = |what: &str, cells: [String; 6]| {
+            let [raw, wrapper, ratio, python, vs_py, target] = cells;
             let line = format!(
                 "{what:<44} {raw:>12} {wrapper:>12} {ratio:>12} {python:>12} {vs_py:>12}  {target}"
             );
@@ -253,12 +249,14 @@ impl Report {
         };
         row(
             "",
-            "raw SDK".into(),
-            "wrapper".into(),
-            "wrapper/raw".into(),
-            "Python".into(),
-            "wrapper/Py".into(),
-            "target".into(),
+            [
+                "raw SDK".into(),
+                "wrapper".into(),
+                "wrapper/raw".into(),
+                "Python".into(),
+                "wrapper/Py".into(),
+                "target".into(),
+            ],
         );
         let r = |x: f64, d: usize| {
             if x.is_nan() {
@@ -281,30 +279,24 @@ impl Report {
         // 1. Per call.
         let raw_s = f(self.get(&["per_call", "raw_sdk_converse_stream", "median_us"]));
         let py_s = f(self.get(&["python_per_call", "stream_median_us"]));
-        row(
-            "1. per call, streamed, median (µs)",
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        );
+        row("1. per call, streamed, median (µs)", Default::default());
         for p in &PATHS {
             let w = f(self.get(&["per_call", p.per_call, "median_us"]));
             let over = w - raw_s;
             row(
                 &sub(p),
-                r(raw_s, 1),
-                r(w, 1),
-                ratio(w, raw_s),
-                r(py_s, 1),
-                ratio(w, py_s),
-                format!(
-                    "overhead {} µs (<= 50: {})",
-                    r(over, 1),
-                    check(over, over <= 50.0)
-                ),
+                [
+                    r(raw_s, 1),
+                    r(w, 1),
+                    ratio(w, raw_s),
+                    r(py_s, 1),
+                    ratio(w, py_s),
+                    format!(
+                        "overhead {} µs (<= 50: {})",
+                        r(over, 1),
+                        check(over, over <= 50.0)
+                    ),
+                ],
             );
         }
         let raw_c = f(self.get(&["per_call", "raw_sdk_converse", "median_us"]));
@@ -312,12 +304,14 @@ impl Report {
         let py_c = f(self.get(&["python_per_call", "converse_median_us"]));
         row(
             "1. per call, converse, median (µs)",
-            r(raw_c, 1),
-            r(wr_c, 1),
-            ratio(wr_c, raw_c),
-            r(py_c, 1),
-            ratio(wr_c, py_c),
-            format!("overhead {} µs", r(wr_c - raw_c, 1)),
+            [
+                r(raw_c, 1),
+                r(wr_c, 1),
+                ratio(wr_c, raw_c),
+                r(py_c, 1),
+                ratio(wr_c, py_c),
+                format!("overhead {} µs", r(wr_c - raw_c, 1)),
+            ],
         );
         // 2. Throughput.
         let raw_e = f(self.get(&["throughput", "raw", "events_per_s"]));
@@ -340,15 +334,7 @@ impl Report {
                 2,
             ),
         ] {
-            row(
-                what,
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            );
+            row(what, Default::default());
             for p in &PATHS {
                 let w = f(self.get(&["throughput", p.side, key]));
                 let target = if key == "events_per_s" {
@@ -362,12 +348,14 @@ impl Report {
                 };
                 row(
                     &sub(p),
-                    r(raw, d),
-                    r(w, d),
-                    ratio(w, raw),
-                    r(py, d),
-                    ratio(w, py),
-                    target,
+                    [
+                        r(raw, d),
+                        r(w, d),
+                        ratio(w, raw),
+                        r(py, d),
+                        ratio(w, py),
+                        target,
+                    ],
                 );
             }
         }
@@ -377,12 +365,7 @@ impl Report {
             let py = f(self.get(&["python_concurrency", "calls_per_s", n]));
             row(
                 &format!("3. {n} threads / tasks (calls/s, best raw)"),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
+                Default::default(),
             );
             for p in &PATHS {
                 let w = f(self.get(&["concurrency", n, p.threads, "calls_per_s"]));
@@ -393,12 +376,14 @@ impl Report {
                 };
                 row(
                     &sub(p),
-                    r(best, 0),
-                    r(w, 0),
-                    ratio(w, best),
-                    r(py, 0),
-                    ratio(w, py),
-                    target,
+                    [
+                        r(best, 0),
+                        r(w, 0),
+                        ratio(w, best),
+                        r(py, 0),
+                        ratio(w, py),
+                        target,
+                    ],
                 );
             }
         }
@@ -407,12 +392,7 @@ impl Report {
             let raw = f(self.get(&["delay", "raw", q]));
             row(
                 &format!("4. event-to-handler delay {} (µs)", &q[..3]),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
+                Default::default(),
             );
             for p in &PATHS {
                 let w = f(self.get(&["delay", p.side, q]));
@@ -421,18 +401,14 @@ impl Report {
                 } else {
                     String::new()
                 };
+                let over = if (w - raw).is_nan() {
+                    "-".to_owned()
+                } else {
+                    format!("{:+.1} µs", w - raw)
+                };
                 row(
                     &sub(p),
-                    r(raw, 1),
-                    r(w, 1),
-                    if (w - raw).is_nan() {
-                        "-".to_owned()
-                    } else {
-                        format!("{:+.1} µs", w - raw)
-                    },
-                    "-".into(),
-                    "-".into(),
-                    target,
+                    [r(raw, 1), r(w, 1), over, "-".into(), "-".into(), target],
                 );
             }
         }
@@ -452,25 +428,19 @@ impl Report {
             ),
         ] {
             let raw = mib(self.get(&["memory", &format!("{kind}_raw"), field]));
-            row(
-                &what,
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            );
+            row(&what, Default::default());
             for p in &PATHS {
                 let w = mib(self.get(&["memory", &format!("{kind}_{}", p.side), field]));
                 row(
                     &sub(p),
-                    r(raw, 1),
-                    r(w, 1),
-                    ratio(w, raw),
-                    "-".into(),
-                    "-".into(),
-                    String::new(),
+                    [
+                        r(raw, 1),
+                        r(w, 1),
+                        ratio(w, raw),
+                        "-".into(),
+                        "-".into(),
+                        String::new(),
+                    ],
                 );
             }
         }
