@@ -177,12 +177,8 @@ impl Converser {
     /// transient server errors are retried by the SDK's retry policy before an
     /// error is returned.
     pub fn converse(&self, request: &ConverseRequest) -> Result<Response, Error> {
-        self.refuse_on_runtime_thread("converse")?;
-        let parts = request.to_sdk()?;
+        let parts = self.prepare("converse", request)?;
         let token = request.cancel_token.as_ref();
-        if token.is_some_and(CancelToken::is_cancelled) {
-            return Err(Error::Cancelled { partial: None });
-        }
         let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
         let deadline = Instant::now() + limit;
         let (tx, rx) = crossbeam_channel::bounded(1);
@@ -347,12 +343,8 @@ impl Converser {
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        self.refuse_on_runtime_thread("converse_with")?;
-        let parts = request.to_sdk()?;
+        let parts = self.prepare("converse_with", request)?;
         let token = request.cancel_token.as_ref();
-        if token.is_some_and(CancelToken::is_cancelled) {
-            return Err(Error::Cancelled { partial: None });
-        }
         let deadline = self.inner.timeout.map(|t| Instant::now() + t);
         let idle = self.inner.idle_timeout;
         // `_cancel` is dropped on every way out of this function (return,
@@ -478,15 +470,7 @@ impl Converser {
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        self.refuse_on_runtime_thread("converse_with_send")?;
-        let parts = request.to_sdk()?;
-        if request
-            .cancel_token
-            .as_ref()
-            .is_some_and(CancelToken::is_cancelled)
-        {
-            return Err(Error::Cancelled { partial: None });
-        }
+        let parts = self.prepare("converse_with_send", request)?;
         let slot = Arc::new(Slot::default());
         // SAFETY: below, this function returns only after taking the outcome
         // from the slot, with `handler` borrowed and unused all along; if
@@ -501,14 +485,24 @@ impl Converser {
         }
     }
 
-    /// A blocking call on the runtime thread (from a waker or an inline
-    /// handler) would wait for that very thread forever.
-    fn refuse_on_runtime_thread(&self, method: &'static str) -> Result<(), Error> {
+    /// What every blocking call checks before sending anything: that it is
+    /// not on the runtime thread (from a waker or an inline handler it would
+    /// wait for that very thread forever), that the request is valid, and
+    /// that its token is not already cancelled.
+    fn prepare(&self, method: &'static str, request: &ConverseRequest) -> Result<SdkParts, Error> {
         let runtime = self.inner.thread.as_ref().map(|t| t.thread().id());
         if runtime == Some(thread::current().id()) {
             return Err(Error::WouldDeadlock { method });
         }
-        Ok(())
+        let parts = request.to_sdk()?;
+        if request
+            .cancel_token
+            .as_ref()
+            .is_some_and(CancelToken::is_cancelled)
+        {
+            return Err(Error::Cancelled { partial: None });
+        }
+        Ok(parts)
     }
 }
 
