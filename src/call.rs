@@ -13,7 +13,7 @@ use crate::converser::{Interrupt, Msg, Sink};
 use crate::error::Error;
 use crate::handler::{BlockStart, Delta, Flow, Metadata, Stop, StreamHandler};
 use crate::response::Response;
-use crate::stream::Assembler;
+use crate::stream::{Assembler, Step};
 
 /// One [`StreamHandler`] callback as an owned, `Send` value, so that stream
 /// events can cross threads (see [`CallHandle::events`]).
@@ -133,12 +133,9 @@ impl SpawnSink {
 
 impl Sink for SpawnSink {
     fn deliver(&mut self, msg: Msg) -> bool {
-        match msg {
-            Msg::Started(request_id) => {
-                self.assembler.start(request_id);
-                true
-            }
-            Msg::Event(event) => {
+        match self.assembler.take(msg) {
+            Step::Recorded => true,
+            Step::Event(event) => {
                 let events = &self.events;
                 // Nobody listening to events is fine: the result still counts.
                 let mut forward = EventFn(|e| {
@@ -149,14 +146,8 @@ impl Sink for SpawnSink {
                 wake(&self.waker);
                 true
             }
-            Msg::End => {
-                let result = std::mem::take(&mut self.assembler).finish();
+            Step::Ended(result) => {
                 self.finish(result);
-                false
-            }
-            Msg::Failed(e) => {
-                let e = self.assembler.attach(e);
-                self.finish(Err(e));
                 false
             }
         }

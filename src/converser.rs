@@ -23,7 +23,7 @@ use crate::handler::{Flow, StreamHandler};
 use crate::inline::{InlineSink, Outcome, Slot};
 use crate::request::{ConverseRequest, SdkParts, SetGuardrail};
 use crate::response::Response;
-use crate::stream::Assembler;
+use crate::stream::{Assembler, Step};
 
 /// Work sent to the runtime thread: given the client, a future to spawn there.
 type Job = Box<dyn FnOnce(&Client) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -401,17 +401,14 @@ impl Converser {
                 Wait::Cancelled => return Err(Error::Cancelled { partial: partial() }),
                 Wait::Disconnected => return Err(Error::Shutdown { partial: partial() }),
             };
-            match msg {
-                Msg::Started(request_id) => assembler.start(request_id),
-                Msg::Event(event) => {
+            match assembler.take(msg) {
+                Step::Recorded => {}
+                Step::Event(event) => {
                     if assembler.handle(event, handler) == Flow::Stop {
-                        return Err(Error::Stopped {
-                            partial: Box::new(assembler.partial()),
-                        });
+                        return Err(assembler.stopped());
                     }
                 }
-                Msg::End => return assembler.finish(),
-                Msg::Failed(e) => return Err(assembler.attach(e)),
+                Step::Ended(result) => return result,
             }
         }
     }

@@ -21,7 +21,7 @@ use crate::converser::{Interrupt, Msg, Sink};
 use crate::error::Error;
 use crate::handler::{Flow, StreamHandler};
 use crate::response::Response;
-use crate::stream::Assembler;
+use crate::stream::{Assembler, Step};
 
 /// How an inline call ended, sent once to the waiting caller.
 // Sent once per call, moved not boxed: its size does not matter.
@@ -119,12 +119,9 @@ impl Sink for InlineSink {
         if self.done.is_none() {
             return false;
         }
-        match msg {
-            Msg::Started(request_id) => {
-                self.assembler.start(request_id);
-                true
-            }
-            Msg::Event(event) => {
+        match self.assembler.take(msg) {
+            Step::Recorded => true,
+            Step::Event(event) => {
                 let (assembler, handler) = (&mut self.assembler, self.handler.0);
                 // SAFETY: the outcome has not been sent (checked above), so the
                 // caller is still blocked with the handler borrowed for us.
@@ -132,8 +129,8 @@ impl Sink for InlineSink {
                 match catch_unwind(AssertUnwindSafe(|| assembler.handle(event, handler))) {
                     Ok(Flow::Continue) => true,
                     Ok(Flow::Stop) => {
-                        let partial = Box::new(self.assembler.partial());
-                        self.finish(Outcome::Done(Err(Error::Stopped { partial })));
+                        let stopped = self.assembler.stopped();
+                        self.finish(Outcome::Done(Err(stopped)));
                         false
                     }
                     Err(payload) => {
@@ -142,14 +139,8 @@ impl Sink for InlineSink {
                     }
                 }
             }
-            Msg::End => {
-                let result = std::mem::take(&mut self.assembler).finish();
+            Step::Ended(result) => {
                 self.finish(Outcome::Done(result));
-                false
-            }
-            Msg::Failed(e) => {
-                let e = self.assembler.attach(e);
-                self.finish(Outcome::Done(Err(e)));
                 false
             }
         }

@@ -9,10 +9,24 @@ use aws_sdk_bedrockruntime::types::{
 };
 use aws_smithy_types::{Blob, Document};
 
+use crate::converser::Msg;
 use crate::document::{document_to_json, json_to_document};
 use crate::error::Error;
 use crate::handler::{BlockStart, Delta, Flow, Metadata, Stop, StreamHandler};
 use crate::response::{Metrics, Response, Trace, Usage};
+
+/// What one message from the streaming task means for the call
+/// ([`Assembler::take`]).
+// An event is moved, not boxed, as in `Msg`.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Step {
+    /// Recorded; nothing for the handler.
+    Recorded,
+    /// An event, for [`Assembler::handle`].
+    Event(ConverseStreamOutput),
+    /// The call is over, with this result.
+    Ended(Result<Response, Error>),
+}
 
 /// One content block being built from its deltas.
 #[derive(Debug, Clone)]
@@ -352,6 +366,28 @@ impl Assembler {
         blocks.sort_by_key(|(i, _)| *i);
         r.message.content = blocks.into_iter().map(|(_, b)| to_content(b).0).collect();
         r
+    }
+
+    /// Takes one message from the streaming task: records the reply's start,
+    /// hands back an event for [`handle`](Assembler::handle), and turns the
+    /// stream's end or failure into the call's result.
+    pub(crate) fn take(&mut self, msg: Msg) -> Step {
+        match msg {
+            Msg::Started(request_id) => {
+                self.start(request_id);
+                Step::Recorded
+            }
+            Msg::Event(event) => Step::Event(event),
+            Msg::End => Step::Ended(std::mem::take(self).finish()),
+            Msg::Failed(e) => Step::Ended(Err(self.attach(e))),
+        }
+    }
+
+    /// The error for a call whose handler returned [`Flow::Stop`].
+    pub(crate) fn stopped(&self) -> Error {
+        Error::Stopped {
+            partial: Box::new(self.partial()),
+        }
     }
 
     /// What has arrived so far, if the reply had started, for an error.
