@@ -591,12 +591,10 @@ impl Error {
 }
 
 fn raw_request_id<R: fmt::Debug + 'static>(raw: &R) -> Option<String> {
+    use aws_types::request_id::RequestId;
     let any: &dyn std::any::Any = raw;
-    let response = any.downcast_ref::<aws_smithy_runtime_api::http::Response>()?;
-    response
-        .headers()
-        .get("x-amzn-requestid")
-        .or_else(|| response.headers().get("x-amz-request-id"))
+    any.downcast_ref::<aws_smithy_runtime_api::http::Response>()?
+        .request_id()
         .map(str::to_owned)
 }
 
