@@ -348,6 +348,28 @@ fn full(status: u16, headers: &[(&str, &str)], body: Vec<u8>) -> hyper::Response
         .unwrap_or_else(|_| hyper::Response::new(Either::Left(Full::new(Bytes::new()))))
 }
 
+/// An error in Bedrock's shape: the status, the `x-amzn-ErrorType` header and
+/// a JSON body holding the message.
+pub(crate) fn error_response(
+    status: u16,
+    error_type: &str,
+    message: &str,
+    request_id: Option<&str>,
+) -> hyper::Response<Body> {
+    let mut headers = vec![
+        ("content-type", "application/json"),
+        ("x-amzn-ErrorType", error_type),
+    ];
+    if let Some(id) = request_id {
+        headers.push(("x-amzn-RequestId", id));
+    }
+    full(
+        status,
+        &headers,
+        json!({ "message": message }).to_string().into_bytes(),
+    )
+}
+
 async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Response<Body> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
@@ -381,7 +403,8 @@ async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Re
             });
         }
         match operation {
-            Some(_) if method == "POST" => Some(
+            // A replaying server answers from its recording instead.
+            Some(_) if method == "POST" && shared.replay.is_none() => Some(
                 state
                     .queue
                     .pop_front()
@@ -394,14 +417,11 @@ async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Re
         return player.serve(&method, &path, &body);
     }
     let Some(reply) = reply else {
-        let msg = json!({ "message": format!("no such operation: {method} {path}") });
-        return full(
+        return error_response(
             404,
-            &[
-                ("content-type", "application/json"),
-                ("x-amzn-ErrorType", "UnknownOperationException"),
-            ],
-            msg.to_string().into_bytes(),
+            "UnknownOperationException",
+            &format!("no such operation: {method} {path}"),
+            None,
         );
     };
     let reply = reply.resolve(&body);
@@ -414,15 +434,7 @@ async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Re
             status,
             error_type,
             message,
-        } => full(
-            status,
-            &[
-                ("content-type", "application/json"),
-                ("x-amzn-ErrorType", &error_type),
-                ("x-amzn-RequestId", &request_id),
-            ],
-            json!({ "message": message }).to_string().into_bytes(),
-        ),
+        } => error_response(status, &error_type, &message, Some(&request_id)),
         Kind::Raw {
             status,
             content_type,

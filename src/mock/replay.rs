@@ -7,9 +7,9 @@ use std::io;
 use std::path::Path;
 use std::sync::Mutex;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{full, Body};
+use super::{error_response, full, Body};
 
 /// Recorded exchanges for a [`MockServer`](super::MockServer) to serve back,
 /// in order: the file format written by
@@ -271,14 +271,7 @@ impl Player {
 
 fn refuse(error_type: &str, message: String) -> hyper::Response<Body> {
     log::warn!("{message}");
-    full(
-        400,
-        &[
-            ("content-type", "application/json"),
-            ("x-amzn-ErrorType", error_type),
-        ],
-        json!({ "message": message }).to_string().into_bytes(),
-    )
+    error_response(400, error_type, &message, None)
 }
 
 /// One place where two JSON documents differ (see [`json_diff`]).
@@ -399,6 +392,7 @@ fn diff_into(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn lines(e: Value, a: Value) -> Vec<String> {
         json_diff(&e, &a).iter().map(|d| d.to_string()).collect()
