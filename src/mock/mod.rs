@@ -504,15 +504,20 @@ pub(crate) fn frame(headers: Vec<(&str, &str)>, payload: Vec<u8>) -> Bytes {
 /// assert_eq!(u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize, frame.len());
 /// ```
 pub fn event_frame(event_type: &str, payload: &[u8]) -> Vec<u8> {
+    event_frame_bytes(event_type, payload.to_vec()).to_vec()
+}
+
+/// [`event_frame`] for the server's own use: takes the payload and returns
+/// the encoded frame without copying either.
+pub(crate) fn event_frame_bytes(event_type: &str, payload: Vec<u8>) -> Bytes {
     frame(
         vec![
             (":event-type", event_type),
             (":content-type", "application/json"),
             (":message-type", "event"),
         ],
-        payload.to_vec(),
+        payload,
     )
-    .to_vec()
 }
 
 fn exception_frame(exception_type: &str, message: &str) -> Bytes {

@@ -619,10 +619,7 @@ impl Script {
                 self.stream_events()
                     .iter()
                     .map(|(event_type, payload)| {
-                        Bytes::from(super::event_frame(
-                            event_type,
-                            payload.to_string().as_bytes(),
-                        ))
+                        super::event_frame_bytes(event_type, payload.to_string().into_bytes())
                     })
                     .collect()
             })
