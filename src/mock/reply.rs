@@ -578,11 +578,7 @@ impl Script {
         let mut body = json!({
             "output": { "message": { "role": "assistant", "content": content } },
             "stopReason": self.stop_reason,
-            "usage": self.usage_json(),
         });
-        if let Some(ms) = self.latency_ms {
-            body["metrics"] = json!({ "latencyMs": ms });
-        }
         if let Some(fields) = &self.additional_fields {
             body["additionalModelResponseFields"] = fields.clone();
         }
@@ -592,6 +588,10 @@ impl Script {
 
     /// The members the whole reply and the `metadata` event share.
     fn add_trailer(&self, body: &mut Value) {
+        body["usage"] = self.usage_json();
+        if let Some(ms) = self.latency_ms {
+            body["metrics"] = json!({ "latencyMs": ms });
+        }
         if let Some(trace) = &self.trace {
             body["trace"] = trace.clone();
         }
@@ -712,10 +712,7 @@ impl Script {
             stop["additionalModelResponseFields"] = fields.clone();
         }
         events.push(("messageStop", stop));
-        let mut metadata = json!({ "usage": self.usage_json() });
-        if let Some(ms) = self.latency_ms {
-            metadata["metrics"] = json!({ "latencyMs": ms });
-        }
+        let mut metadata = json!({});
         self.add_trailer(&mut metadata);
         events.push(("metadata", metadata));
         // The real service pads every event with a random-length "p" field
