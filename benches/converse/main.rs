@@ -275,7 +275,13 @@ fn per_call(
         });
         bench("wrapper_converse", &mut || {
             let reply = converser.converse(req).expect("wrapper converse");
-            assert_eq!(reply.text().len(), TINY_TEXT.len());
+            // Summed like `raw_converse`, without copying the text.
+            let len: usize = reply
+                .content()
+                .iter()
+                .map(|b| b.as_text().map(|t| t.len()).unwrap_or(0))
+                .sum();
+            assert_eq!(len, TINY_TEXT.len());
         });
         group.finish();
     }
