@@ -350,7 +350,10 @@ fn throughput(
         for k in 0..3 {
             let side = (k + round) % 3;
             let mut touch = Touch::default();
-            let (t, cpu) = (Instant::now(), client_cpu_ns());
+            // The CPU counter reads /proc for every thread: read it before
+            // the clock starts (and after it stops, below).
+            let cpu = client_cpu_ns();
+            let t = Instant::now();
             match side {
                 0 => ct.block_on(raw_stream(client, raw_req, &mut touch)),
                 1 => Path::With.stream(converser, req, &mut touch),
