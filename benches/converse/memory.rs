@@ -110,8 +110,11 @@ pub fn child(kind: &str) {
         }
         "stream-wrapper" | "stream-send" => {
             let send = kind == "stream-send";
+            let path = if send { Path::Send } else { Path::With };
             let converser = wrapper(config);
-            wrapper_stream(&converser, &req, &mut Touch::default());
+            // The warm-up call goes through the path measured, as in the
+            // calls children.
+            path.stream(&converser, &req, &mut Touch::default());
             let (rss0, _) = rss_hwm_kib();
             let mut noop = bedrock_converse::NoopHandler;
             let reply = if send {
