@@ -414,28 +414,17 @@ pub fn rss_hwm_kib() -> (u64, u64) {
 /// does to wall-clock times. Threads that have exited are not counted, so
 /// read it while the threads measured are alive.
 pub fn client_cpu_ns() -> u64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    tasks
-        .flatten()
-        .filter(|t| {
-            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
-            !comm.starts_with("bedrock-mock")
-        })
-        .filter_map(|t| {
-            std::fs::read_to_string(t.path().join("schedstat"))
-                .ok()?
-                .split_whitespace()
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum()
+    thread_cpu_ns(false)
 }
 
 /// CPU time (ns) used so far by the local server's thread.
 pub fn server_cpu_ns() -> u64 {
+    thread_cpu_ns(true)
+}
+
+/// CPU time (ns) used so far by the live threads of this process that are
+/// the local server's (`server`), or by all the others (`!server`).
+fn thread_cpu_ns(server: bool) -> u64 {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return 0;
     };
@@ -443,7 +432,7 @@ pub fn server_cpu_ns() -> u64 {
         .flatten()
         .filter(|t| {
             let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
-            comm.starts_with("bedrock-mock")
+            comm.starts_with("bedrock-mock") == server
         })
         .filter_map(|t| {
             std::fs::read_to_string(t.path().join("schedstat"))
