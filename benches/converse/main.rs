@@ -134,7 +134,7 @@ fn main() {
 
     let server = MockServer::start().expect("the mock server starts");
     server.set_recording(false);
-    let tiny = Reply::text(TINY_TEXT).deltas(TINY_DELTAS).usage(25, 9);
+    let tiny = tiny_reply();
     server.set_default(tiny.clone());
     let config = sdk_config_builder(&server.endpoint()).build();
     let converser = wrapper(config.clone());
