@@ -150,7 +150,7 @@ fn main() {
         return;
     }
     report.latency(latency);
-    let python = python::available(plan.full);
+    let python = python::available();
     if wants("per_call") {
         if let Some(py) = &python {
             report.python_latency(py.run(
