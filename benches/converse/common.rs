@@ -16,7 +16,7 @@ use aws_sdk_bedrockruntime::types::{
 use aws_sdk_bedrockruntime::Client;
 use aws_smithy_types::{Document, Number};
 use bedrock_converse::{ConverseRequest, Converser, Delta, Flow, Metadata, Role, Stop};
-use bedrock_converse::{StopReason, StreamHandler};
+use bedrock_converse::{Error, Response, StopReason, StreamHandler};
 use serde_json::json;
 
 /// The model, system prompt, prompt and settings of the original Python
@@ -296,31 +296,6 @@ pub async fn raw_converse(client: &Client, req: &RawRequest) -> usize {
     }
 }
 
-/// One wrapper streaming call with a [`Touch`] handler.
-pub fn wrapper_stream(converser: &Converser, req: &ConverseRequest, touch: &mut Touch) {
-    let reply = converser
-        .converse_with(req, touch)
-        .expect("wrapper converse_with");
-    black_box(reply);
-    assert!(
-        touch.stopped,
-        "the wrapper's stream ended without messageStop"
-    );
-}
-
-/// One wrapper streaming call through `converse_with_send`: the same
-/// [`Touch`] handler, called on the `Converser`'s runtime thread.
-pub fn wrapper_stream_send(converser: &Converser, req: &ConverseRequest, touch: &mut Touch) {
-    let reply = converser
-        .converse_with_send(req, touch)
-        .expect("wrapper converse_with_send");
-    black_box(reply);
-    assert!(
-        touch.stopped,
-        "the wrapper's converse_with_send stream ended without messageStop"
-    );
-}
-
 /// Which of the wrapper's two streaming calls a measurement goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
@@ -333,12 +308,38 @@ pub enum Path {
 }
 
 impl Path {
+    /// The wrapper's method this path calls.
+    pub fn name(self) -> &'static str {
+        match self {
+            Path::With => "converse_with",
+            Path::Send => "converse_with_send",
+        }
+    }
+
+    /// One streaming call with `handler` through this path.
+    pub fn call<H: StreamHandler + Send>(
+        self,
+        converser: &Converser,
+        req: &ConverseRequest,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
+        match self {
+            Path::With => converser.converse_with(req, handler),
+            Path::Send => converser.converse_with_send(req, handler),
+        }
+    }
+
     /// One streaming call with a [`Touch`] handler through this path.
     pub fn stream(self, converser: &Converser, req: &ConverseRequest, touch: &mut Touch) {
-        match self {
-            Path::With => wrapper_stream(converser, req, touch),
-            Path::Send => wrapper_stream_send(converser, req, touch),
-        }
+        let reply = self
+            .call(converser, req, touch)
+            .unwrap_or_else(|e| panic!("wrapper {}: {e:?}", self.name()));
+        black_box(reply);
+        assert!(
+            touch.stopped,
+            "the wrapper's {} stream ended without messageStop",
+            self.name()
+        );
     }
 }
 

@@ -262,12 +262,12 @@ fn per_call(
         });
         bench("wrapper_converse_with", &mut || {
             let mut touch = Touch::default();
-            wrapper_stream(converser, req, &mut touch);
+            Path::With.stream(converser, req, &mut touch);
             assert_eq!(touch.deltas, TINY_DELTAS as u64);
         });
         bench("wrapper_converse_with_send", &mut || {
             let mut touch = Touch::default();
-            wrapper_stream_send(converser, req, &mut touch);
+            Path::Send.stream(converser, req, &mut touch);
             assert_eq!(touch.deltas, TINY_DELTAS as u64);
         });
         bench("raw_sdk_converse", &mut || {
@@ -343,8 +343,8 @@ fn throughput(
     let mut sides: [Vec<(f64, f64, f64)>; 3] = Default::default();
     // One warm-up call each.
     ct.block_on(raw_stream(client, raw_req, &mut Touch::default()));
-    wrapper_stream(converser, req, &mut Touch::default());
-    wrapper_stream_send(converser, req, &mut Touch::default());
+    Path::With.stream(converser, req, &mut Touch::default());
+    Path::Send.stream(converser, req, &mut Touch::default());
     for round in 0..rounds {
         // Rotate the order so that no side always runs first.
         for k in 0..3 {
@@ -606,18 +606,11 @@ fn delay(
                     }));
                     seen
                 }
-                1 => {
-                    let mut seen = Seen(Vec::with_capacity(deltas + 8));
-                    converser
-                        .converse_with(req, &mut seen)
-                        .expect("wrapper stream");
-                    seen.0
-                }
                 _ => {
+                    let path = if side == 1 { Path::With } else { Path::Send };
                     let mut seen = Seen(Vec::with_capacity(deltas + 8));
-                    converser
-                        .converse_with_send(req, &mut seen)
-                        .expect("wrapper converse_with_send stream");
+                    path.call(&converser, req, &mut seen)
+                        .unwrap_or_else(|e| panic!("wrapper {} stream: {e:?}", path.name()));
                     seen.0
                 }
             };
