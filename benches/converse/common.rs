@@ -16,7 +16,7 @@ use aws_sdk_bedrockruntime::types::{
 use aws_sdk_bedrockruntime::Client;
 use aws_smithy_types::{Document, Number};
 use bedrock_converse::{ConverseRequest, Converser, Delta, Flow, Metadata, Role, Stop};
-use bedrock_converse::{StopReason, StreamHandler};
+use bedrock_converse::{Error, Response, StopReason, StreamHandler};
 use serde_json::json;
 
 /// The model, system prompt, prompt and settings of the original Python
@@ -44,6 +44,13 @@ pub const BIG_TEXT_BYTES: usize = 10 * 1024 * 1024;
 /// whole frames each, so that the local server is not the bottleneck (one
 /// write per frame capped it near the SDK's own rate on 2 cores).
 pub const LONG_CHUNK_BYTES: usize = 16 * 1024;
+
+/// The tiny streamed reply: [`TINY_TEXT`] in [`TINY_DELTAS`] deltas.
+pub fn tiny_reply() -> bedrock_converse::mock::Reply {
+    bedrock_converse::mock::Reply::text(TINY_TEXT)
+        .deltas(TINY_DELTAS)
+        .usage(25, 9)
+}
 
 /// A reply of `bytes` of text in `deltas` deltas, written in big chunks.
 pub fn long_reply(bytes: usize, deltas: usize) -> bedrock_converse::mock::Reply {
@@ -289,31 +296,6 @@ pub async fn raw_converse(client: &Client, req: &RawRequest) -> usize {
     }
 }
 
-/// One wrapper streaming call with a [`Touch`] handler.
-pub fn wrapper_stream(converser: &Converser, req: &ConverseRequest, touch: &mut Touch) {
-    let reply = converser
-        .converse_with(req, touch)
-        .expect("wrapper converse_with");
-    black_box(reply);
-    assert!(
-        touch.stopped,
-        "the wrapper's stream ended without messageStop"
-    );
-}
-
-/// One wrapper streaming call through `converse_with_send`: the same
-/// [`Touch`] handler, called on the `Converser`'s runtime thread.
-pub fn wrapper_stream_send(converser: &Converser, req: &ConverseRequest, touch: &mut Touch) {
-    let reply = converser
-        .converse_with_send(req, touch)
-        .expect("wrapper converse_with_send");
-    black_box(reply);
-    assert!(
-        touch.stopped,
-        "the wrapper's converse_with_send stream ended without messageStop"
-    );
-}
-
 /// Which of the wrapper's two streaming calls a measurement goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
@@ -326,12 +308,38 @@ pub enum Path {
 }
 
 impl Path {
+    /// The wrapper's method this path calls.
+    pub fn name(self) -> &'static str {
+        match self {
+            Path::With => "converse_with",
+            Path::Send => "converse_with_send",
+        }
+    }
+
+    /// One streaming call with `handler` through this path.
+    pub fn call<H: StreamHandler + Send>(
+        self,
+        converser: &Converser,
+        req: &ConverseRequest,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
+        match self {
+            Path::With => converser.converse_with(req, handler),
+            Path::Send => converser.converse_with_send(req, handler),
+        }
+    }
+
     /// One streaming call with a [`Touch`] handler through this path.
     pub fn stream(self, converser: &Converser, req: &ConverseRequest, touch: &mut Touch) {
-        match self {
-            Path::With => wrapper_stream(converser, req, touch),
-            Path::Send => wrapper_stream_send(converser, req, touch),
-        }
+        let reply = self
+            .call(converser, req, touch)
+            .unwrap_or_else(|e| panic!("wrapper {}: {e:?}", self.name()));
+        black_box(reply);
+        assert!(
+            touch.stopped,
+            "the wrapper's {} stream ended without messageStop",
+            self.name()
+        );
     }
 }
 
@@ -414,28 +422,17 @@ pub fn rss_hwm_kib() -> (u64, u64) {
 /// does to wall-clock times. Threads that have exited are not counted, so
 /// read it while the threads measured are alive.
 pub fn client_cpu_ns() -> u64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    tasks
-        .flatten()
-        .filter(|t| {
-            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
-            !comm.starts_with("bedrock-mock")
-        })
-        .filter_map(|t| {
-            std::fs::read_to_string(t.path().join("schedstat"))
-                .ok()?
-                .split_whitespace()
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum()
+    thread_cpu_ns(false)
 }
 
 /// CPU time (ns) used so far by the local server's thread.
 pub fn server_cpu_ns() -> u64 {
+    thread_cpu_ns(true)
+}
+
+/// CPU time (ns) used so far by the live threads of this process that are
+/// the local server's (`server`), or by all the others (`!server`).
+fn thread_cpu_ns(server: bool) -> u64 {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return 0;
     };
@@ -443,7 +440,7 @@ pub fn server_cpu_ns() -> u64 {
         .flatten()
         .filter(|t| {
             let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
-            comm.starts_with("bedrock-mock")
+            comm.starts_with("bedrock-mock") == server
         })
         .filter_map(|t| {
             std::fs::read_to_string(t.path().join("schedstat"))

@@ -109,17 +109,18 @@ pub fn child(kind: &str) {
             json!({ "rss_after_warmup_kib": warm.0, "rss_kib": rss, "hwm_kib": hwm })
         }
         "stream-wrapper" | "stream-send" => {
-            let send = kind == "stream-send";
+            let path = if kind == "stream-send" {
+                Path::Send
+            } else {
+                Path::With
+            };
             let converser = wrapper(config);
-            wrapper_stream(&converser, &req, &mut Touch::default());
+            // The warm-up call goes through the path measured, as in the
+            // calls children.
+            path.stream(&converser, &req, &mut Touch::default());
             let (rss0, _) = rss_hwm_kib();
             let mut noop = bedrock_converse::NoopHandler;
-            let reply = if send {
-                converser.converse_with_send(&req, &mut noop)
-            } else {
-                converser.converse_with(&req, &mut noop)
-            }
-            .expect("big reply");
+            let reply = path.call(&converser, &req, &mut noop).expect("big reply");
             let (rss1, hwm) = rss_hwm_kib();
             assert_eq!(reply.text().len(), BIG_TEXT_BYTES);
             drop(reply);

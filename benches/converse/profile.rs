@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use bedrock_converse::mock::{MockServer, Reply};
+use bedrock_converse::mock::MockServer;
 
 use crate::common::*;
 
@@ -38,7 +38,7 @@ pub fn run(kind: &str) {
     let reply = if long {
         long_reply(LONG_DELTAS * LONG_DELTA_BYTES, LONG_DELTAS)
     } else {
-        Reply::text(TINY_TEXT).deltas(TINY_DELTAS).usage(25, 9)
+        tiny_reply()
     };
     server.set_default(reply);
     let callers = var("BEDROCK_BENCH_CALLERS").unwrap_or(1).max(1);

@@ -12,7 +12,7 @@ pub struct Python {
 }
 
 /// `Some` when `python3` can import boto3 and `BEDROCK_BENCH_PYTHON` is not `0`.
-pub fn available(_full: bool) -> Option<Python> {
+pub fn available() -> Option<Python> {
     if std::env::var("BEDROCK_BENCH_PYTHON").is_ok_and(|v| v == "0") {
         eprintln!("Python baseline: skipped (BEDROCK_BENCH_PYTHON=0)");
         return None;
