@@ -212,7 +212,7 @@ impl Conversation {
         message: Message,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let mut handler = HandlerRef(handler);
+        let mut handler = handler; // `&mut H` is a sized handler, even for an unsized `H`
         self.exchange(converser, message, Some(&mut handler))
     }
 
@@ -229,7 +229,7 @@ impl Conversation {
         converser: &Converser,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let mut handler = HandlerRef(handler);
+        let mut handler = handler; // `&mut H` is a sized handler, even for an unsized `H`
         self.retry_inner(converser, Some(&mut handler))
     }
 
@@ -306,7 +306,7 @@ impl Conversation {
         H: StreamHandler + ?Sized,
         F: FnMut(&ToolUse) -> ToolResult,
     {
-        let mut handler = HandlerRef(handler);
+        let mut handler = handler; // `&mut H` is a sized handler, even for an unsized `H`
         self.tool_loop(converser, Message::user(text), Some(&mut handler), run)
     }
 
@@ -443,30 +443,6 @@ impl Conversation {
                 Err(e)
             }
         }
-    }
-}
-
-/// Lets a `&mut H` (maybe unsized) be used as a `&mut dyn StreamHandler`.
-struct HandlerRef<'a, H: StreamHandler + ?Sized>(&'a mut H);
-
-impl<H: StreamHandler + ?Sized> StreamHandler for HandlerRef<'_, H> {
-    fn on_message_start(&mut self, role: &ConversationRole) -> crate::Flow {
-        self.0.on_message_start(role)
-    }
-    fn on_block_start(&mut self, index: u32, start: &crate::BlockStart) -> crate::Flow {
-        self.0.on_block_start(index, start)
-    }
-    fn on_delta(&mut self, index: u32, delta: &crate::Delta) -> crate::Flow {
-        self.0.on_delta(index, delta)
-    }
-    fn on_block_stop(&mut self, index: u32) -> crate::Flow {
-        self.0.on_block_stop(index)
-    }
-    fn on_stop(&mut self, stop: &crate::Stop) -> crate::Flow {
-        self.0.on_stop(stop)
-    }
-    fn on_metadata(&mut self, metadata: &crate::Metadata) -> crate::Flow {
-        self.0.on_metadata(metadata)
     }
 }
 
