@@ -26,6 +26,17 @@ pub(crate) fn valid_tool_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// Refuses an invalid tool name, naming `{field}.name`.
+fn check_tool_name(name: &str, field: &str) -> Result<(), Error> {
+    if valid_tool_name(name) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        format!("{field}.name"),
+        format!("is {name:?}: a tool name is 1 to {MAX_TOOL_NAME_LEN} letters, digits, `_` or `-`"),
+    ))
+}
+
 /// A tool the model may ask you to run: a name, a description that tells the
 /// model when to use it, and a JSON schema for its input.
 ///
@@ -79,15 +90,7 @@ impl Tool {
     }
 
     fn validate(&self, field: &str) -> Result<(), Error> {
-        if !valid_tool_name(&self.name) {
-            return Err(Error::invalid(
-                format!("{field}.name"),
-                format!(
-                    "is {:?}: a tool name is 1 to {MAX_TOOL_NAME_LEN} letters, digits, `_` or `-`",
-                    self.name
-                ),
-            ));
-        }
+        check_tool_name(&self.name, field)?;
         if self.description.as_deref() == Some("") {
             return Err(Error::invalid(
                 format!("{field}.description"),
@@ -236,12 +239,7 @@ impl ToolConfig {
                     &t.name
                 }
                 ToolEntry::SystemTool(name) => {
-                    if !valid_tool_name(name) {
-                        return Err(Error::invalid(
-                            format!("{field}.name"),
-                            format!("is {name:?}: a tool name is 1 to {MAX_TOOL_NAME_LEN} letters, digits, `_` or `-`"),
-                        ));
-                    }
+                    check_tool_name(name, &field)?;
                     name
                 }
                 ToolEntry::CachePoint(_) => continue,
