@@ -84,7 +84,8 @@ impl Usage {
     }
 }
 
-fn non_negative(v: i32) -> u32 {
+/// A count or index the SDK types as `i32`, never negative in practice.
+pub(crate) fn non_negative(v: i32) -> u32 {
     v.max(0) as u32
 }
 

@@ -13,7 +13,7 @@ use crate::converser::Msg;
 use crate::document::{document_to_json, json_to_document};
 use crate::error::Error;
 use crate::handler::{BlockStart, Delta, Flow, Metadata, Stop, StreamHandler};
-use crate::response::{Metrics, Response, Trace, Usage};
+use crate::response::{non_negative, Metrics, Response, Trace, Usage};
 
 /// What one message from the streaming task means for the call
 /// ([`Assembler::take`]).
@@ -105,7 +105,7 @@ impl Assembler {
                 flow
             }
             ConverseStreamOutput::ContentBlockStart(e) => {
-                let index = e.content_block_index.max(0) as u32;
+                let index = non_negative(e.content_block_index);
                 let start = match e.start {
                     Some(ContentBlockStart::ToolUse(t)) => BlockStart::ToolUse {
                         tool_use_id: t.tool_use_id,
@@ -161,7 +161,7 @@ impl Assembler {
                 flow
             }
             ConverseStreamOutput::ContentBlockDelta(e) => {
-                let index = e.content_block_index.max(0) as u32;
+                let index = non_negative(e.content_block_index);
                 let delta = match e.delta {
                     Some(ContentBlockDelta::Text(t)) => Delta::Text(t),
                     Some(ContentBlockDelta::ToolUse(t)) => Delta::ToolUseInput(t.input),
@@ -190,7 +190,7 @@ impl Assembler {
                 flow
             }
             ConverseStreamOutput::ContentBlockStop(e) => {
-                handler.on_block_stop(e.content_block_index.max(0) as u32)
+                handler.on_block_stop(non_negative(e.content_block_index))
             }
             ConverseStreamOutput::MessageStop(e) => {
                 let stop = Stop {
