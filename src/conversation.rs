@@ -97,25 +97,19 @@ impl Conversation {
 
     /// Sets the sampling settings.
     pub fn inference_config(mut self, config: InferenceConfig) -> Self {
-        self.request.inference_config = Some(config);
+        self.request = self.request.inference_config(config);
         self
     }
 
     /// The most tokens to generate per reply.
     pub fn max_tokens(mut self, max_tokens: u32) -> Self {
-        self.request
-            .inference_config
-            .get_or_insert_with(Default::default)
-            .max_tokens = Some(max_tokens);
+        self.request = self.request.max_tokens(max_tokens);
         self
     }
 
     /// Sampling temperature, 0.0 to 1.0.
     pub fn temperature(mut self, temperature: f32) -> Self {
-        self.request
-            .inference_config
-            .get_or_insert_with(Default::default)
-            .temperature = Some(temperature);
+        self.request = self.request.temperature(temperature);
         self
     }
 
@@ -127,7 +121,7 @@ impl Conversation {
 
     /// Sets the tool configuration.
     pub fn tool_config(mut self, config: ToolConfig) -> Self {
-        self.request.tool_config = Some(config);
+        self.request = self.request.tool_config(config);
         self
     }
 
