@@ -18,11 +18,15 @@ fn request() -> ConverseRequest {
 }
 
 fn fast_retries(server: &MockServer, attempts: u32) -> Converser {
+    fast_retries_with(server, RetryConfig::standard(), attempts)
+}
+
+/// `base` with `attempts` attempts and millisecond backoff.
+fn fast_retries_with(server: &MockServer, base: RetryConfig, attempts: u32) -> Converser {
     server
         .converser_builder()
         .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(attempts)
+            base.with_max_attempts(attempts)
                 .with_initial_backoff(Duration::from_millis(1))
                 .with_max_backoff(Duration::from_millis(5)),
         )
@@ -325,16 +329,7 @@ fn throttled_twice_then_success_is_a_success_after_three_requests() {
 #[test]
 fn adaptive_retry_mode_retries_throttling_too() {
     let server = MockServer::start().unwrap();
-    let converser = server
-        .converser_builder()
-        .retry_config(
-            RetryConfig::adaptive()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(1))
-                .with_max_backoff(Duration::from_millis(5)),
-        )
-        .build()
-        .unwrap();
+    let converser = fast_retries_with(&server, RetryConfig::adaptive(), 3);
     server.push(Reply::throttling());
     server.push(Reply::throttling());
     server.push(Reply::text("adaptive"));
