@@ -3,6 +3,9 @@
 //! same response, timeouts, cancellation, partial replies, panics), and the
 //! borrowed handler must never be used after the call returns.
 
+mod common;
+use common::assert_timeout;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -293,16 +296,7 @@ fn idle_timeout_and_total_deadline_fire_with_the_partial() {
     let err = idle
         .converse_with_send(&request(), &mut NoopHandler)
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Idle,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Idle);
     assert_eq!(err.partial_response().unwrap().text(), "abcd");
     assert!(started.elapsed() < Duration::from_secs(5));
 
@@ -323,16 +317,7 @@ fn idle_timeout_and_total_deadline_fire_with_the_partial() {
     let err = deadline
         .converse_with_send(&request(), &mut watch)
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Deadline);
     let partial = err.partial_response().expect("the stream had started");
     assert_eq!(partial.text(), watch.text);
     assert!(!watch.text.is_empty() && watch.stops == 0, "{}", watch.text);

@@ -1,6 +1,9 @@
 //! Reliability: cancellation, timeouts, retries, mid-stream faults, panics.
 //! Every test runs the real SDK client against the bundled local server.
 
+mod common;
+use common::assert_timeout;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -199,16 +202,8 @@ fn idle_timeout_before_the_first_event() {
     let err = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Idle,
-                partial: None
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Idle);
+    assert!(err.partial_response().is_none(), "{err:?}");
     assert!(err.is_retryable());
 }
 
@@ -243,16 +238,7 @@ fn total_deadline_bounds_a_whole_reply_call() {
     server.push(Reply::text("late").first_frame_delay(Duration::from_secs(30)));
     let started = Instant::now();
     let err = converser.converse(&request()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Deadline);
     assert!(started.elapsed() < Duration::from_secs(2));
     // And the next call is fine.
     assert!(converser.converse(&request()).is_ok());
@@ -293,16 +279,7 @@ fn connect_timeout_fires_when_the_server_never_accepts() {
     let started = Instant::now();
     let err = converser.converse(&request()).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Connect,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Connect);
     assert!(err.is_connect() && err.is_timeout() && err.is_retryable());
 }
 
@@ -633,16 +610,7 @@ fn deadline_and_cancel_are_seen_on_a_stream_that_never_pauses() {
     let started = Instant::now();
     let mut slow = Slow(0);
     let err = converser.converse_with(&request(), &mut slow).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Deadline);
     assert!(slow.0 < 20_000, "the whole stream was handled");
     assert!(
         started.elapsed() < Duration::from_millis(500),

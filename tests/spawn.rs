@@ -1,6 +1,9 @@
 //! Non-blocking calls (`Converser::spawn`), owned events and ready-made
 //! handlers, against the bundled local server.
 
+mod common;
+use common::assert_timeout;
+
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -261,16 +264,7 @@ fn spawned_calls_honour_the_idle_timeout_and_the_deadline() {
             .fault(Fault::Stall { after: 2 }),
     );
     let err = converser.spawn(&request()).unwrap().wait().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Idle,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Idle);
     assert_eq!(err.partial_response().unwrap().text(), "ab");
 
     let converser = server
@@ -284,16 +278,7 @@ fn spawned_calls_honour_the_idle_timeout_and_the_deadline() {
             .frame_delay(Duration::from_millis(100)),
     );
     let err = converser.spawn(&request()).unwrap().wait().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Deadline);
     assert!(!err.partial_response().unwrap().text().is_empty());
 }
 
