@@ -2,7 +2,7 @@
 //! Every test runs the real SDK client against the bundled local server.
 
 mod common;
-use common::assert_timeout;
+use common::{assert_timeout, request};
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
@@ -10,15 +10,9 @@ use std::time::{Duration, Instant};
 
 use bedrock_converse::mock::{Fault, MockServer, Reply};
 use bedrock_converse::{
-    CancelToken, ConverseRequest, Converser, Delta, Error, Flow, NoopHandler, RetryConfig,
-    ServiceErrorKind, Stop, StreamHandler, TimeoutKind,
+    CancelToken, Converser, Delta, Error, Flow, NoopHandler, RetryConfig, ServiceErrorKind, Stop,
+    StreamHandler, TimeoutKind,
 };
-
-const MODEL: &str = "amazon.nova-lite-v1:0";
-
-fn request() -> ConverseRequest {
-    ConverseRequest::new(MODEL).user("hello")
-}
 
 fn fast_retries(server: &MockServer, attempts: u32) -> Converser {
     fast_retries_with(server, RetryConfig::standard(), attempts)
