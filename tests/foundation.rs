@@ -1,6 +1,9 @@
 //! The foundation: the real SDK client, built by `Converser`, against the
 //! bundled wire-faithful local server.
 
+mod common;
+use common::assert_timeout;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -465,16 +468,7 @@ fn idle_timeout_fires_on_a_stalled_stream() {
     let err = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Idle,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Idle);
     assert!(err.is_timeout());
     assert_eq!(err.partial_response().unwrap().text(), "ab");
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -502,16 +496,7 @@ fn total_deadline_fires_even_while_events_flow() {
     let err = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Deadline);
     let partial = err.partial_response().unwrap().text();
     assert!(
         !partial.is_empty() && partial.len() < "a b c d e f g h i j".len(),

@@ -35,6 +35,17 @@ fn request() -> ConverseRequest {
     ConverseRequest::new("amazon.nova-lite-v1:0").user("hello")
 }
 
+/// The authorization header of the last request the server received.
+fn last_auth(server: &MockServer) -> String {
+    server
+        .requests()
+        .pop()
+        .unwrap()
+        .header("authorization")
+        .unwrap()
+        .to_string()
+}
+
 fn temp_home(tag: &str) -> std::path::PathBuf {
     let dir =
         std::env::temp_dir().join(format!("bedrock-converse-env-{tag}-{}", std::process::id()));
@@ -102,13 +113,7 @@ fn the_standard_aws_settings_are_honoured() {
     std::env::set_var("AWS_PROFILE", "work");
     assert!(bedrock_converse::credentials_configured());
     Converser::from_env().unwrap().converse(&request()).unwrap();
-    let auth = server
-        .requests()
-        .pop()
-        .unwrap()
-        .header("authorization")
-        .unwrap()
-        .to_string();
+    let auth = last_auth(&server);
     assert!(auth.contains("Credential=AKIDFROMPROFILE/"), "{auth}");
     assert!(auth.contains("/ap-southeast-2/"), "{auth}");
     // The builder's `profile` overrides AWS_PROFILE.
@@ -119,13 +124,7 @@ fn the_standard_aws_settings_are_honoured() {
         .unwrap()
         .converse(&request())
         .unwrap();
-    let auth = server
-        .requests()
-        .pop()
-        .unwrap()
-        .header("authorization")
-        .unwrap()
-        .to_string();
+    let auth = last_auth(&server);
     assert!(auth.contains("Credential=AKIDFROMPROFILE/"), "{auth}");
 
     // 5. No region anywhere: a clear configuration error, not a panic or a hang.
@@ -159,13 +158,7 @@ fn the_standard_aws_settings_are_honoured() {
         .unwrap()
         .converse(&request())
         .unwrap();
-    let auth = server
-        .requests()
-        .pop()
-        .unwrap()
-        .header("authorization")
-        .unwrap()
-        .to_string();
+    let auth = last_auth(&server);
     assert!(
         auth.contains("Credential=AKIDSHARED/") && auth.contains("/us-west-2/"),
         "{auth}"
@@ -189,13 +182,7 @@ fn the_standard_aws_settings_are_honoured() {
         .unwrap()
         .converse(&request())
         .unwrap();
-    let auth = server
-        .requests()
-        .pop()
-        .unwrap()
-        .header("authorization")
-        .unwrap()
-        .to_string();
+    let auth = last_auth(&server);
     assert!(
         auth.contains("Credential=AKIDSERVICE/") && auth.contains("/sa-east-1/"),
         "{auth}"

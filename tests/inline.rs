@@ -3,6 +3,9 @@
 //! same response, timeouts, cancellation, partial replies, panics), and the
 //! borrowed handler must never be used after the call returns.
 
+mod common;
+use common::{assert_timeout, request, scripts};
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -12,27 +15,6 @@ use bedrock_converse::{
     handler_fn, CancelToken, ConverseRequest, Delta, Error, Flow, NoopHandler, ServiceErrorKind,
     Stop, StreamEvent, StreamHandler, TimeoutKind,
 };
-use serde_json::json;
-
-fn request() -> ConverseRequest {
-    ConverseRequest::new("amazon.nova-lite-v1:0").user("hello")
-}
-
-fn scripts() -> Vec<Reply> {
-    vec![
-        Reply::text("The quick brown fox jumps over the lazy dog").deltas(9),
-        Reply::text("cut").stop_reason("max_tokens").usage(3, 1),
-        Reply::empty().with_text("a").with_text("b").deltas(2),
-        Reply::text("fields").additional_model_response_fields(json!({"x": [1, 2]})),
-        Reply::text("Checking.")
-            .tool_use("tu-1", "weather", json!({"city": "Paris", "days": 3}))
-            .deltas(4),
-        Reply::empty()
-            .reasoning("let me think", "sig-abc")
-            .with_text("42")
-            .deltas(3),
-    ]
-}
 
 /// Records text and stops, names the thread it runs on, and can panic or
 /// signal on a chosen delta.
@@ -293,16 +275,7 @@ fn idle_timeout_and_total_deadline_fire_with_the_partial() {
     let err = idle
         .converse_with_send(&request(), &mut NoopHandler)
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Idle,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Idle);
     assert_eq!(err.partial_response().unwrap().text(), "abcd");
     assert!(started.elapsed() < Duration::from_secs(5));
 
@@ -323,16 +296,7 @@ fn idle_timeout_and_total_deadline_fire_with_the_partial() {
     let err = deadline
         .converse_with_send(&request(), &mut watch)
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Deadline);
     let partial = err.partial_response().expect("the stream had started");
     assert_eq!(partial.text(), watch.text);
     assert!(!watch.text.is_empty() && watch.stops == 0, "{}", watch.text);

@@ -1,28 +1,29 @@
 //! Reliability: cancellation, timeouts, retries, mid-stream faults, panics.
 //! Every test runs the real SDK client against the bundled local server.
 
+mod common;
+use common::{assert_timeout, request};
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bedrock_converse::mock::{Fault, MockServer, Reply};
 use bedrock_converse::{
-    CancelToken, ConverseRequest, Converser, Delta, Error, Flow, NoopHandler, RetryConfig,
-    ServiceErrorKind, Stop, StreamHandler, TimeoutKind,
+    CancelToken, Converser, Delta, Error, Flow, NoopHandler, RetryConfig, ServiceErrorKind, Stop,
+    StreamHandler, TimeoutKind,
 };
 
-const MODEL: &str = "amazon.nova-lite-v1:0";
-
-fn request() -> ConverseRequest {
-    ConverseRequest::new(MODEL).user("hello")
+fn fast_retries(server: &MockServer, attempts: u32) -> Converser {
+    fast_retries_with(server, RetryConfig::standard(), attempts)
 }
 
-fn fast_retries(server: &MockServer, attempts: u32) -> Converser {
+/// `base` with `attempts` attempts and millisecond backoff.
+fn fast_retries_with(server: &MockServer, base: RetryConfig, attempts: u32) -> Converser {
     server
         .converser_builder()
         .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(attempts)
+            base.with_max_attempts(attempts)
                 .with_initial_backoff(Duration::from_millis(1))
                 .with_max_backoff(Duration::from_millis(5)),
         )
@@ -195,16 +196,8 @@ fn idle_timeout_before_the_first_event() {
     let err = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Idle,
-                partial: None
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Idle);
+    assert!(err.partial_response().is_none(), "{err:?}");
     assert!(err.is_retryable());
 }
 
@@ -239,16 +232,7 @@ fn total_deadline_bounds_a_whole_reply_call() {
     server.push(Reply::text("late").first_frame_delay(Duration::from_secs(30)));
     let started = Instant::now();
     let err = converser.converse(&request()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Deadline);
     assert!(started.elapsed() < Duration::from_secs(2));
     // And the next call is fine.
     assert!(converser.converse(&request()).is_ok());
@@ -289,16 +273,7 @@ fn connect_timeout_fires_when_the_server_never_accepts() {
     let started = Instant::now();
     let err = converser.converse(&request()).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Connect,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Connect);
     assert!(err.is_connect() && err.is_timeout() && err.is_retryable());
 }
 
@@ -325,16 +300,7 @@ fn throttled_twice_then_success_is_a_success_after_three_requests() {
 #[test]
 fn adaptive_retry_mode_retries_throttling_too() {
     let server = MockServer::start().unwrap();
-    let converser = server
-        .converser_builder()
-        .retry_config(
-            RetryConfig::adaptive()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(1))
-                .with_max_backoff(Duration::from_millis(5)),
-        )
-        .build()
-        .unwrap();
+    let converser = fast_retries_with(&server, RetryConfig::adaptive(), 3);
     server.push(Reply::throttling());
     server.push(Reply::throttling());
     server.push(Reply::text("adaptive"));
@@ -638,16 +604,7 @@ fn deadline_and_cancel_are_seen_on_a_stream_that_never_pauses() {
     let started = Instant::now();
     let mut slow = Slow(0);
     let err = converser.converse_with(&request(), &mut slow).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Deadline);
     assert!(slow.0 < 20_000, "the whole stream was handled");
     assert!(
         started.elapsed() < Duration::from_millis(500),

@@ -1,6 +1,9 @@
 //! Non-blocking calls (`Converser::spawn`), owned events and ready-made
 //! handlers, against the bundled local server.
 
+mod common;
+use common::{assert_timeout, request, scripts};
+
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -10,27 +13,6 @@ use bedrock_converse::mock::{Fault, MockServer, Reply};
 use bedrock_converse::{
     handler_fn, CancelToken, ConverseRequest, Error, PrintHandler, StreamEvent, TimeoutKind,
 };
-use serde_json::json;
-
-fn request() -> ConverseRequest {
-    ConverseRequest::new("amazon.nova-lite-v1:0").user("hello")
-}
-
-fn scripts() -> Vec<Reply> {
-    vec![
-        Reply::text("The quick brown fox jumps over the lazy dog").deltas(9),
-        Reply::text("cut").stop_reason("max_tokens").usage(3, 1),
-        Reply::empty().with_text("a").with_text("b").deltas(2),
-        Reply::text("fields").additional_model_response_fields(json!({"x": [1, 2]})),
-        Reply::text("Checking.")
-            .tool_use("tu-1", "weather", json!({"city": "Paris", "days": 3}))
-            .deltas(4),
-        Reply::empty()
-            .reasoning("let me think", "sig-abc")
-            .with_text("42")
-            .deltas(3),
-    ]
-}
 
 #[test]
 fn handle_events_equal_the_callbacks_and_wait_equals_converse_with() {
@@ -261,16 +243,7 @@ fn spawned_calls_honour_the_idle_timeout_and_the_deadline() {
             .fault(Fault::Stall { after: 2 }),
     );
     let err = converser.spawn(&request()).unwrap().wait().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Idle,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Idle);
     assert_eq!(err.partial_response().unwrap().text(), "ab");
 
     let converser = server
@@ -284,16 +257,7 @@ fn spawned_calls_honour_the_idle_timeout_and_the_deadline() {
             .frame_delay(Duration::from_millis(100)),
     );
     let err = converser.spawn(&request()).unwrap().wait().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Deadline);
     assert!(!err.partial_response().unwrap().text().is_empty());
 }
 

@@ -1,0 +1,39 @@
+//! Helpers shared by several test binaries. Each binary uses only part of
+//! this module, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+use bedrock_converse::mock::Reply;
+use bedrock_converse::{ConverseRequest, Error, TimeoutKind};
+use serde_json::json;
+
+/// Asserts that `err` is an [`Error::Timeout`] of the given kind.
+#[track_caller]
+pub fn assert_timeout(err: &Error, kind: TimeoutKind) {
+    assert!(
+        matches!(err, Error::Timeout { kind: k, .. } if *k == kind),
+        "{err:?}"
+    );
+}
+
+/// A one-turn "hello" request to amazon.nova-lite-v1:0.
+pub fn request() -> ConverseRequest {
+    ConverseRequest::new("amazon.nova-lite-v1:0").user("hello")
+}
+
+/// One reply of each shape: plain text, a max-tokens stop with usage,
+/// two text blocks, extra model fields, a tool use, and reasoning.
+pub fn scripts() -> Vec<Reply> {
+    vec![
+        Reply::text("The quick brown fox jumps over the lazy dog").deltas(9),
+        Reply::text("cut").stop_reason("max_tokens").usage(3, 1),
+        Reply::empty().with_text("a").with_text("b").deltas(2),
+        Reply::text("fields").additional_model_response_fields(json!({"x": [1, 2]})),
+        Reply::text("Checking.")
+            .tool_use("tu-1", "weather", json!({"city": "Paris", "days": 3}))
+            .deltas(4),
+        Reply::empty()
+            .reasoning("let me think", "sig-abc")
+            .with_text("42")
+            .deltas(3),
+    ]
+}
