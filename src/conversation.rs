@@ -3,12 +3,12 @@
 
 use aws_sdk_bedrockruntime::types::ConversationRole;
 
-use crate::converser::Converser;
+use crate::client::Converser;
 use crate::error::Error;
-use crate::handler::StreamHandler;
-use crate::request::{ConverseRequest, InferenceConfig, Message};
-use crate::response::Response;
-use crate::tools::{Tool, ToolConfig, ToolResult, ToolUse};
+use crate::model::{
+    ConverseRequest, InferenceConfig, Message, Response, Tool, ToolConfig, ToolResult, ToolUse,
+};
+use crate::stream::StreamHandler;
 
 /// The default for [`Conversation::max_tool_rounds`].
 pub const DEFAULT_MAX_TOOL_ROUNDS: u32 = 10;

@@ -43,70 +43,84 @@
 //! # Ok::<(), bedrock_converse::Error>(())
 //! ```
 //!
-//! Beyond text: [`Tool`]s and [`ToolResult`]s, [`Image`]s and [`Document`]s
-//! (checked against the API's size limits, [`ContentLimits`]), guardrails
-//! ([`GuardrailConfig`]), prompt caching ([`CachePoint`]) and the rest of the
-//! Converse request are settings of [`ConverseRequest`]. A [`Conversation`]
-//! keeps the history between turns and runs tool loops
-//! ([`Conversation::run_tools`]).
+//! # Where things are
 //!
-//! Errors are one enum, [`Error`], with predicates such as
-//! [`Error::is_retryable`]; a stream that fails part-way keeps what had arrived
-//! ([`Error::partial_response`]).
+//! The crate root holds what almost every program uses. The rest is in
+//! modules, one per layer of the crate:
+//! - [`model`]: the plain data of a request and a reply: tools
+//!   ([`model::Tool`], [`model::ToolResult`]), images and documents (checked
+//!   against the API's size limits, [`model::ContentLimits`]), guardrails,
+//!   cache points, [`model::Usage`].
+//! - [`stream`]: [`StreamHandler`], what it receives, and ready-made
+//!   handlers ([`stream::PrintHandler`], [`stream::handler_fn`],
+//!   [`stream::NoopHandler`]).
+//! - [`client`]: [`Converser`], its builder and defaults, [`CallHandle`], and
+//!   [`client::credentials_configured`].
+//! - [`conversation`]: [`Conversation`], which keeps the history between
+//!   turns and runs tool loops.
+//! - [`error`]: [`Error`], with predicates such as [`Error::is_retryable`]; a
+//!   stream that fails part-way keeps what had arrived
+//!   ([`Error::partial_response`]).
+//! - [`types`]: the SDK's own Converse types (content blocks, roles, stop
+//!   reasons). These, and the other SDK types re-exported here
+//!   ([`client::RetryConfig`], [`client::SdkConfig`],
+//!   [`client::SdkClientConfig`]), follow the SDK's own versioning: a new
+//!   major version of `aws-sdk-bedrockruntime` is a new major version of
+//!   this crate.
 //!
-//! With the `mock` feature, `mock::MockServer` is a local Bedrock-compatible
-//! server that speaks the real wire protocol, for tests without AWS.
+//! Inside, the layers depend one way only: `model` and `stream` know no
+//! runtime; `sdk` converts between them and the SDK; the engine runs a call
+//! on the runtime thread and decides how it ends, knowing no `Converser`;
+//! `client` sits on top. The local Bedrock-compatible server for tests is
+//! the separate crate `bedrock-converse-mock`.
 #![deny(missing_docs)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![deny(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod call;
 mod cancel;
-mod conversation;
-mod converser;
-mod document;
-mod env;
-mod error;
-mod handler;
-mod handlers;
-mod inline;
-mod media;
-mod record;
-mod request;
-mod response;
-mod stream;
-mod tools;
+pub mod client;
+pub mod conversation;
+mod engine;
+pub mod error;
+pub mod model;
+mod recording;
+mod sdk;
+pub mod stream;
 
 #[cfg(feature = "mock")]
 pub mod mock;
 
-pub use call::{CallHandle, StreamEvent};
 pub use cancel::CancelToken;
-pub use conversation::{Conversation, OnFailure, DEFAULT_MAX_TOOL_ROUNDS};
-pub use converser::{Converser, ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
-pub use env::credentials_configured;
-pub use error::{Error, ServiceError, ServiceErrorKind, TimeoutKind};
-pub use handler::{BlockStart, Delta, Flow, Metadata, NoopHandler, Stop, StreamHandler};
-pub use handlers::{handler_fn, IntoFlow, PrintHandler};
-pub use media::{
-    ContentLimits, Document, Image, MAX_DOCUMENTS, MAX_DOCUMENT_BYTES, MAX_IMAGES, MAX_IMAGE_BYTES,
-};
-pub use request::{CachePoint, ConverseRequest, GuardrailConfig, InferenceConfig, Message};
-pub use response::{Metrics, Response, Trace, Usage};
-pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
+pub use client::{CallHandle, Converser, ConverserBuilder};
+pub use conversation::Conversation;
+pub use error::{Error, Result};
+pub use model::{ConverseRequest, Message, Response};
+pub use stream::{Delta, Flow, StreamEvent, StreamHandler};
 
-/// The SDK's retry policy, for [`ConverserBuilder::retry_config`].
-pub use aws_config::retry::{RetryConfig, RetryMode};
 /// The SDK's Converse types (content blocks, stop reasons, roles, …), for
 /// requests and replies beyond what the helpers here cover.
 pub use aws_sdk_bedrockruntime::types;
-/// The conversation role of a [`Message`].
-pub use aws_sdk_bedrockruntime::types::ConversationRole as Role;
-/// Why a model stopped generating.
-pub use aws_sdk_bedrockruntime::types::StopReason;
-/// The SDK's own configuration type, for [`ConverserBuilder::config`].
-pub use aws_sdk_bedrockruntime::Config as SdkClientConfig;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+// TEMPORARY: the old flat paths, until tests, examples and benches move to the
+// new ones (removed in the same change set).
+#[doc(hidden)]
+pub use client::{
+    credentials_configured, RetryConfig, RetryMode, SdkClientConfig, DEFAULT_CONVERSE_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+};
+#[doc(hidden)]
+pub use conversation::{OnFailure, DEFAULT_MAX_TOOL_ROUNDS};
+#[doc(hidden)]
+pub use error::{ServiceError, ServiceErrorKind, TimeoutKind};
+#[doc(hidden)]
+pub use model::{
+    CachePoint, ContentLimits, Document, GuardrailConfig, Image, InferenceConfig, Metrics, Role,
+    StopReason, Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse, Trace, Usage,
+};
+#[doc(hidden)]
+pub use stream::{handler_fn, BlockStart, IntoFlow, Metadata, NoopHandler, PrintHandler, Stop};

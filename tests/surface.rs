@@ -17,8 +17,13 @@ use bedrock_converse::{
     BlockStart, CachePoint, ContentLimits, Conversation, ConverseRequest, Converser, Delta,
     Document, Error, Flow, GuardrailConfig, Image, Message, Metadata, NoopHandler, OnFailure,
     Response, Role, Stop, StopReason, StreamHandler, Tool, ToolChoice, ToolConfig, ToolResult,
-    ToolUse, Usage, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES,
+    ToolUse, Usage,
 };
+
+/// The documented limits (3.75 MB images, 4.5 MB documents, in binary MB),
+/// which `ContentLimits::default()` must enforce.
+const MAX_IMAGE_BYTES: usize = 3_932_160;
+const MAX_DOCUMENT_BYTES: usize = 4_718_592;
 use serde_json::{json, Value};
 
 const MODEL: &str = "anthropic.claude-3-7-sonnet-20250219-v1:0";

@@ -62,8 +62,8 @@ use serde_json::{json, Value};
 pub use replay::{json_diff, JsonDifference, Replay};
 pub use reply::{Fault, Reply, ReplyBlock};
 
-use crate::converser::{Converser, ConverserBuilder};
 use crate::error::Error;
+use crate::{Converser, ConverserBuilder};
 use reply::{Kind, Script};
 
 type Body = Either<Full<Bytes>, Channel<Bytes, std::io::Error>>;

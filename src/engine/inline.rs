@@ -11,22 +11,54 @@
 //! The handler is borrowed, not owned (`&mut H`, `H: Send`, any lifetime), as
 //! a scoped thread borrows: the calling thread blocks until the task has
 //! finished with it, on every path (see [`InlineSink`]).
+//!
+//! This is the crate's only `unsafe` code. [`run`] is its safe entry: it
+//! returns only once the sink has let go of the handler, whatever `start`
+//! did with the sink.
+#![allow(unsafe_code)]
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::converser::{Interrupt, Msg, Sink};
+use super::assemble::{Assembler, Step};
+use super::protocol::{Interrupt, Msg, Sink};
 use crate::error::Error;
-use crate::handler::{Flow, StreamHandler};
-use crate::response::Response;
-use crate::stream::{Assembler, Step};
+use crate::model::Response;
+use crate::stream::{Flow, StreamHandler};
+
+/// Runs a call whose `handler` is called on another thread (the runtime's):
+/// `start` gets the sink that calls it and hands it to a task. Returns the
+/// call's result once the sink has let go of the handler; a handler panic
+/// resumes here. If `start` fails, its error is returned, after the sink it
+/// was given has been dropped.
+pub(crate) fn run<H: StreamHandler + Send>(
+    handler: &mut H,
+    start: impl FnOnce(InlineSink) -> Result<(), Error>,
+) -> Result<Response, Error> {
+    let slot = Arc::new(Slot::default());
+    // SAFETY: this function returns (or unwinds) only after `slot.wait()`
+    // has taken the outcome, which the sink puts only after its last use of
+    // the handler, and puts on every path: when the call ends, when it is
+    // interrupted, and when the sink is dropped unfinished (so also when
+    // `start` drops it). Until then `handler` stays mutably borrowed here
+    // and unused. Were the sink leaked, `wait` would block forever: a hang,
+    // never a dangling pointer.
+    let sink = unsafe { InlineSink::new(handler, slot.clone()) };
+    let started = start(sink);
+    let outcome = slot.wait();
+    started?;
+    match outcome {
+        Outcome::Done(result) => result,
+        Outcome::Panicked(payload) => std::panic::resume_unwind(payload),
+    }
+}
 
 /// How an inline call ended, sent once to the waiting caller.
 // Sent once per call, moved not boxed: its size does not matter.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Outcome {
+enum Outcome {
     /// The call's result.
     Done(Result<Response, Error>),
     /// The handler panicked: the payload, to resume on the calling thread.
@@ -40,7 +72,7 @@ pub(crate) enum Outcome {
 /// many callers share few cores. The sink always fills it, even when dropped
 /// unfinished, so [`Slot::wait`] always returns.
 #[derive(Default)]
-pub(crate) struct Slot {
+struct Slot {
     outcome: Mutex<Option<Outcome>>,
     filled: Condvar,
 }
@@ -52,7 +84,7 @@ impl Slot {
     }
 
     /// Blocks until the sink has sent its outcome.
-    pub(crate) fn wait(&self) -> Outcome {
+    fn wait(&self) -> Outcome {
         let mut slot = self.outcome.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(outcome) = slot.take() {
@@ -92,7 +124,7 @@ impl InlineSink {
     /// taken the [`Outcome`] from `done` (or the sink has been dropped
     /// without ever running). The sink calls the handler only before it puts
     /// the outcome, so from then on the handler is no longer used.
-    pub(crate) unsafe fn new<'a>(
+    unsafe fn new<'a>(
         handler: &'a mut (dyn StreamHandler + Send + 'a),
         done: Arc<Slot>,
     ) -> InlineSink {
@@ -147,8 +179,8 @@ impl Sink for InlineSink {
     }
 
     fn interrupted(&mut self, why: Interrupt) {
-        let partial = self.assembler.partial_if_started();
-        self.finish(Outcome::Done(Err(why.into_error(partial))));
+        let error = self.assembler.interrupted(why);
+        self.finish(Outcome::Done(Err(error)));
     }
 }
 
@@ -156,8 +188,8 @@ impl Drop for InlineSink {
     /// The task was dropped unfinished: the runtime is shutting down.
     fn drop(&mut self) {
         if self.done.is_some() {
-            let partial = self.assembler.partial_if_started();
-            self.finish(Outcome::Done(Err(Error::Shutdown { partial })));
+            let error = self.assembler.shut_down();
+            self.finish(Outcome::Done(Err(error)));
         }
     }
 }

@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
-use crate::call::{EventFn, StreamEvent};
-use crate::handler::{Delta, Flow, StreamHandler};
+use super::event::Delta;
+use super::handler::{Flow, StreamEvent, StreamHandler};
 
 /// Writes text deltas to any [`io::Write`] as they arrive, flushing after
 /// each, so a reply appears word by word. If writing fails (a closed pipe),
@@ -113,10 +113,24 @@ impl IntoFlow for Flow {
 /// assert_eq!(deltas, 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn handler_fn<F, R>(mut f: F) -> impl StreamHandler
+pub fn handler_fn<F, R>(f: F) -> impl StreamHandler
 where
     F: FnMut(&StreamEvent) -> R,
     R: IntoFlow,
 {
-    EventFn(move |event: StreamEvent| f(&event).into_flow())
+    FnHandler(f)
+}
+
+/// The handler [`handler_fn`] returns: every event goes to the closure, by
+/// reference, as it arrives.
+struct FnHandler<F>(F);
+
+impl<F, R> StreamHandler for FnHandler<F>
+where
+    F: FnMut(&StreamEvent) -> R,
+    R: IntoFlow,
+{
+    fn on_event(&mut self, event: &StreamEvent) -> Flow {
+        (self.0)(event).into_flow()
+    }
 }

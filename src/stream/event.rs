@@ -1,24 +1,13 @@
-//! Streaming callbacks: [`StreamHandler`] and the event types it receives.
+//! What the callbacks receive: [`Delta`], [`BlockStart`], [`Stop`] and
+//! [`Metadata`].
 
 use aws_sdk_bedrockruntime::types::{
-    CitationsDelta, ConversationRole, ImageBlockDelta, ImageFormat, PerformanceConfiguration,
-    ServiceTier, StopReason, ToolResultBlockDelta, ToolResultStatus, ToolUseType,
+    CitationsDelta, ImageBlockDelta, ImageFormat, PerformanceConfiguration, ServiceTier,
+    StopReason, ToolResultBlockDelta, ToolResultStatus, ToolUseType,
 };
 use serde_json::Value;
 
-use crate::response::{Metrics, Trace, Usage};
-
-/// What a [`StreamHandler`] callback wants next.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[must_use]
-pub enum Flow {
-    /// Keep streaming.
-    #[default]
-    Continue,
-    /// Drop the stream now: the call returns [`Error::Stopped`](crate::Error::Stopped)
-    /// holding everything received so far.
-    Stop,
-}
+use crate::model::{Metrics, Trace, Usage};
 
 /// A piece of a content block, as streamed.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,87 +130,3 @@ pub struct Metadata {
     /// The service tier the request was served with.
     pub service_tier: Option<ServiceTier>,
 }
-
-/// Receives a streamed reply as it arrives.
-///
-/// Every method has a default that does nothing, so implement only what you
-/// need. Callbacks run **on the thread that called**
-/// [`converse_with`](crate::Converser::converse_with), in wire order, so a
-/// handler may hold non-`Send` state (an `Rc`, a GUI handle, a `RefCell`).
-/// Return [`Flow::Stop`] from any callback to end the stream early.
-///
-/// ```
-/// use bedrock_converse::{Delta, Flow, StreamHandler};
-///
-/// struct Print;
-/// impl StreamHandler for Print {
-///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
-///         if let Some(text) = delta.text() {
-///             print!("{text}");
-///         }
-///         Flow::Continue
-///     }
-/// }
-/// ```
-#[allow(unused_variables)]
-pub trait StreamHandler {
-    /// The reply has begun; `role` is the speaker (always the assistant today).
-    fn on_message_start(&mut self, role: &ConversationRole) -> Flow {
-        Flow::Continue
-    }
-
-    /// Content block `index` has started (sent for tool use, tool results and
-    /// images; not for text or reasoning).
-    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
-        Flow::Continue
-    }
-
-    /// A piece of content block `index` has arrived.
-    fn on_delta(&mut self, index: u32, delta: &Delta) -> Flow {
-        Flow::Continue
-    }
-
-    /// Content block `index` is complete.
-    fn on_block_stop(&mut self, index: u32) -> Flow {
-        Flow::Continue
-    }
-
-    /// The message is complete; `stop.reason` says why.
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
-        Flow::Continue
-    }
-
-    /// Usage, metrics, trace and performance settings, sent after the
-    /// message stops.
-    fn on_metadata(&mut self, metadata: &Metadata) -> Flow {
-        Flow::Continue
-    }
-}
-
-impl<H: StreamHandler + ?Sized> StreamHandler for &mut H {
-    fn on_message_start(&mut self, role: &ConversationRole) -> Flow {
-        (**self).on_message_start(role)
-    }
-    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
-        (**self).on_block_start(index, start)
-    }
-    fn on_delta(&mut self, index: u32, delta: &Delta) -> Flow {
-        (**self).on_delta(index, delta)
-    }
-    fn on_block_stop(&mut self, index: u32) -> Flow {
-        (**self).on_block_stop(index)
-    }
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
-        (**self).on_stop(stop)
-    }
-    fn on_metadata(&mut self, metadata: &Metadata) -> Flow {
-        (**self).on_metadata(metadata)
-    }
-}
-
-/// A handler that ignores every event: `converse_with(&req, &mut NoopHandler)`
-/// streams and returns the assembled [`Response`](crate::Response).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoopHandler;
-
-impl StreamHandler for NoopHandler {}

@@ -1,17 +1,13 @@
 //! What comes back: [`Response`], [`Usage`], [`Metrics`] and [`Trace`].
 
-use aws_sdk_bedrockruntime::operation::converse::ConverseOutput as SdkConverseOutput;
-use aws_sdk_bedrockruntime::operation::RequestId;
 use aws_sdk_bedrockruntime::types::{
-    self, ContentBlock, GuardrailTraceAssessment, PerformanceConfiguration, PromptRouterTrace,
+    ContentBlock, GuardrailTraceAssessment, PerformanceConfiguration, PromptRouterTrace,
     ServiceTier, StopReason,
 };
 use serde_json::Value;
 
-use crate::document::document_to_json;
-use crate::error::Error;
-use crate::request::Message;
-use crate::tools::ToolUse;
+use super::message::Message;
+use super::tools::ToolUse;
 
 /// What the service reports about how it handled a call: the guardrail's
 /// assessment (when the request's guardrail has tracing on) and which model
@@ -35,24 +31,6 @@ impl Trace {
         self.prompt_router
             .as_ref()
             .and_then(|p| p.invoked_model_id.as_deref())
-    }
-}
-
-impl From<types::ConverseTrace> for Trace {
-    fn from(t: types::ConverseTrace) -> Self {
-        Trace {
-            guardrail: t.guardrail,
-            prompt_router: t.prompt_router,
-        }
-    }
-}
-
-impl From<types::ConverseStreamTrace> for Trace {
-    fn from(t: types::ConverseStreamTrace) -> Self {
-        Trace {
-            guardrail: t.guardrail,
-            prompt_router: t.prompt_router,
-        }
     }
 }
 
@@ -84,23 +62,6 @@ impl Usage {
     }
 }
 
-/// A count or index the SDK types as `i32`, never negative in practice.
-pub(crate) fn non_negative(v: i32) -> u32 {
-    v.max(0) as u32
-}
-
-impl From<&types::TokenUsage> for Usage {
-    fn from(u: &types::TokenUsage) -> Self {
-        Usage {
-            input_tokens: non_negative(u.input_tokens),
-            output_tokens: non_negative(u.output_tokens),
-            total_tokens: non_negative(u.total_tokens),
-            cache_read_input_tokens: u.cache_read_input_tokens.map(non_negative),
-            cache_write_input_tokens: u.cache_write_input_tokens.map(non_negative),
-        }
-    }
-}
-
 /// Timing reported by the service.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -113,18 +74,6 @@ impl Metrics {
     /// Metrics with the given latency.
     pub fn new(latency_ms: u64) -> Self {
         Metrics { latency_ms }
-    }
-}
-
-impl From<&types::ConverseMetrics> for Metrics {
-    fn from(m: &types::ConverseMetrics) -> Self {
-        Metrics::new(m.latency_ms.max(0) as u64)
-    }
-}
-
-impl From<&types::ConverseStreamMetrics> for Metrics {
-    fn from(m: &types::ConverseStreamMetrics) -> Self {
-        Metrics::new(m.latency_ms.max(0) as u64)
     }
 }
 
@@ -179,38 +128,5 @@ impl Response {
     /// itself), in order. See [`Message::tool_uses`].
     pub fn tool_uses(&self) -> Vec<ToolUse> {
         self.message.tool_uses()
-    }
-
-    pub(crate) fn from_converse(out: SdkConverseOutput) -> Result<Response, Error> {
-        let request_id = out.request_id().map(str::to_owned);
-        let message = match out.output {
-            Some(types::ConverseOutput::Message(m)) => Message::from(m),
-            Some(_) => {
-                return Err(Error::Protocol {
-                    message: "the reply's `output` is not a message".into(),
-                    partial: None,
-                })
-            }
-            None => {
-                return Err(Error::Protocol {
-                    message: "the reply has no `output`".into(),
-                    partial: None,
-                })
-            }
-        };
-        Ok(Response {
-            message,
-            stop_reason: Some(out.stop_reason),
-            usage: out.usage.as_ref().map(Usage::from),
-            metrics: out.metrics.as_ref().map(Metrics::from),
-            additional_model_response_fields: out
-                .additional_model_response_fields
-                .as_ref()
-                .map(document_to_json),
-            request_id,
-            trace: out.trace.map(Trace::from),
-            performance_config: out.performance_config,
-            service_tier: out.service_tier,
-        })
     }
 }

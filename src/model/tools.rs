@@ -1,41 +1,12 @@
 //! Tools: what the model may call ([`Tool`], [`ToolConfig`], [`ToolChoice`]),
 //! its calls ([`ToolUse`]) and your answers ([`ToolResult`]).
 
-use std::collections::HashSet;
-
-use aws_sdk_bedrockruntime::types::{
-    self, AnyToolChoice, AutoToolChoice, ContentBlock, SpecificToolChoice, SystemTool,
-    ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolSpecification,
-};
+use aws_sdk_bedrockruntime::types::{ToolResultContentBlock, ToolResultStatus};
 use serde_json::Value;
 
-use crate::document::json_to_document;
-use crate::error::Error;
-use crate::media::{Document, Image};
-use crate::request::CachePoint;
-
-/// The longest tool name the API accepts.
-const MAX_TOOL_NAME_LEN: usize = 64;
-
-/// Whether `name` is a valid tool name: 1 to 64 of `[a-zA-Z0-9_-]`.
-pub(crate) fn valid_tool_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_TOOL_NAME_LEN
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// Refuses an invalid tool name, naming `{field}.name`.
-fn check_tool_name(name: &str, field: &str) -> Result<(), Error> {
-    if valid_tool_name(name) {
-        return Ok(());
-    }
-    Err(Error::invalid(
-        format!("{field}.name"),
-        format!("is {name:?}: a tool name is 1 to {MAX_TOOL_NAME_LEN} letters, digits, `_` or `-`"),
-    ))
-}
+use super::cache::CachePoint;
+use super::media::{Document, Image};
+use crate::sdk::json::json_to_document;
 
 /// A tool the model may ask you to run: a name, a description that tells the
 /// model when to use it, and a JSON schema for its input.
@@ -88,34 +59,6 @@ impl Tool {
         self.strict = Some(strict);
         self
     }
-
-    fn validate(&self, field: &str) -> Result<(), Error> {
-        check_tool_name(&self.name, field)?;
-        if self.description.as_deref() == Some("") {
-            return Err(Error::invalid(
-                format!("{field}.description"),
-                "is empty (leave it out instead)",
-            ));
-        }
-        if !self.input_schema.is_object() {
-            return Err(Error::invalid(
-                format!("{field}.input_schema"),
-                "must be a JSON object (a JSON schema)",
-            ));
-        }
-        Ok(())
-    }
-
-    fn to_sdk(&self) -> Result<types::Tool, Error> {
-        ToolSpecification::builder()
-            .name(&self.name)
-            .set_description(self.description.clone())
-            .input_schema(ToolInputSchema::Json(json_to_document(&self.input_schema)))
-            .set_strict(self.strict)
-            .build()
-            .map(types::Tool::ToolSpec)
-            .map_err(|e| Error::invalid("tool_config", e.to_string()))
-    }
 }
 
 /// Which tool the model must use, if any.
@@ -134,19 +77,6 @@ impl ToolChoice {
     /// The model must call the named tool.
     pub fn tool(name: impl Into<String>) -> Self {
         ToolChoice::Tool(name.into())
-    }
-
-    fn to_sdk(&self) -> Result<types::ToolChoice, Error> {
-        Ok(match self {
-            ToolChoice::Auto => types::ToolChoice::Auto(AutoToolChoice::builder().build()),
-            ToolChoice::Any => types::ToolChoice::Any(AnyToolChoice::builder().build()),
-            ToolChoice::Tool(name) => types::ToolChoice::Tool(
-                SpecificToolChoice::builder()
-                    .name(name)
-                    .build()
-                    .map_err(|e| Error::invalid("tool_config.choice", e.to_string()))?,
-            ),
-        })
     }
 }
 
@@ -226,68 +156,6 @@ impl ToolConfig {
             ToolEntry::Tool(t) => Some(t),
             _ => None,
         })
-    }
-
-    pub(crate) fn validate(&self) -> Result<(), Error> {
-        let mut names = HashSet::new();
-        let mut count = 0;
-        for (i, entry) in self.entries.iter().enumerate() {
-            let field = format!("tool_config.tools[{i}]");
-            let name = match entry {
-                ToolEntry::Tool(t) => {
-                    t.validate(&field)?;
-                    &t.name
-                }
-                ToolEntry::SystemTool(name) => {
-                    check_tool_name(name, &field)?;
-                    name
-                }
-                ToolEntry::CachePoint(_) => continue,
-            };
-            count += 1;
-            if !names.insert(name.as_str()) {
-                return Err(Error::invalid(
-                    format!("{field}.name"),
-                    format!("repeats the tool name {name:?}"),
-                ));
-            }
-        }
-        if count == 0 {
-            return Err(Error::invalid(
-                "tool_config.tools",
-                "holds no tool: add at least one, or leave tool_config out",
-            ));
-        }
-        if let Some(ToolChoice::Tool(name)) = &self.choice {
-            if !names.contains(name.as_str()) {
-                return Err(Error::invalid(
-                    "tool_config.choice",
-                    format!("names the tool {name:?}, which is not in tool_config.tools"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn to_sdk(&self) -> Result<types::ToolConfiguration, Error> {
-        let tools = self
-            .entries
-            .iter()
-            .map(|e| match e {
-                ToolEntry::Tool(t) => t.to_sdk(),
-                ToolEntry::CachePoint(c) => Ok(types::Tool::CachePoint(c.to_sdk())),
-                ToolEntry::SystemTool(name) => SystemTool::builder()
-                    .name(name)
-                    .build()
-                    .map(types::Tool::SystemTool)
-                    .map_err(|e| Error::invalid("tool_config", e.to_string())),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        types::ToolConfiguration::builder()
-            .set_tools(Some(tools))
-            .set_tool_choice(self.choice.as_ref().map(ToolChoice::to_sdk).transpose()?)
-            .build()
-            .map_err(|e| Error::invalid("tool_config", e.to_string()))
     }
 }
 
@@ -420,75 +288,5 @@ impl ToolResult {
     /// Whether this result reports a failure.
     pub fn is_error(&self) -> bool {
         self.status == Some(ToolResultStatus::Error)
-    }
-}
-
-impl From<ToolResult> for ContentBlock {
-    fn from(r: ToolResult) -> Self {
-        let block = ToolResultBlock::builder()
-            .tool_use_id(r.tool_use_id)
-            .set_content(Some(r.content))
-            .set_status(r.status)
-            .build()
-            // Both required members are set just above.
-            .expect("tool_use_id and content are set");
-        ContentBlock::ToolResult(block)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn field(c: &ToolConfig) -> String {
-        match c.validate() {
-            Err(Error::InvalidRequest { field, .. }) => field,
-            other => panic!("expected InvalidRequest, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn tool_names_follow_the_api_pattern() {
-        assert!(valid_tool_name("get_weather-2"));
-        assert!(!valid_tool_name(""));
-        assert!(!valid_tool_name("has space"));
-        assert!(!valid_tool_name("dotted.name"));
-        assert!(valid_tool_name(&"a".repeat(64)));
-        assert!(!valid_tool_name(&"a".repeat(65)));
-    }
-
-    #[test]
-    fn each_tool_rule_names_its_field() {
-        let schema = json!({"type": "object"});
-        let ok = ToolConfig::new().tool(Tool::new("a", "A.", schema.clone()));
-        assert!(ok.validate().is_ok());
-        assert_eq!(field(&ToolConfig::new()), "tool_config.tools");
-        assert_eq!(field(&ToolConfig::new().cache_point()), "tool_config.tools");
-        assert_eq!(
-            field(&ToolConfig::new().tool(Tool::new("a b", "A.", schema.clone()))),
-            "tool_config.tools[0].name"
-        );
-        assert_eq!(
-            field(&ToolConfig::new().tool(Tool::new("a", "", schema.clone()))),
-            "tool_config.tools[0].description"
-        );
-        assert_eq!(
-            field(&ToolConfig::new().tool(Tool::new("a", "A.", json!("string")))),
-            "tool_config.tools[0].input_schema"
-        );
-        assert_eq!(
-            field(
-                &ok.clone()
-                    .cache_point()
-                    .tool(Tool::new("a", "Again.", schema))
-            ),
-            "tool_config.tools[2].name"
-        );
-        assert_eq!(
-            field(&ok.clone().choice(ToolChoice::tool("b"))),
-            "tool_config.choice"
-        );
-        assert!(ok.choice(ToolChoice::tool("a")).validate().is_ok());
     }
 }

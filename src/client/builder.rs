@@ -1,0 +1,230 @@
+//! [`ConverserBuilder`]: the settings a [`Converser`] is built with, and
+//! the default time limits.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+
+use super::runtime::Runtime;
+use super::{Converser, Inner};
+use crate::error::Error;
+
+/// How long a stream may stay silent (before its first event or between two
+/// events) unless [`ConverserBuilder::idle_timeout`] says otherwise.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long [`Converser::converse`] waits for a whole reply when no total
+/// [`ConverserBuilder::timeout`] is set.
+pub const DEFAULT_CONVERSE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Where the SDK configuration starts from.
+#[derive(Debug, Default)]
+pub(crate) enum Base {
+    /// The default AWS configuration chain.
+    #[default]
+    Env,
+    Shared(Box<SdkConfig>),
+    Service(Box<aws_sdk_bedrockruntime::Config>),
+}
+
+/// Settings for a [`Converser`]; start with [`Converser::builder`].
+///
+/// Anything not set comes from the standard AWS configuration chain (the same
+/// environment variables and profile files the AWS CLI reads), or from the
+/// configuration given to [`sdk_config`](ConverserBuilder::sdk_config) /
+/// [`config`](ConverserBuilder::config).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use bedrock_converse::Converser;
+///
+/// let converser = Converser::builder()
+///     .region("us-west-2")
+///     .profile("bedrock")
+///     .idle_timeout(Duration::from_secs(30))
+///     .max_attempts(5)
+///     .build()?;
+/// # Ok::<(), bedrock_converse::Error>(())
+/// ```
+#[derive(Default)]
+pub struct ConverserBuilder {
+    pub(super) base: Base,
+    pub(super) region: Option<String>,
+    pub(super) profile: Option<String>,
+    pub(super) endpoint_url: Option<String>,
+    pub(super) credentials: Option<Credentials>,
+    pub(super) bearer_token: Option<String>,
+    pub(super) connect_timeout: Option<Duration>,
+    pub(super) timeout: Option<Duration>,
+    pub(super) idle_timeout: Option<Duration>,
+    pub(super) retry_config: Option<RetryConfig>,
+    pub(super) max_attempts: Option<u32>,
+    pub(super) record_to: Option<std::path::PathBuf>,
+}
+
+impl fmt::Debug for ConverserBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConverserBuilder")
+            .field("base", &self.base)
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint_url", &self.endpoint_url)
+            // `Credentials`' own Debug redacts the secret parts.
+            .field("credentials", &self.credentials)
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "** redacted **"),
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("retry_config", &self.retry_config)
+            .field("max_attempts", &self.max_attempts)
+            .field("record_to", &self.record_to)
+            .finish()
+    }
+}
+
+impl ConverserBuilder {
+    /// The AWS region, e.g. `"us-east-1"` (overrides `AWS_REGION` and profiles).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The named profile to read from `~/.aws/config` and `~/.aws/credentials`
+    /// (overrides `AWS_PROFILE`).
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// A custom endpoint, e.g. a VPC endpoint or a local test server
+    /// (overrides `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` and `AWS_ENDPOINT_URL`).
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// Static credentials, instead of the default credential chain.
+    pub fn credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+    ) -> Self {
+        self.credentials = Some(Credentials::new(
+            access_key_id,
+            secret_access_key,
+            session_token,
+            None,
+            "bedrock-converse",
+        ));
+        self
+    }
+
+    /// A Bedrock API key, sent as a bearer token instead of SigV4 signing
+    /// (what `AWS_BEARER_TOKEN_BEDROCK` does from the environment).
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// Start from a shared `SdkConfig` (e.g. one your program already loaded
+    /// with `aws_config`) instead of the default chain. Settings given to this
+    /// builder still override it.
+    pub fn sdk_config(mut self, config: SdkConfig) -> Self {
+        self.base = Base::Shared(Box::new(config));
+        self
+    }
+
+    /// Start from a complete Bedrock Runtime client configuration. Settings
+    /// given to this builder still override it.
+    pub fn config(mut self, config: aws_sdk_bedrockruntime::Config) -> Self {
+        self.base = Base::Service(Box::new(config));
+        self
+    }
+
+    /// The longest to wait for a TCP/TLS connection (the SDK's default is 3.1 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// A total deadline for each call, from the call to its last event
+    /// (default: none for streams, [`DEFAULT_CONVERSE_TIMEOUT`] for
+    /// [`Converser::converse`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The longest a stream may stay silent, before its first event or between
+    /// two events, before the call fails with a timeout (default
+    /// [`DEFAULT_IDLE_TIMEOUT`]). Long replies are fine: only silence counts.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The SDK's retry policy (standard or adaptive mode, attempts, back-off).
+    /// Retries happen only before a stream's first event, never after.
+    pub fn retry_config(mut self, config: RetryConfig) -> Self {
+        self.retry_config = Some(config);
+        self
+    }
+
+    /// The most attempts per call, including the first (the SDK default is 3;
+    /// 1 disables retries).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Records every HTTP exchange (request path and body, response status,
+    /// headers and body; for streams the raw event-stream bytes, teed as they
+    /// arrive) to a JSON file that `mock::Replay` (feature `mock`) can serve
+    /// back. The file is created (or truncated) by
+    /// [`build`](ConverserBuilder::build) and rewritten as each exchange ends.
+    /// Credentials never reach it: request headers (`authorization`,
+    /// `x-amz-security-token`, …) are not written. Recording changes nothing
+    /// the caller sees, and adds no latency to streams.
+    ///
+    /// ```no_run
+    /// use bedrock_converse::Converser;
+    /// let converser = Converser::builder()
+    ///     .region("us-east-1")
+    ///     .record_to("tests/recordings/haiku.json")
+    ///     .build()?;
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    pub fn record_to(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.record_to = Some(path.into());
+        self
+    }
+
+    /// Starts the runtime thread, loads the configuration there and builds the
+    /// SDK client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if no region is configured, a setting is unusable
+    /// (e.g. the [`record_to`](ConverserBuilder::record_to) file cannot be
+    /// created), or the thread cannot start.
+    pub fn build(self) -> Result<Converser, Error> {
+        let timeout = self.timeout;
+        let idle_timeout = self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT);
+        let runtime = Runtime::start(move || self.make_client())?;
+        Ok(Converser {
+            inner: Arc::new(Inner {
+                runtime,
+                timeout,
+                idle_timeout,
+            }),
+        })
+    }
+}

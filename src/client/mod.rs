@@ -1,0 +1,458 @@
+//! The client: [`Converser`], its [`ConverserBuilder`], and [`CallHandle`]
+//! for calls running in the background.
+//!
+//! - `runtime`: the runtime thread that owns the tokio runtime and the SDK client;
+//! - `builder` and `aws`: the settings, and the AWS configuration chain;
+//! - `env`: questions about the environment answered without the network;
+//! - `wait`: the one caller-side wait (deadline, idle, cancel);
+//! - `handle`: [`CallHandle`].
+
+mod aws;
+mod builder;
+mod env;
+mod handle;
+mod runtime;
+mod wait;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_bedrockruntime::Client;
+
+pub use builder::{ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
+pub use env::credentials_configured;
+pub use handle::CallHandle;
+
+use crate::cancel::CancelToken;
+use crate::engine::{self, Assembler, Interrupt, Msg, Sink, Step};
+use crate::error::Error;
+use crate::model::{ConverseRequest, Response};
+use crate::sdk::SdkParts;
+use crate::stream::{Flow, StreamHandler};
+use runtime::Runtime;
+use wait::{Wait, Waiter};
+
+/// The SDK's retry policy, for [`ConverserBuilder::retry_config`].
+pub use aws_config::retry::{RetryConfig, RetryMode};
+/// The SDK's own configuration types, for [`ConverserBuilder::sdk_config`]
+/// and [`ConverserBuilder::config`].
+pub use aws_config::SdkConfig;
+/// The Bedrock Runtime client configuration, for [`ConverserBuilder::config`].
+pub use aws_sdk_bedrockruntime::Config as SdkClientConfig;
+
+/// A blocking client for Bedrock's Converse and ConverseStream APIs.
+///
+/// A `Converser` owns one SDK client on one single-threaded tokio runtime,
+/// which runs on a thread of its own for the `Converser`'s whole life. Your
+/// threads never enter that runtime: they hand it work over a channel and
+/// block on the answer, so a `Converser` works the same from `main`, from a
+/// worker thread, from many threads at once, and from inside someone else's
+/// async runtime.
+///
+/// It is cheap to [`Clone`] (clones share the runtime and the client) and is
+/// `Send + Sync`. When the last clone (and the last live [`CallHandle`]) is
+/// dropped, the runtime thread is told to stop, any calls still running on
+/// it are cancelled (their connections closed), and the thread is joined.
+///
+/// ```no_run
+/// use bedrock_converse::{Converser, ConverseRequest};
+///
+/// let converser = Converser::from_env()?; // AWS_REGION, AWS_PROFILE, … as the AWS CLI reads them
+/// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0")
+///     .user("Say hello in French.");
+/// let reply = converser.converse(&request)?;
+/// println!("{}", reply.text());
+/// # Ok::<(), bedrock_converse::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Converser {
+    inner: Arc<Inner>,
+}
+
+/// What the clones of a `Converser` and its live call handles share.
+struct Inner {
+    runtime: Runtime,
+    timeout: Option<Duration>,
+    idle_timeout: Duration,
+}
+
+impl fmt::Debug for Converser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Converser")
+            .field("timeout", &self.inner.timeout)
+            .field("idle_timeout", &self.inner.idle_timeout)
+            .field("running", &self.inner.runtime.is_running())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Converser {
+    /// A builder for a `Converser` with explicit settings.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = bedrock_converse::Converser::builder()
+    ///     .region("us-east-1")
+    ///     .idle_timeout(Duration::from_secs(30));
+    /// assert!(format!("{builder:?}").contains("us-east-1"));
+    /// ```
+    pub fn builder() -> ConverserBuilder {
+        ConverserBuilder::default()
+    }
+
+    /// A `Converser` configured the way the AWS CLI and SDKs are: from
+    /// `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_PROFILE`, the credential
+    /// variables, `~/.aws/config` and `~/.aws/credentials`,
+    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`/`AWS_ENDPOINT_URL`, and
+    /// `AWS_BEARER_TOKEN_BEDROCK` (Bedrock API keys).
+    ///
+    /// ```no_run
+    /// let converser = bedrock_converse::Converser::from_env()?;
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no region can be found or the runtime thread
+    /// cannot start.
+    pub fn from_env() -> Result<Converser, Error> {
+        Converser::builder().build()
+    }
+
+    /// Sends `request` to the Converse API and blocks until the whole reply
+    /// has arrived.
+    ///
+    /// The request is [validated](ConverseRequest::validate) first. Throttling
+    /// and transient server errors are retried by the SDK's retry policy
+    /// before an error is returned. The total
+    /// [`timeout`](ConverserBuilder::timeout) applies
+    /// ([`DEFAULT_CONVERSE_TIMEOUT`] if none is set), and so does the
+    /// request's [`CancelToken`].
+    ///
+    /// ```no_run
+    /// # use bedrock_converse::{Converser, ConverseRequest};
+    /// let converser = Converser::from_env()?;
+    /// let reply = converser.converse(&ConverseRequest::new("amazon.nova-lite-v1:0").user("Hi"))?;
+    /// println!("{} ({:?})", reply.text(), reply.stop_reason);
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] (nothing is sent), [`Error::Service`],
+    /// [`Error::Connect`], [`Error::Transport`], [`Error::Timeout`],
+    /// [`Error::Protocol`], [`Error::Cancelled`], [`Error::WouldDeadlock`]
+    /// (called on the runtime thread) or [`Error::Shutdown`].
+    pub fn converse(&self, request: &ConverseRequest) -> Result<Response, Error> {
+        let parts = self.prepare("converse", request)?;
+        let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        // Dropping `_cancel` when this function returns, for any reason,
+        // cancels the task if it is still running.
+        let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        self.inner.runtime.submit(Box::new(move |client: &Client| {
+            engine::converse_task(client, parts, tx, cancelled)
+        }))?;
+        let token = request.cancel_token.as_ref();
+        let mut waiter = Waiter::new(rx, token, Some(Instant::now() + limit), None);
+        match waiter.next() {
+            Wait::Got(result) => Response::from_converse(result?),
+            Wait::TimedOut(kind) => Err(Error::Timeout {
+                kind,
+                partial: None,
+            }),
+            Wait::Cancelled => Err(Error::Cancelled { partial: None }),
+            Wait::Disconnected => Err(Error::Shutdown { partial: None }),
+        }
+    }
+
+    /// Sends `request` to the ConverseStream API, calls `handler` for every
+    /// event on **this** thread as it arrives, and returns the assembled
+    /// [`Response`], equal to what [`converse`](Converser::converse) returns for
+    /// the same reply.
+    ///
+    /// If the stream fails part-way, is cancelled through the request's
+    /// [`CancelToken`], times out, or the handler returns [`Flow::Stop`], the
+    /// stream is dropped and the error carries what had arrived
+    /// ([`Error::partial_response`]). If the handler panics, the stream is
+    /// dropped and the panic continues on this thread; the `Converser` stays
+    /// usable.
+    ///
+    /// Each event crosses from the runtime thread to this one. For a quick
+    /// `Send` handler, [`converse_with_send`](Converser::converse_with_send)
+    /// skips that hand-off.
+    ///
+    /// ```no_run
+    /// use bedrock_converse::{Converser, ConverseRequest, Delta, Flow, StreamHandler};
+    ///
+    /// struct Print;
+    /// impl StreamHandler for Print {
+    ///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    ///         if let Some(t) = delta.text() { print!("{t}"); }
+    ///         Flow::Continue
+    ///     }
+    /// }
+    ///
+    /// let converser = Converser::from_env()?;
+    /// let request = ConverseRequest::new("amazon.nova-lite-v1:0").user("Tell me a joke.");
+    /// let reply = converser.converse_with(&request, &mut Print)?;
+    /// println!("\n[{:?}]", reply.stop_reason);
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`converse`](Converser::converse), and also [`Error::Stopped`] (the
+    /// handler returned [`Flow::Stop`]) and [`Error::InvalidToolInput`] (a
+    /// streamed tool call's input is not JSON); timeouts are the total
+    /// deadline or the [idle timeout](ConverserBuilder::idle_timeout).
+    pub fn converse_with<H: StreamHandler + ?Sized>(
+        &self,
+        request: &ConverseRequest,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
+        let parts = self.prepare("converse_with", request)?;
+        let deadline = self.inner.timeout.map(|t| Instant::now() + t);
+        // `_cancel` is dropped on every way out of this function (return,
+        // error, handler panic), which cancels the task and drops the stream.
+        let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
+        let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        // Timeouts are kept on this side, where the partial response is.
+        self.start_stream(parts, tx, None, async move {
+            let _ = cancelled.await;
+            Interrupt::Cancelled
+        })?;
+        let token = request.cancel_token.as_ref();
+        let mut waiter = Waiter::new(rx, token, deadline, Some(self.inner.idle_timeout));
+        let mut assembler = Assembler::default();
+        loop {
+            let msg = match waiter.next() {
+                Wait::Got(msg) => msg,
+                Wait::TimedOut(kind) => {
+                    return Err(Error::Timeout {
+                        kind,
+                        partial: assembler.partial_if_started(),
+                    })
+                }
+                Wait::Cancelled => return Err(assembler.interrupted(Interrupt::Cancelled)),
+                Wait::Disconnected => return Err(assembler.shut_down()),
+            };
+            match assembler.take(msg) {
+                Step::Recorded => {}
+                Step::Event(event) => {
+                    if assembler.handle(event, handler) == Flow::Stop {
+                        return Err(assembler.stopped());
+                    }
+                }
+                Step::Ended(result) => return result,
+            }
+        }
+    }
+
+    /// Like [`converse_with`](Converser::converse_with), but calls the handler
+    /// on the `Converser`'s **runtime thread**, inside the task that reads the
+    /// stream, instead of on this thread. For handlers that are `Send` and
+    /// quick: counting, appending to a buffer, forwarding to a channel.
+    ///
+    /// `converse_with` hands every event from the runtime thread to this one,
+    /// and between paced events this thread is parked and must be woken for
+    /// each: that hand-off is most of what it costs over the raw async SDK
+    /// (see BENCHMARKS.md). Here this thread sleeps until the call has ended
+    /// and wakes once, so each event reaches the handler as soon as the SDK
+    /// has decoded it, as in an async program using the SDK directly.
+    ///
+    /// The price: while the handler runs, the runtime thread does nothing
+    /// else, so a slow handler holds up every other call on this `Converser`
+    /// (its clones included), and a handler that blocks forever stalls them
+    /// all, timeouts included. Do not call this `Converser`'s blocking methods
+    /// from the handler: they return [`Error::WouldDeadlock`].
+    ///
+    /// Everything else is as for `converse_with`: the handler is borrowed for
+    /// the call (it need not be `'static`), is never used after this returns,
+    /// the callbacks and the returned [`Response`] are the same, the timeouts
+    /// and the request's [`CancelToken`] apply, an error mid-stream carries
+    /// the partial reply, and a panic in the handler drops the stream and
+    /// continues on this thread.
+    ///
+    /// ```
+    /// # use bedrock_converse::mock::{MockServer, Reply};
+    /// # let server = MockServer::start()?;
+    /// # server.push(Reply::text("Hello, world"));
+    /// # let converser = server.converser()?;
+    /// use bedrock_converse::{ConverseRequest, Delta, Flow, StreamHandler};
+    ///
+    /// /// Counts text bytes; `Send`, and quick.
+    /// struct Count(usize);
+    /// impl StreamHandler for Count {
+    ///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    ///         self.0 += delta.text().map_or(0, str::len);
+    ///         Flow::Continue
+    ///     }
+    /// }
+    ///
+    /// let request = ConverseRequest::new("amazon.nova-lite-v1:0").user("Say hello.");
+    /// let mut count = Count(0);
+    /// let reply = converser.converse_with_send(&request, &mut count)?;
+    /// assert_eq!(count.0, reply.text().len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`converse_with`](Converser::converse_with).
+    pub fn converse_with_send<H: StreamHandler + Send>(
+        &self,
+        request: &ConverseRequest,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
+        let parts = self.prepare("converse_with_send", request)?;
+        let interrupt = self.interrupt([request.cancel_token.clone(), None]);
+        let idle = Some(self.inner.idle_timeout);
+        engine::inline::run(handler, |sink| {
+            self.start_stream(parts, sink, idle, interrupt)
+        })
+    }
+
+    /// Starts a streaming call in the background and returns at once with a
+    /// [`CallHandle`] to poll, wait for, or cancel: the building block for GUI
+    /// and worker-thread programs. The total
+    /// [`timeout`](ConverserBuilder::timeout) and
+    /// [`idle_timeout`](ConverserBuilder::idle_timeout) apply as for
+    /// [`converse_with`](Converser::converse_with), and so does the request's
+    /// [`CancelToken`]. The handle keeps the runtime running: the call goes
+    /// on even if this `Converser` is dropped.
+    ///
+    /// ```no_run
+    /// # use bedrock_converse::{Converser, ConverseRequest};
+    /// let call = Converser::from_env()?.spawn(&ConverseRequest::new("amazon.nova-lite-v1:0").user("Hi"))?;
+    /// println!("{}", call.wait()?.text());
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] (nothing is sent) or [`Error::Shutdown`]
+    /// here; the call's own errors come from [`CallHandle::wait`].
+    pub fn spawn(&self, request: &ConverseRequest) -> Result<CallHandle, Error> {
+        self.spawn_inner(request, None)
+    }
+
+    /// Like [`spawn`](Converser::spawn), and calls `waker` after new events
+    /// arrive and once more when the call ends, so a GUI can ask for a
+    /// repaint (egui's `Context::request_repaint`) instead of polling. The
+    /// waker runs on the `Converser`'s runtime thread, so it must be quick and
+    /// must not block; it is never called after [`CallHandle::wait`] (or a
+    /// `try_wait` that returned `Some`) has returned, nor after the handle is
+    /// dropped.
+    ///
+    /// ```no_run
+    /// # use bedrock_converse::{Converser, ConverseRequest};
+    /// # let converser = Converser::from_env()?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let call = converser.spawn_with_waker(
+    ///     &ConverseRequest::new("amazon.nova-lite-v1:0").user("Hi"),
+    ///     move || { let _ = tx.send(()); }, // e.g. ctx.request_repaint()
+    /// )?;
+    /// rx.recv().ok(); // woken: drain call.events()
+    /// # drop(call);
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](Converser::spawn).
+    pub fn spawn_with_waker(
+        &self,
+        request: &ConverseRequest,
+        waker: impl FnMut() + Send + 'static,
+    ) -> Result<CallHandle, Error> {
+        self.spawn_inner(request, Some(Box::new(waker)))
+    }
+
+    fn spawn_inner(
+        &self,
+        request: &ConverseRequest,
+        waker: Option<engine::spawned::Waker>,
+    ) -> Result<CallHandle, Error> {
+        let parts = request.to_sdk()?;
+        let (receivers, sink) = engine::spawned::spawned(waker);
+        let cancel = CancelToken::new();
+        let interrupt = self.interrupt([Some(cancel.clone()), request.cancel_token.clone()]);
+        self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt)?;
+        Ok(CallHandle::new(receivers, cancel, self.inner.clone()))
+    }
+
+    /// Starts a ConverseStream call on the runtime thread (see
+    /// [`engine::stream_task`]).
+    fn start_stream<S: Sink>(
+        &self,
+        parts: SdkParts,
+        sink: S,
+        idle: Option<Duration>,
+        interrupt: impl Future<Output = Interrupt> + Send + 'static,
+    ) -> Result<(), Error> {
+        self.inner.runtime.submit(Box::new(move |client: &Client| {
+            engine::stream_task(client, parts, sink, idle, interrupt)
+        }))
+    }
+
+    /// For a call run wholly on the runtime thread: resolves when either token
+    /// is cancelled or the total [`timeout`](ConverserBuilder::timeout), counted
+    /// from now, passes.
+    fn interrupt(
+        &self,
+        tokens: [Option<CancelToken>; 2],
+    ) -> impl Future<Output = Interrupt> + Send + 'static {
+        let deadline = self.inner.timeout.map(|t| tokio::time::Instant::now() + t);
+        let [first, second] = tokens;
+        let cancelled = |token: Option<CancelToken>| async move {
+            match token {
+                Some(t) => t.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        async move {
+            let deadline = async move {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = cancelled(first) => Interrupt::Cancelled,
+                _ = cancelled(second) => Interrupt::Cancelled,
+                _ = deadline => Interrupt::Deadline,
+            }
+        }
+    }
+
+    /// What every blocking call checks before sending anything: that it is
+    /// not on the runtime thread (from a waker or an inline handler it would
+    /// wait for that very thread forever), that the request is valid, and
+    /// that its token is not already cancelled.
+    fn prepare(&self, method: &'static str, request: &ConverseRequest) -> Result<SdkParts, Error> {
+        if self.inner.runtime.is_current_thread() {
+            return Err(Error::WouldDeadlock { method });
+        }
+        let parts = request.to_sdk()?;
+        if request
+            .cancel_token
+            .as_ref()
+            .is_some_and(CancelToken::is_cancelled)
+        {
+            return Err(Error::Cancelled { partial: None });
+        }
+        Ok(parts)
+    }
+
+    /// Test support, until the tests that use it move into this crate.
+    #[cfg(feature = "mock")]
+    #[doc(hidden)]
+    pub fn __crash_runtime_thread_for_tests(&self) {
+        let _ = self.inner.runtime.submit(Box::new(|_client: &Client| {
+            panic!("bedrock-converse: deliberate runtime thread crash (test support)")
+        }));
+    }
+}

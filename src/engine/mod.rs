@@ -1,0 +1,22 @@
+//! The engine: how a call runs on the runtime thread and how it ends.
+//!
+//! - [`protocol`]: the messages between a call's task and its waiter;
+//! - [`pump`]: the tasks that send a request and move its reply to a sink;
+//! - [`assemble`]: the pure assembler (SDK events to callbacks and a
+//!   [`Response`](crate::Response)), the one place a call's end is decided;
+//! - [`spawned`] and [`inline`]: the sinks that assemble on the runtime
+//!   thread, for [`spawn`](crate::Converser::spawn) and
+//!   [`converse_with_send`](crate::Converser::converse_with_send);
+//!   `inline` holds the crate's only `unsafe` code.
+//!
+//! The engine knows the SDK client and the runtime, never the `Converser`.
+
+pub(crate) mod assemble;
+pub(crate) mod inline;
+pub(crate) mod protocol;
+pub(crate) mod pump;
+pub(crate) mod spawned;
+
+pub(crate) use assemble::{Assembler, Step};
+pub(crate) use protocol::{Interrupt, Msg, Sink};
+pub(crate) use pump::{converse_task, stream_task, Task};

@@ -1,0 +1,29 @@
+//! The plain data of a call: what to send ([`ConverseRequest`], [`Message`],
+//! tools, images, documents, guardrails, cache points) and what comes back
+//! ([`Response`], [`Usage`], [`Metrics`], [`Trace`]).
+//!
+//! No runtime and no SDK builders here: content blocks are the SDK's own
+//! data types (re-exported as [`crate::types`]), and every conversion to
+//! the SDK's inputs lives in the crate's `sdk` layer. `validate` checks a
+//! request the way the service would, and `files` reads media files.
+
+mod cache;
+mod files;
+pub(crate) mod media;
+mod message;
+mod request;
+mod response;
+mod tools;
+mod validate;
+
+pub use cache::CachePoint;
+pub use media::{ContentLimits, Document, Image};
+pub use message::Message;
+pub use request::{ConverseRequest, GuardrailConfig, InferenceConfig};
+pub use response::{Metrics, Response, Trace, Usage};
+pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
+
+/// The conversation role of a [`Message`].
+pub use aws_sdk_bedrockruntime::types::ConversationRole as Role;
+/// Why a model stopped generating.
+pub use aws_sdk_bedrockruntime::types::StopReason;

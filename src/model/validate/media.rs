@@ -1,0 +1,215 @@
+//! The image and document checks: counts, sizes, names, and where media may go.
+
+use aws_sdk_bedrockruntime::types::{
+    ContentBlock, DocumentBlock, DocumentSource, ImageBlock, ImageSource, ToolResultContentBlock,
+};
+use aws_smithy_types::Blob;
+
+use crate::error::Error;
+use crate::model::media::{allowed_name_char, MAX_DOCUMENT_NAME_LEN};
+use crate::model::{ContentLimits, Message};
+
+/// Why a document name is refused, if it is.
+fn bad_document_name(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("is empty".into());
+    }
+    if name.chars().count() > MAX_DOCUMENT_NAME_LEN {
+        return Some(format!("is longer than {MAX_DOCUMENT_NAME_LEN} characters"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| !(allowed_name_char(c) || c.is_whitespace()))
+    {
+        return Some(format!(
+            "is {name:?}, which holds {c:?}: a document name may only hold letters, digits, single spaces, `-`, `(`, `)`, `[` and `]` (Document::name_from makes a valid one)"
+        ));
+    }
+    let chars: Vec<char> = name.chars().collect();
+    if chars
+        .windows(2)
+        .any(|w| w[0].is_whitespace() && w[1].is_whitespace())
+    {
+        return Some(format!(
+            "is {name:?}, which has consecutive whitespace characters (at most one in a row)"
+        ));
+    }
+    None
+}
+
+fn blob_len<T>(source: Option<&T>, bytes: impl Fn(&T) -> Option<&Blob>) -> Option<usize> {
+    source.and_then(bytes).map(|b| b.as_ref().len())
+}
+
+fn image_len(block: &ImageBlock) -> Option<usize> {
+    blob_len(block.source.as_ref(), |s| match s {
+        ImageSource::Bytes(b) => Some(b),
+        _ => None,
+    })
+}
+
+fn document_len(block: &DocumentBlock) -> Option<usize> {
+    block.source.as_ref().and_then(|s| match s {
+        DocumentSource::Bytes(b) => Some(b.as_ref().len()),
+        DocumentSource::Text(t) => Some(t.len()),
+        _ => None,
+    })
+}
+
+/// Counts and checks the images and documents of all messages.
+pub(crate) fn check_content(messages: &[Message], limits: &ContentLimits) -> Result<(), Error> {
+    let mut images = 0usize;
+    let mut documents = 0usize;
+    for (i, m) in messages.iter().enumerate() {
+        let user = m.role == aws_sdk_bedrockruntime::types::ConversationRole::User;
+        let mut has_document = false;
+        let mut has_text = false;
+        for (j, block) in m.content.iter().enumerate() {
+            let field = format!("messages[{i}].content[{j}]");
+            match block {
+                ContentBlock::Text(_) => has_text = true,
+                ContentBlock::Image(img) => {
+                    if !user {
+                        return Err(media_in_assistant_turn(&field, "an image"));
+                    }
+                    images += 1;
+                    check_image(img, &field, limits)?;
+                }
+                ContentBlock::Document(doc) => {
+                    if !user {
+                        return Err(media_in_assistant_turn(&field, "a document"));
+                    }
+                    has_document = true;
+                    documents += 1;
+                    check_document(doc, &field, limits)?;
+                }
+                ContentBlock::ToolResult(r) => {
+                    for (k, c) in r.content.iter().enumerate() {
+                        let field = format!("{field}.content[{k}]");
+                        match c {
+                            ToolResultContentBlock::Image(img) => {
+                                images += 1;
+                                check_image(img, &field, limits)?;
+                            }
+                            ToolResultContentBlock::Document(doc) => {
+                                documents += 1;
+                                check_document(doc, &field, limits)?;
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if has_document && !has_text {
+            return Err(Error::invalid(
+                format!("messages[{i}].content"),
+                "has a document but no text block: the API requires a text block alongside documents",
+            ));
+        }
+    }
+    if let Some(max) = limits.max_images {
+        if images > max {
+            return Err(Error::invalid(
+                "messages",
+                format!("hold {images} images; the API accepts at most {max} per request (see ContentLimits)"),
+            ));
+        }
+    }
+    if let Some(max) = limits.max_documents {
+        if documents > max {
+            return Err(Error::invalid(
+                "messages",
+                format!("hold {documents} documents; the API accepts at most {max} per request (see ContentLimits)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn media_in_assistant_turn(field: &str, what: &str) -> Error {
+    Error::invalid(
+        field,
+        format!(
+            "is {what} in an assistant turn: images and documents are only allowed in user turns"
+        ),
+    )
+}
+
+fn too_big(field: &str, what: &str, len: usize, max: usize) -> Error {
+    Error::invalid(
+        field,
+        format!(
+            "is {what} of {len} bytes; the API accepts at most {max} bytes ({:.2} MB) per {what_short} (see ContentLimits)",
+            max as f64 / (1024.0 * 1024.0),
+            what_short = what.trim_start_matches("an ").trim_start_matches("a "),
+        ),
+    )
+}
+
+fn check_image(img: &ImageBlock, field: &str, limits: &ContentLimits) -> Result<(), Error> {
+    if let Some(len) = image_len(img) {
+        if len == 0 {
+            return Err(Error::invalid(field, "is an image with no bytes"));
+        }
+        if let Some(max) = limits.max_image_bytes {
+            if len > max {
+                return Err(too_big(field, "an image", len, max));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_document(doc: &DocumentBlock, field: &str, limits: &ContentLimits) -> Result<(), Error> {
+    if let Some(reason) = bad_document_name(&doc.name) {
+        return Err(Error::invalid(format!("{field}.name"), reason));
+    }
+    if let Some(len) = document_len(doc) {
+        if len == 0 {
+            return Err(Error::invalid(field, "is a document with no content"));
+        }
+        if let Some(max) = limits.max_document_bytes {
+            if len > max {
+                return Err(too_big(field, "a document", len, max));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Document;
+
+    #[test]
+    fn document_names_are_checked_as_documented() {
+        assert_eq!(bad_document_name("Q3 report (final) [v2]-x"), None);
+        assert!(bad_document_name("").is_some());
+        assert!(bad_document_name("a_b").is_some());
+        assert!(bad_document_name("a.pdf").is_some());
+        assert!(bad_document_name("two  spaces").is_some());
+        assert!(bad_document_name(&"a".repeat(201)).is_some());
+        assert_eq!(bad_document_name(&"a".repeat(200)), None);
+    }
+
+    #[test]
+    fn names_made_from_text_are_valid() {
+        for text in [
+            "a_b.c",
+            "  lead",
+            "x\t\ty",
+            "ünïcode—dash",
+            "",
+            "___",
+            "Report 2024 (Q3)",
+        ] {
+            let name = Document::name_from(text);
+            assert_eq!(bad_document_name(&name), None, "{text:?} -> {name:?}");
+        }
+        assert_eq!(Document::name_from("Report 2024 (Q3)"), "Report 2024 (Q3)");
+        assert_eq!(Document::name_from(&"x".repeat(300)).len(), 200);
+    }
+}

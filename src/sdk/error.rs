@@ -1,0 +1,230 @@
+//! The SDK's errors as ours: [`SdkError`] to [`Error`], with the service's
+//! exception kinds read from the SDK's modeled variants.
+
+use std::fmt;
+
+use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use crate::error::{Error, ServiceError, ServiceErrorKind, TimeoutKind};
+
+impl Error {
+    /// Maps an SDK error from receiving a stream event. Once the stream has
+    /// started, a broken connection is a transport failure (never a connect
+    /// one), and so are frames damaged or cut off in transit (bad CRC,
+    /// truncation): the bytes, not the service, were at fault, so a retry may
+    /// succeed.
+    pub(crate) fn from_stream_sdk<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + ModeledKind + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        match Error::from_sdk(err) {
+            Error::Connect { source } => Error::Transport {
+                source,
+                partial: None,
+            },
+            Error::Protocol { message, partial } if damaged_in_transit(&message) => {
+                Error::Transport {
+                    source: message.into(),
+                    partial,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Maps an SDK error of either operation, or of the event stream, to ours.
+    pub(crate) fn from_sdk<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + ModeledKind + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        let request_id = err.raw_response().and_then(raw_request_id);
+        match err {
+            SdkError::ServiceError(ctx) => {
+                let status = raw_status(ctx.raw());
+                let e = ctx.err();
+                // The modeled variant is authoritative; exceptions decoded
+                // from stream frames carry no code in their metadata.
+                let kind = e
+                    .modeled_kind()
+                    .unwrap_or_else(|| ServiceErrorKind::from_code(e.code().unwrap_or_default()));
+                let code = match e.code() {
+                    Some(code) => code.to_owned(),
+                    None => kind.code().to_owned(),
+                };
+                let message = e.message().unwrap_or_default().to_owned();
+                // A success status whose body the SDK could not parse is not
+                // the service reporting an error: it is a malformed reply.
+                if kind == ServiceErrorKind::Other && status.is_some_and(|s| s < 300) {
+                    return Error::Protocol {
+                        message: format!(
+                            "HTTP {} with a body that could not be parsed: {}",
+                            status.unwrap_or_default(),
+                            DisplayErrorContext(e)
+                        ),
+                        partial: None,
+                    };
+                }
+                Error::Service(Box::new(ServiceError {
+                    kind,
+                    code,
+                    message,
+                    request_id,
+                    status,
+                    partial: None,
+                }))
+            }
+            SdkError::TimeoutError(_) => Error::Timeout {
+                kind: TimeoutKind::Sdk,
+                partial: None,
+            },
+            SdkError::DispatchFailure(f) => {
+                if f.is_timeout() {
+                    Error::Timeout {
+                        kind: TimeoutKind::Connect,
+                        partial: None,
+                    }
+                } else if f.is_io() {
+                    Error::Connect {
+                        source: Box::new(SdkError::<E, R>::DispatchFailure(f)),
+                    }
+                } else {
+                    Error::Transport {
+                        source: Box::new(SdkError::<E, R>::DispatchFailure(f)),
+                        partial: None,
+                    }
+                }
+            }
+            SdkError::ResponseError(r) => {
+                let err = SdkError::<E, R>::ResponseError(r);
+                let text = format!("{}", DisplayErrorContext(&err));
+                // A body or frame the SDK could not parse is a protocol problem;
+                // a connection that broke while reading is a transport one.
+                if has_io_source(&err) || looks_like_io(&text) {
+                    Error::Transport {
+                        source: Box::new(err),
+                        partial: None,
+                    }
+                } else {
+                    Error::Protocol {
+                        message: text,
+                        partial: None,
+                    }
+                }
+            }
+            SdkError::ConstructionFailure(c) => Error::InvalidRequest {
+                field: "request".into(),
+                reason: format!(
+                    "could not be built by the SDK: {}",
+                    DisplayErrorContext(&SdkError::<E, R>::ConstructionFailure(c))
+                ),
+            },
+            other => Error::Transport {
+                source: Box::new(other),
+                partial: None,
+            },
+        }
+    }
+}
+
+fn raw_request_id<R: fmt::Debug + 'static>(raw: &R) -> Option<String> {
+    use aws_types::request_id::RequestId;
+    let any: &dyn std::any::Any = raw;
+    any.downcast_ref::<aws_smithy_runtime_api::http::Response>()?
+        .request_id()
+        .map(str::to_owned)
+}
+
+fn raw_status<R: fmt::Debug + 'static>(raw: &R) -> Option<u16> {
+    let any: &dyn std::any::Any = raw;
+    any.downcast_ref::<aws_smithy_runtime_api::http::Response>()
+        .map(|r| r.status().as_u16())
+}
+
+/// Whether an event-stream decoding error says the bytes were damaged or cut
+/// short, rather than well-formed but wrong. (aws-smithy-eventstream keeps
+/// its error kinds private, so its messages are all there is to go on.)
+fn damaged_in_transit(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("checksum") || m.contains("unexpected end of stream")
+}
+
+fn has_io_source(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        if e.is::<std::io::Error>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}
+
+fn looks_like_io(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "connection",
+        "broken pipe",
+        "reset",
+        "unexpected eof",
+        "incomplete",
+        "io error",
+        "closed",
+        "hyper",
+    ]
+    .iter()
+    .any(|needle| t.contains(needle))
+}
+
+/// The kind of a modeled SDK exception, from its enum variant.
+pub(crate) trait ModeledKind {
+    fn modeled_kind(&self) -> Option<ServiceErrorKind>;
+}
+
+macro_rules! modeled_kind {
+    ($ty:ty { $($variant:ident => $kind:ident),* $(,)? }) => {
+        impl ModeledKind for $ty {
+            fn modeled_kind(&self) -> Option<ServiceErrorKind> {
+                match self {
+                    $(Self::$variant(_) => Some(ServiceErrorKind::$kind),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+modeled_kind!(aws_sdk_bedrockruntime::operation::converse::ConverseError {
+    AccessDeniedException => AccessDenied,
+    InternalServerException => InternalServer,
+    ModelErrorException => ModelError,
+    ModelNotReadyException => ModelNotReady,
+    ModelTimeoutException => ModelTimeout,
+    ResourceNotFoundException => ResourceNotFound,
+    ServiceUnavailableException => ServiceUnavailable,
+    ThrottlingException => Throttling,
+    ValidationException => Validation,
+});
+
+modeled_kind!(aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError {
+    AccessDeniedException => AccessDenied,
+    InternalServerException => InternalServer,
+    ModelErrorException => ModelError,
+    ModelNotReadyException => ModelNotReady,
+    ModelTimeoutException => ModelTimeout,
+    ResourceNotFoundException => ResourceNotFound,
+    ServiceUnavailableException => ServiceUnavailable,
+    ThrottlingException => Throttling,
+    ValidationException => Validation,
+    ModelStreamErrorException => ModelStreamError,
+});
+
+modeled_kind!(aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError {
+    InternalServerException => InternalServer,
+    ModelStreamErrorException => ModelStreamError,
+    ValidationException => Validation,
+    ThrottlingException => Throttling,
+    ServiceUnavailableException => ServiceUnavailable,
+});
