@@ -73,6 +73,7 @@ mod media;
 mod record;
 mod request;
 mod response;
+pub mod schema;
 mod stream;
 mod tools;
 
