@@ -27,14 +27,19 @@
 //! `\b`. Kept: `type`, `properties`, `required`, `items`, `prefixItems`,
 //! `enum`, `const`, `anyOf`, `allOf`, `$ref`, `$defs`, `definitions`,
 //! `default`, `title`, `description`, root `$schema`, and anything not listed.
+//! The numeric, string-length, `minItems`, `additionalProperties`, recursion,
+//! external-`$ref`, enum, `allOf`+`$ref`, regex and format limits are the
+//! documented ones; the other refused keywords are those absent from the
+//! documented "supported" list, which Anthropic's SDKs also strip.
 //!
 //! Which models take which mode (2026): native `outputConfig.textFormat` (and
 //! strict tools) on Claude Haiku 4.5, Sonnet 4.5/4.6, Opus 4.5/4.6
 //! ([Claude on Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-structured-outputs.html))
 //! and on select open-weight families (Qwen, DeepSeek, Mistral, Gemma,
 //! Nemotron, MiniMax, Kimi, gpt-oss; the user guide's "supported models"
-//! table is authoritative). Every other model with tool use (older Claude,
-//! Nova, Llama, Cohere, Jamba, …) needs the forced-tool mode: one tool whose
+//! table is authoritative, and third-party reports add Nova and Llama). Every
+//! other model with tool use (Claude 3.x/4/4.1, Cohere, Jamba, older Mistral,
+//! …) needs the forced-tool mode: one tool whose
 //! input schema is the schema, and `toolChoice` `tool` naming it, which the
 //! [ToolChoice](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolChoice.html)
 //! reference allows only for Claude 3+ and Nova (elsewhere `any` with the
