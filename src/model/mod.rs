@@ -13,6 +13,7 @@ pub(crate) mod media;
 mod message;
 mod request;
 mod response;
+pub mod schema;
 mod tools;
 mod validate;
 
