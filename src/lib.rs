@@ -69,6 +69,7 @@ mod error;
 mod handler;
 mod handlers;
 mod inline;
+pub mod limiter;
 mod media;
 mod record;
 mod request;
