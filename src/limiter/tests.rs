@@ -372,10 +372,7 @@ fn acquire_blocking_honours_cancel() {
     let waited = started.elapsed();
     stopper.join().unwrap();
     assert_eq!(result.unwrap_err(), AcquireError::Cancelled);
-    assert!(
-        waited >= secs(0.1) && waited < secs(0.2) + SLEEP_SLICE,
-        "{waited:?}"
-    );
+    assert!(waited >= secs(0.1) && waited < secs(1.0), "{waited:?}");
     assert_eq!(limiter.stats().waited_calls, 1);
 }
 
@@ -387,7 +384,7 @@ fn acquire_blocking_honours_deadline() {
     let result = limiter.acquire_blocking(est(1, 1), || false, Some(started + secs(0.1)));
     let waited = started.elapsed();
     assert_eq!(result.unwrap_err(), AcquireError::DeadlineExceeded);
-    assert!(waited >= secs(0.1) && waited < secs(0.2), "{waited:?}");
+    assert!(waited >= secs(0.1) && waited < secs(1.0), "{waited:?}");
     assert_eq!(
         AcquireError::DeadlineExceeded.to_string(),
         "deadline passed while waiting for the rate limiter"
