@@ -26,9 +26,11 @@
 //!   and the re:Post article [TPM/RPM quota monitoring dashboard for Amazon
 //!   Bedrock](https://repost.aws/articles/ARfUsSkaWeSLiWZbv0OVSG1Q)).
 //! - **Burndown rate**: for some newer models one output token consumes 5
-//!   tokens of quota (the guide lists Anthropic Claude Opus 4, Claude Sonnet 4
-//!   and later Claude models, and the brief names Claude 3.7 Sonnet; see also
-//!   [Why Claude 4 API hits rate limits](https://community.aws/content/2xVZmCM5E7XXw0yqTEGgXYxRowk/bedrock-claude-4-burndown-rates)).
+//!   tokens of quota. The guide's list starts with Anthropic Claude Opus 4 and
+//!   Claude Sonnet 4 and goes on with other recent Anthropic models (Claude 3.7
+//!   Sonnet is commonly cited too; the list changes, so check it for the model
+//!   in use); see also [Why Claude 4 API hits rate
+//!   limits](https://community.aws/content/2xVZmCM5E7XXw0yqTEGgXYxRowk/bedrock-claude-4-burndown-rates).
 //!   The rate only affects quota, not billing. This module hard-codes no model
 //!   table: set [`Quota::output_token_weight`] to the model's rate.
 //! - RPM is "the number of requests that you can send in one minute"; the
@@ -67,6 +69,13 @@
 //! consecutive throttle up to 20 s). Throttles reported during a pause come
 //! from calls sent before it and do not compound. Successes restore the factor
 //! linearly, [`RECOVERY_PER_SECOND`] per second since the last change.
+//! Against a server that really allows 200 RPM while the quota says 300, the
+//! tests' simulation sees 5 throttles in 1000 calls.
+//!
+//! Limits: the number of calls in flight is not bounded (quotas are per
+//! minute, not concurrent); only over-sized calls are protected from
+//! starvation, so a large call competing with a stream of small ones may wait
+//! longer than its turn; tokens per day are not tracked.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
