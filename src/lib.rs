@@ -82,6 +82,7 @@ pub mod client;
 pub mod conversation;
 mod engine;
 pub mod error;
+pub mod limiter;
 pub mod model;
 mod recording;
 mod sdk;
