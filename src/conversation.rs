@@ -3,6 +3,7 @@
 
 use aws_sdk_bedrockruntime::types::ConversationRole;
 
+use crate::cancel::CancelToken;
 use crate::client::Converser;
 use crate::error::Error;
 use crate::model::{
@@ -157,6 +158,26 @@ impl Conversation {
     /// Forgets the history; the settings stay.
     pub fn reset(&mut self) {
         self.request.messages.clear();
+    }
+
+    /// The token that cancels the next (or the running) turn, from any
+    /// thread: hand a clone to a Cancel button. A cancelled turn ends with
+    /// [`Error::Cancelled`], and the conversation then takes a fresh token,
+    /// so the turn after runs normally: take a new clone for each turn.
+    ///
+    /// ```
+    /// use bedrock_converse::Conversation;
+    ///
+    /// let mut chat = Conversation::new("amazon.nova-lite-v1:0");
+    /// let token = chat.cancel_token();
+    /// assert_eq!(chat.cancel_token(), token); // the same until a turn is cancelled
+    /// assert!(!token.is_cancelled());
+    /// ```
+    pub fn cancel_token(&mut self) -> CancelToken {
+        self.request
+            .cancel_token
+            .get_or_insert_with(CancelToken::new)
+            .clone()
     }
 
     /// Whether the history ends with a user turn that has no reply yet (after
@@ -433,6 +454,16 @@ impl Conversation {
             Err(e) => {
                 if self.on_failure == OnFailure::RollBack || e.is_invalid_request() {
                     self.restore(checkpoint);
+                }
+                // A cancel ends the turn it was meant for, not the
+                // conversation: the next turn gets a fresh token.
+                if self
+                    .request
+                    .cancel_token
+                    .as_ref()
+                    .is_some_and(CancelToken::is_cancelled)
+                {
+                    self.request.cancel_token = Some(CancelToken::new());
                 }
                 Err(e)
             }

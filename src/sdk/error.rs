@@ -4,32 +4,38 @@
 use std::fmt;
 
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_types::event_stream::RawMessage;
 
 use crate::error::{Error, ServiceError, ServiceErrorKind, TimeoutKind};
 
 impl Error {
     /// Maps an SDK error from receiving a stream event. Once the stream has
     /// started, a broken connection is a transport failure (never a connect
-    /// one), and so are frames damaged or cut off in transit (bad CRC,
-    /// truncation): the bytes, not the service, were at fault, so a retry may
-    /// succeed.
-    pub(crate) fn from_stream_sdk<E, R>(err: SdkError<E, R>) -> Self
+    /// one), and so is a frame damaged or cut off in transit (bad CRC, bad
+    /// lengths, truncation): the bytes, not the service, were at fault, so a
+    /// retry may succeed. A frame that arrived intact but that the SDK cannot
+    /// understand is a protocol error, which a retry would not fix. The SDK
+    /// says which is which: the raw message of a frame that failed to decode
+    /// is [`RawMessage::Invalid`], of one that decoded but failed to parse,
+    /// [`RawMessage::Decoded`].
+    pub(crate) fn from_stream_sdk<E>(err: SdkError<E, RawMessage>) -> Self
     where
         E: ProvideErrorMetadata + ModeledKind + std::error::Error + Send + Sync + 'static,
-        R: fmt::Debug + Send + Sync + 'static,
     {
+        if let SdkError::ResponseError(ctx) = &err {
+            if matches!(ctx.raw(), RawMessage::Invalid(_)) {
+                return Error::Transport {
+                    source: Box::new(err),
+                    partial: None,
+                };
+            }
+        }
         match Error::from_sdk(err) {
             Error::Connect { source } => Error::Transport {
                 source,
                 partial: None,
             },
-            Error::Protocol { message, partial } if damaged_in_transit(&message) => {
-                Error::Transport {
-                    source: message.into(),
-                    partial,
-                }
-            }
             other => other,
         }
     }
@@ -62,7 +68,7 @@ impl Error {
                         message: format!(
                             "HTTP {} with a body that could not be parsed: {}",
                             status.unwrap_or_default(),
-                            DisplayErrorContext(e)
+                            causes(e)
                         ),
                         partial: None,
                     };
@@ -99,17 +105,16 @@ impl Error {
             }
             SdkError::ResponseError(r) => {
                 let err = SdkError::<E, R>::ResponseError(r);
-                let text = format!("{}", DisplayErrorContext(&err));
-                // A body or frame the SDK could not parse is a protocol problem;
-                // a connection that broke while reading is a transport one.
-                if has_io_source(&err) || looks_like_io(&text) {
+                // A body the SDK could not parse is a protocol problem; a
+                // connection that broke while reading it is a transport one.
+                if broke_in_transit(&err) {
                     Error::Transport {
                         source: Box::new(err),
                         partial: None,
                     }
                 } else {
                     Error::Protocol {
-                        message: text,
+                        message: causes(&err),
                         partial: None,
                     }
                 }
@@ -118,7 +123,7 @@ impl Error {
                 field: "request".into(),
                 reason: format!(
                     "could not be built by the SDK: {}",
-                    DisplayErrorContext(&SdkError::<E, R>::ConstructionFailure(c))
+                    causes(&SdkError::<E, R>::ConstructionFailure(c))
                 ),
             },
             other => Error::Transport {
@@ -143,41 +148,37 @@ fn raw_status<R: fmt::Debug + 'static>(raw: &R) -> Option<u16> {
         .map(|r| r.status().as_u16())
 }
 
-/// Whether an event-stream decoding error says the bytes were damaged or cut
-/// short, rather than well-formed but wrong. (aws-smithy-eventstream keeps
-/// its error kinds private, so its messages are all there is to go on.)
-fn damaged_in_transit(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("checksum") || m.contains("unexpected end of stream")
-}
-
-fn has_io_source(err: &(dyn std::error::Error + 'static)) -> bool {
+/// An error and its causes, by their `Display` only (never a `Debug` dump),
+/// joined with `: `; a cause whose text its parent already holds is left out.
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
     let mut cur = err.source();
     while let Some(e) = cur {
-        if e.is::<std::io::Error>() {
+        let more = e.to_string();
+        if !more.is_empty() && !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cur = e.source();
+    }
+    text
+}
+
+/// Whether reading a reply failed because the connection did: an I/O error
+/// or a connector error somewhere in the chain of causes.
+fn broke_in_transit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        if e.is::<std::io::Error>()
+            || e.downcast_ref::<ConnectorError>()
+                .is_some_and(|c| c.is_io() || c.is_timeout())
+        {
             return true;
         }
         cur = e.source();
     }
     false
 }
-
-fn looks_like_io(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    [
-        "connection",
-        "broken pipe",
-        "reset",
-        "unexpected eof",
-        "incomplete",
-        "io error",
-        "closed",
-        "hyper",
-    ]
-    .iter()
-    .any(|needle| t.contains(needle))
-}
-
 /// The kind of a modeled SDK exception, from its enum variant.
 pub(crate) trait ModeledKind {
     fn modeled_kind(&self) -> Option<ServiceErrorKind>;
