@@ -64,6 +64,7 @@ pub struct ConverserBuilder {
     pub(super) retry_config: Option<RetryConfig>,
     pub(super) max_attempts: Option<u32>,
     pub(super) record_to: Option<std::path::PathBuf>,
+    pub(super) quota: Option<crate::limiter::Quota>,
 }
 
 impl fmt::Debug for ConverserBuilder {
@@ -85,6 +86,7 @@ impl fmt::Debug for ConverserBuilder {
             .field("retry_config", &self.retry_config)
             .field("max_attempts", &self.max_attempts)
             .field("record_to", &self.record_to)
+            .field("quota", &self.quota)
             .finish()
     }
 }
@@ -207,6 +209,29 @@ impl ConverserBuilder {
         self
     }
 
+    /// Keeps this `Converser`'s calls (all clones, all threads) within your
+    /// Bedrock on-demand quotas for the model: requests and tokens per
+    /// minute. A call waits for room before it is sent, reserving its input
+    /// (estimated from its text) and its `max_tokens` as the service does;
+    /// the reply's usage then corrects the reservation. A throttled call
+    /// lowers the rate, which recovers gradually. The wait honours the
+    /// request's [`CancelToken`](crate::CancelToken) and the total
+    /// [`timeout`](ConverserBuilder::timeout); see
+    /// [`Converser::limiter_stats`]. Applies to `converse`, `converse_with`
+    /// and `converse_with_send` (not yet to `spawn`).
+    ///
+    /// ```no_run
+    /// use bedrock_converse::{client::Quota, Converser};
+    /// let converser = Converser::builder()
+    ///     .quota(Quota::new().requests_per_minute(300).tokens_per_minute(200_000))
+    ///     .build()?;
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    pub fn quota(mut self, quota: crate::limiter::Quota) -> Self {
+        self.quota = Some(quota);
+        self
+    }
+
     /// Starts the runtime thread, loads the configuration there and builds the
     /// SDK client.
     ///
@@ -218,10 +243,12 @@ impl ConverserBuilder {
     pub fn build(self) -> Result<Converser, Error> {
         let timeout = self.timeout;
         let idle_timeout = self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT);
+        let limiter = self.quota.map(crate::limiter::Limiter::new);
         let runtime = Runtime::start(move || self.make_client())?;
         Ok(Converser {
             inner: Arc::new(Inner {
                 runtime,
+                limiter,
                 timeout,
                 idle_timeout,
             }),

@@ -11,6 +11,7 @@ mod aws;
 mod builder;
 mod env;
 mod handle;
+mod quota;
 mod runtime;
 mod wait;
 
@@ -24,6 +25,11 @@ use aws_sdk_bedrockruntime::Client;
 pub use builder::{ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
 pub use env::credentials_configured;
 pub use handle::CallHandle;
+pub use quota::DEFAULT_OUTPUT_ESTIMATE;
+
+/// The quota limiter's settings and counters, for [`ConverserBuilder::quota`]
+/// and [`Converser::limiter_stats`].
+pub use crate::limiter::{LimiterStats, Quota};
 
 use crate::cancel::CancelToken;
 use crate::engine::{self, Assembler, Interrupt, Msg, Sink, Step};
@@ -74,6 +80,8 @@ pub struct Converser {
 /// What the clones of a `Converser` and its live call handles share.
 struct Inner {
     runtime: Runtime,
+    /// The quota limiter every call of every clone goes through, if any.
+    limiter: Option<crate::limiter::Limiter>,
     timeout: Option<Duration>,
     idle_timeout: Duration,
 }
@@ -148,6 +156,19 @@ impl Converser {
     pub fn converse(&self, request: &ConverseRequest) -> Result<Response, Error> {
         let parts = self.prepare("converse", request)?;
         let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
+        let deadline = Instant::now() + limit;
+        let reservation = self.admit(request, Some(deadline))?;
+        let result = self.converse_inner(request, parts, deadline);
+        self.settle(reservation, &result);
+        result
+    }
+
+    fn converse_inner(
+        &self,
+        request: &ConverseRequest,
+        parts: SdkParts,
+        deadline: Instant,
+    ) -> Result<Response, Error> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         // Dropping `_cancel` when this function returns, for any reason,
         // cancels the task if it is still running.
@@ -156,7 +177,7 @@ impl Converser {
             engine::converse_task(client, parts, tx, cancelled)
         }))?;
         let token = request.cancel_token.as_ref();
-        let mut waiter = Waiter::new(rx, token, Some(Instant::now() + limit), None);
+        let mut waiter = Waiter::new(rx, token, Some(deadline), None);
         match waiter.next() {
             Wait::Got(result) => Response::from_converse(result?),
             Wait::TimedOut(kind) => Err(Error::Timeout {
@@ -215,6 +236,19 @@ impl Converser {
     ) -> Result<Response, Error> {
         let parts = self.prepare("converse_with", request)?;
         let deadline = self.inner.timeout.map(|t| Instant::now() + t);
+        let reservation = self.admit(request, deadline)?;
+        let result = self.converse_with_inner(request, parts, deadline, handler);
+        self.settle(reservation, &result);
+        result
+    }
+
+    fn converse_with_inner<H: StreamHandler + ?Sized>(
+        &self,
+        request: &ConverseRequest,
+        parts: SdkParts,
+        deadline: Option<Instant>,
+        handler: &mut H,
+    ) -> Result<Response, Error> {
         // `_cancel` is dropped on every way out of this function (return,
         // error, handler panic), which cancels the task and drops the stream.
         let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
@@ -308,11 +342,15 @@ impl Converser {
         handler: &mut H,
     ) -> Result<Response, Error> {
         let parts = self.prepare("converse_with_send", request)?;
-        let interrupt = self.interrupt([request.cancel_token.clone(), None]);
+        let deadline = self.inner.timeout.map(|t| Instant::now() + t);
+        let reservation = self.admit(request, deadline)?;
+        let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
         let idle = Some(self.inner.idle_timeout);
-        engine::inline::run(handler, |sink| {
+        let result = engine::inline::run(handler, |sink| {
             self.start_stream(parts, sink, idle, interrupt)
-        })
+        });
+        self.settle(reservation, &result);
+        result
     }
 
     /// Starts a streaming call in the background and returns at once with a
@@ -379,7 +417,11 @@ impl Converser {
         let parts = request.to_sdk()?;
         let (receivers, sink) = engine::spawned::spawned(waker);
         let cancel = CancelToken::new();
-        let interrupt = self.interrupt([Some(cancel.clone()), request.cancel_token.clone()]);
+        let deadline = self.inner.timeout.map(|t| Instant::now() + t);
+        let interrupt = self.interrupt(
+            [Some(cancel.clone()), request.cancel_token.clone()],
+            deadline,
+        );
         self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt)?;
         Ok(CallHandle::new(receivers, cancel, self.inner.clone()))
     }
@@ -399,13 +441,13 @@ impl Converser {
     }
 
     /// For a call run wholly on the runtime thread: resolves when either token
-    /// is cancelled or the total [`timeout`](ConverserBuilder::timeout), counted
-    /// from now, passes.
+    /// is cancelled or the call's total `deadline` passes.
     fn interrupt(
         &self,
         tokens: [Option<CancelToken>; 2],
+        deadline: Option<Instant>,
     ) -> impl Future<Output = Interrupt> + Send + 'static {
-        let deadline = self.inner.timeout.map(|t| tokio::time::Instant::now() + t);
+        let deadline = deadline.map(tokio::time::Instant::from_std);
         let [first, second] = tokens;
         let cancelled = |token: Option<CancelToken>| async move {
             match token {
@@ -426,6 +468,27 @@ impl Converser {
                 _ = deadline => Interrupt::Deadline,
             }
         }
+    }
+
+    /// The quota limiter's counters (calls, waits, throttles, the current
+    /// rate), or `None` without a [`quota`](ConverserBuilder::quota).
+    ///
+    /// ```
+    /// # use bedrock_converse::mock::MockServer;
+    /// # let server = MockServer::start()?;
+    /// use bedrock_converse::client::Quota;
+    /// let converser = server
+    ///     .converser_builder()
+    ///     .quota(Quota::new().requests_per_minute(300))
+    ///     .build()?;
+    /// assert_eq!(converser.limiter_stats().map(|s| s.calls), Some(0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn limiter_stats(&self) -> Option<LimiterStats> {
+        self.inner
+            .limiter
+            .as_ref()
+            .map(crate::limiter::Limiter::stats)
     }
 
     /// What every blocking call checks before sending anything: that it is

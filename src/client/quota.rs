@@ -1,0 +1,145 @@
+//! The quota limiter on a [`Converser`]'s blocking calls: each call waits
+//! for room under the requests-per-minute and tokens-per-minute quotas
+//! before it is sent, and its reservation is corrected by the reply's usage.
+
+use std::time::Instant;
+
+use aws_sdk_bedrockruntime::types::{ContentBlock, SystemContentBlock, ToolResultContentBlock};
+
+use super::Converser;
+use crate::cancel::CancelToken;
+use crate::error::{Error, TimeoutKind};
+use crate::limiter::{estimate_input_tokens, AcquireError, Reservation, TokenEstimate, Usage};
+use crate::model::{ConverseRequest, Response};
+
+/// The output a call reserves when its request sets no `max_tokens`. The
+/// service itself then reserves the model's maximum (64K for some models),
+/// so set `max_tokens` for reservations that match the service's.
+pub const DEFAULT_OUTPUT_ESTIMATE: u32 = 4096;
+
+/// Tokens an image is assumed to take (Claude's ceiling for a full-size
+/// image is about 1,600).
+const IMAGE_TOKENS: u32 = 1_600;
+
+/// What a call will reserve: input estimated from its text (about four bytes
+/// a token), output as its `max_tokens`.
+pub(super) fn estimate(request: &ConverseRequest) -> TokenEstimate {
+    let mut bytes = 0usize;
+    let mut images = 0u32;
+    for block in &request.system {
+        if let SystemContentBlock::Text(t) = block {
+            bytes += t.len();
+        }
+    }
+    for m in &request.messages {
+        for block in &m.content {
+            match block {
+                ContentBlock::Text(t) => bytes += t.len(),
+                ContentBlock::Image(_) => images += 1,
+                ContentBlock::Document(d) => bytes += d.source.as_ref().map_or(0, doc_len),
+                ContentBlock::ToolUse(t) => bytes += format!("{:?}", t.input).len(),
+                ContentBlock::ToolResult(r) => {
+                    for c in &r.content {
+                        match c {
+                            ToolResultContentBlock::Text(t) => bytes += t.len(),
+                            ToolResultContentBlock::Json(j) => bytes += format!("{j:?}").len(),
+                            ToolResultContentBlock::Image(_) => images += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(config) = &request.tool_config {
+        for tool in config.tools() {
+            bytes += tool.name.len() + tool.description.as_ref().map_or(0, String::len);
+            bytes += tool.input_schema.to_string().len();
+        }
+    }
+    let max_output = request
+        .inference_config
+        .as_ref()
+        .and_then(|c| c.max_tokens)
+        .unwrap_or(DEFAULT_OUTPUT_ESTIMATE);
+    TokenEstimate {
+        input: estimate_input_tokens(bytes).saturating_add(images.saturating_mul(IMAGE_TOKENS)),
+        max_output,
+    }
+}
+
+fn doc_len(source: &aws_sdk_bedrockruntime::types::DocumentSource) -> usize {
+    use aws_sdk_bedrockruntime::types::DocumentSource;
+    match source {
+        DocumentSource::Bytes(b) => b.as_ref().len(),
+        DocumentSource::Text(t) => t.len(),
+        _ => 0,
+    }
+}
+
+/// The tokens a reply used, as the quota counts them (input plus cache
+/// writes; output unweighted, the limiter weighs it).
+fn usage_of(response: &Response) -> Option<Usage> {
+    response.usage.map(|u| Usage {
+        input_tokens: u
+            .input_tokens
+            .saturating_add(u.cache_write_input_tokens.unwrap_or(0)),
+        output_tokens: u.output_tokens,
+    })
+}
+
+impl Converser {
+    /// Waits for room under the quota, if there is one, honouring the
+    /// request's token and `deadline`.
+    pub(super) fn admit(
+        &self,
+        request: &ConverseRequest,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Reservation>, Error> {
+        let Some(limiter) = &self.inner.limiter else {
+            return Ok(None);
+        };
+        let token = request.cancel_token.as_ref();
+        let stop = || token.is_some_and(CancelToken::is_cancelled);
+        let started = Instant::now();
+        let acquired = limiter.acquire_blocking(estimate(request), stop, deadline);
+        let waited = started.elapsed();
+        if waited >= std::time::Duration::from_millis(100) {
+            log::info!("bedrock-converse: waited {waited:.1?} for room under the quota");
+        }
+        match acquired {
+            Ok(reservation) => Ok(Some(reservation)),
+            Err(AcquireError::Cancelled) => Err(Error::Cancelled { partial: None }),
+            Err(AcquireError::DeadlineExceeded) => Err(Error::Timeout {
+                kind: TimeoutKind::Deadline,
+                partial: None,
+            }),
+        }
+    }
+
+    /// Corrects a call's reservation by what it used, and tells the limiter
+    /// whether the service throttled it.
+    pub(super) fn settle(
+        &self,
+        reservation: Option<Reservation>,
+        result: &Result<Response, Error>,
+    ) {
+        let (Some(limiter), Some(reservation)) = (&self.inner.limiter, reservation) else {
+            return;
+        };
+        match result {
+            Ok(response) => {
+                limiter.settle_now(reservation, usage_of(response));
+                limiter.on_success_now();
+            }
+            Err(e) => {
+                if e.is_throttling() {
+                    log::info!("bedrock-converse: throttled; lowering the request rate");
+                    limiter.on_throttled_now();
+                }
+                limiter.settle_now(reservation, e.partial_response().and_then(usage_of));
+            }
+        }
+    }
+}
