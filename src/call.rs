@@ -180,7 +180,7 @@ impl Drop for SpawnSink {
 /// the call ends with [`Error::Shutdown`].
 ///
 /// ```
-/// # use bedrock_converse::mock::{MockServer, Reply};
+/// # use bedrock_converse_mock::{MockServer, Reply};
 /// # let server = MockServer::start()?;
 /// # server.push(Reply::text("Hello there").deltas(2));
 /// # let converser = server.converser()?;

@@ -161,7 +161,6 @@ impl Converser {
 
     /// Test support: makes the runtime thread panic, to check that callers get
     /// errors instead of hanging if it ever dies.
-    #[cfg(feature = "mock")]
     #[doc(hidden)]
     pub fn __crash_runtime_thread_for_tests(&self) {
         let _ = self.submit(Box::new(|_client: &Client| {
@@ -441,7 +440,7 @@ impl Converser {
     /// thread.
     ///
     /// ```
-    /// # use bedrock_converse::mock::{MockServer, Reply};
+    /// # use bedrock_converse_mock::{MockServer, Reply};
     /// # let server = MockServer::start()?;
     /// # server.push(Reply::text("Hello, world"));
     /// # let converser = server.converser()?;

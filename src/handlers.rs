@@ -10,7 +10,7 @@ use crate::handler::{Delta, Flow, StreamHandler};
 /// the stream is stopped and the error kept in [`error`](PrintHandler::error).
 ///
 /// ```
-/// # use bedrock_converse::mock::{MockServer, Reply};
+/// # use bedrock_converse_mock::{MockServer, Reply};
 /// # let server = MockServer::start()?;
 /// # server.push(Reply::text("Hello, world").deltas(3));
 /// # let converser = server.converser()?;
@@ -95,7 +95,7 @@ impl IntoFlow for Flow {
 /// [`StreamEvent`]: callback-driven printing with no trait to implement.
 ///
 /// ```
-/// # use bedrock_converse::mock::{MockServer, Reply};
+/// # use bedrock_converse_mock::{MockServer, Reply};
 /// # let server = MockServer::start()?;
 /// # server.push(Reply::text("one two").deltas(2));
 /// # let converser = server.converser()?;

@@ -53,9 +53,6 @@
 //! Errors are one enum, [`Error`], with predicates such as
 //! [`Error::is_retryable`]; a stream that fails part-way keeps what had arrived
 //! ([`Error::partial_response`]).
-//!
-//! With the `mock` feature, `mock::MockServer` is a local Bedrock-compatible
-//! server that speaks the real wire protocol, for tests without AWS.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -75,9 +72,6 @@ mod request;
 mod response;
 mod stream;
 mod tools;
-
-#[cfg(feature = "mock")]
-pub mod mock;
 
 pub use call::{CallHandle, StreamEvent};
 pub use cancel::CancelToken;

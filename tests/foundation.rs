@@ -7,12 +7,12 @@ use common::assert_timeout;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{Fault, MockServer, Operation, Reply};
 use bedrock_converse::types::ContentBlock;
 use bedrock_converse::{
     BlockStart, ConverseRequest, Converser, Delta, Error, Flow, Message, Metadata, Metrics,
     NoopHandler, Role, ServiceErrorKind, Stop, StopReason, StreamHandler, TimeoutKind, Usage,
 };
+use bedrock_converse_mock::{Fault, MockServer, Operation, Reply};
 use serde_json::json;
 
 const MODEL: &str = "anthropic.claude-3-sonnet-20240229-v1:0";

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use bedrock_converse::mock::MockServer;
 use bedrock_converse::{ConverseRequest, Converser, Error};
+use bedrock_converse_mock::MockServer;
 
 const VARS: &[&str] = &[
     "AWS_REGION",

@@ -10,11 +10,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{Fault, MockServer, Reply};
 use bedrock_converse::{
     handler_fn, CancelToken, ConverseRequest, Delta, Error, Flow, NoopHandler, ServiceErrorKind,
     Stop, StreamEvent, StreamHandler, TimeoutKind,
 };
+use bedrock_converse_mock::{Fault, MockServer, Reply};
 
 /// Records text and stops, names the thread it runs on, and can panic or
 /// signal on a chosen delta.

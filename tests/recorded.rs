@@ -27,7 +27,6 @@ use std::path::{Path, PathBuf};
 use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::HeaderValue;
 use aws_smithy_types::{Blob, Document, Number};
-use bedrock_converse::mock::{json_diff, MockServer, Replay};
 use bedrock_converse::types::{
     CachePointBlock, CachePointType, ContentBlock, DocumentBlock, DocumentFormat, DocumentSource,
     GuardrailTrace, ReasoningContentBlock, SystemContentBlock, ToolResultBlock,
@@ -38,6 +37,7 @@ use bedrock_converse::{
     Metadata, Response, Role, ServiceErrorKind, Stop, StreamHandler, Tool, ToolChoice, Trace,
     Usage,
 };
+use bedrock_converse_mock::{json_diff, MockServer, Replay};
 use serde_json::{json, Value};
 
 /// Where the recordings are, relative to the crate root.

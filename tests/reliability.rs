@@ -8,11 +8,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{Fault, MockServer, Reply};
 use bedrock_converse::{
     CancelToken, Converser, Delta, Error, Flow, NoopHandler, RetryConfig, ServiceErrorKind, Stop,
     StreamHandler, TimeoutKind,
 };
+use bedrock_converse_mock::{Fault, MockServer, Reply};
 
 fn fast_retries(server: &MockServer, attempts: u32) -> Converser {
     fast_retries_with(server, RetryConfig::standard(), attempts)

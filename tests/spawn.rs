@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{Fault, MockServer, Reply};
 use bedrock_converse::{
     handler_fn, CancelToken, ConverseRequest, Error, PrintHandler, StreamEvent, TimeoutKind,
 };
+use bedrock_converse_mock::{Fault, MockServer, Reply};
 
 #[test]
 fn handle_events_equal_the_callbacks_and_wait_equals_converse_with() {

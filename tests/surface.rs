@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 
-use bedrock_converse::mock::{Fault, MockServer, Reply};
 use bedrock_converse::types::{
     CacheTtl, CitationGeneratedContent, CitationLocation, CitationSourceContent, ContentBlock,
     DocumentFormat, GuardrailStreamProcessingMode, GuardrailTopicPolicyAction, GuardrailTrace,
@@ -19,6 +18,7 @@ use bedrock_converse::{
     Response, Role, Stop, StopReason, StreamHandler, Tool, ToolChoice, ToolConfig, ToolResult,
     ToolUse, Usage, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES,
 };
+use bedrock_converse_mock::{Fault, MockServer, Reply};
 use serde_json::{json, Value};
 
 const MODEL: &str = "anthropic.claude-3-7-sonnet-20250219-v1:0";

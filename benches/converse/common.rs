@@ -46,15 +46,15 @@ pub const BIG_TEXT_BYTES: usize = 10 * 1024 * 1024;
 pub const LONG_CHUNK_BYTES: usize = 16 * 1024;
 
 /// The tiny streamed reply: [`TINY_TEXT`] in [`TINY_DELTAS`] deltas.
-pub fn tiny_reply() -> bedrock_converse::mock::Reply {
-    bedrock_converse::mock::Reply::text(TINY_TEXT)
+pub fn tiny_reply() -> bedrock_converse_mock::Reply {
+    bedrock_converse_mock::Reply::text(TINY_TEXT)
         .deltas(TINY_DELTAS)
         .usage(25, 9)
 }
 
 /// A reply of `bytes` of text in `deltas` deltas, written in big chunks.
-pub fn long_reply(bytes: usize, deltas: usize) -> bedrock_converse::mock::Reply {
-    bedrock_converse::mock::Reply::text(prose(bytes))
+pub fn long_reply(bytes: usize, deltas: usize) -> bedrock_converse_mock::Reply {
+    bedrock_converse_mock::Reply::text(prose(bytes))
         .deltas(deltas)
         .usage(25, deltas as u32)
         .chunk_bytes(LONG_CHUNK_BYTES)

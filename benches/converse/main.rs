@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{MockServer, Reply};
+use bedrock_converse_mock::{MockServer, Reply};
 use criterion::Criterion;
 use serde_json::{json, Value};
 

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use bedrock_converse::mock::{MockServer, Reply};
+use bedrock_converse_mock::{MockServer, Reply};
 use serde_json::{json, Value};
 
 use crate::common::*;

@@ -4,8 +4,8 @@
 //! Not an example itself: each example includes it with
 //! `#[path = "common/mod.rs"] mod common;`.
 
-use bedrock_converse::mock::MockServer;
 use bedrock_converse::Converser;
+use bedrock_converse_mock::MockServer;
 
 /// Where an example sends its requests.
 #[derive(Debug, Default)]

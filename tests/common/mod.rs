@@ -2,8 +2,8 @@
 //! this module, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
-use bedrock_converse::mock::Reply;
 use bedrock_converse::{ConverseRequest, Error, TimeoutKind};
+use bedrock_converse_mock::Reply;
 use serde_json::json;
 
 /// Asserts that `err` is an [`Error::Timeout`] of the given kind.
