@@ -1,6 +1,4 @@
-//! Helpers shared by several test binaries. Each binary uses only part of
-//! this module, hence the `dead_code` allowance.
-#![allow(dead_code)]
+//! Helpers shared by several test modules.
 
 use bedrock_converse::{ConverseRequest, Error, TimeoutKind};
 use bedrock_converse_mock::Reply;

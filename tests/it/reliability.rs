@@ -1,8 +1,7 @@
 //! Reliability: cancellation, timeouts, retries, mid-stream faults, panics.
 //! Every test runs the real SDK client against the bundled local server.
 
-mod common;
-use common::{assert_timeout, request};
+use crate::common::{assert_timeout, request};
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;

@@ -1,8 +1,7 @@
 //! Non-blocking calls (`Converser::spawn`), owned events and ready-made
 //! handlers, against the bundled local server.
 
-mod common;
-use common::{assert_timeout, request, scripts};
+use crate::common::{assert_timeout, request, scripts};
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

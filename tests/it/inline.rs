@@ -3,8 +3,7 @@
 //! same response, timeouts, cancellation, partial replies, panics), and the
 //! borrowed handler must never be used after the call returns.
 
-mod common;
-use common::{assert_timeout, request, scripts};
+use crate::common::{assert_timeout, request, scripts};
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;

@@ -1,8 +1,7 @@
 //! The foundation: the real SDK client, built by `Converser`, against the
 //! bundled wire-faithful local server.
 
-mod common;
-use common::assert_timeout;
+use crate::common::assert_timeout;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
