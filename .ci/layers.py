@@ -1,3 +1,6 @@
+"""Finds import cycles among a crate's source files (edges: `use crate::…` and
+`super::…` paths, through `mod.rs` re-exports; comments and test modules are
+left out) and files far over 500 lines. Exits 1 if there are any."""
 # file-level import graph of src/: edges from `use crate::...`/`super::` paths; prints cycles and big files
 import os,re,sys
 root=sys.argv[1] if len(sys.argv)>1 else 'src'
@@ -71,3 +74,6 @@ for v in list(edges):
     if v not in idx: sc(v)
 for comp in sccs: print('CYCLE:', ' <-> '.join('::'.join(x) or 'lib' for x in comp))
 print('cycles:',len(sccs))
+long=[(len(src.splitlines()),p) for p,src in files.items() if len(src.splitlines())>550]
+for n,p in sorted(long): print(f'TOO LONG: {p} has {n} lines (keep files near 500)')
+sys.exit(1 if sccs or long else 0)

@@ -23,8 +23,8 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_converse::mock::Reply;
 use bedrock_converse::{Conversation, Delta, Flow, Response, StreamHandler};
+use bedrock_converse_mock::Reply;
 
 const DEFAULT_MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 const DEFAULT_SYSTEM: &str = "You are a helpful, concise assistant.";

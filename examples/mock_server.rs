@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use bedrock_converse::mock::{MockServer, Reply};
+use bedrock_converse_mock::{MockServer, Reply};
 
 fn usage() -> ! {
     eprintln!("usage: mock_server [--deltas N] [--text-bytes N] [--seconds N]");

@@ -19,10 +19,10 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_converse::mock::Reply;
-use bedrock_converse::{
-    ConverseRequest, Delta, Flow, Message, Metadata, Response, Role, Stop, StreamHandler,
-};
+use bedrock_converse::model::Role;
+use bedrock_converse::stream::{Metadata, Stop};
+use bedrock_converse::{ConverseRequest, Delta, Flow, Message, Response, StreamHandler};
+use bedrock_converse_mock::Reply;
 use serde_json::json;
 
 const DEFAULT_MODEL: &str = "anthropic.claude-3-sonnet-20240229-v1:0";
@@ -55,8 +55,8 @@ impl StreamHandler for Printer {
 }
 
 fn print_metadata(
-    usage: Option<&bedrock_converse::Usage>,
-    metrics: Option<&bedrock_converse::Metrics>,
+    usage: Option<&bedrock_converse::model::Usage>,
+    metrics: Option<&bedrock_converse::model::Metrics>,
 ) {
     if let Some(u) = usage {
         println!("\nToken usage");

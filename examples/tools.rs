@@ -19,10 +19,10 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_converse::mock::Reply;
-use bedrock_converse::{
-    BlockStart, Conversation, Delta, Flow, Response, StreamHandler, Tool, ToolResult, ToolUse,
-};
+use bedrock_converse::model::{Tool, ToolResult, ToolUse};
+use bedrock_converse::stream::BlockStart;
+use bedrock_converse::{Conversation, Delta, Flow, Response, StreamHandler};
+use bedrock_converse_mock::Reply;
 use serde_json::json;
 
 const DEFAULT_MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";

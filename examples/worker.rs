@@ -16,8 +16,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::Reply;
 use bedrock_converse::{ConverseRequest, Error, StreamEvent};
+use bedrock_converse_mock::Reply;
 
 const FRAME: Duration = Duration::from_millis(16);
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];

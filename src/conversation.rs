@@ -53,7 +53,8 @@ struct Checkpoint {
 /// explicit choice, [`OnFailure`]; by default the failed turn is rolled back.
 ///
 /// ```no_run
-/// use bedrock_converse::{Conversation, Converser, NoopHandler};
+/// use bedrock_converse::{Conversation, Converser};
+/// use bedrock_converse::stream::NoopHandler;
 ///
 /// let converser = Converser::from_env()?;
 /// let mut chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0")
@@ -277,7 +278,8 @@ impl Conversation {
     /// results, so that it stays valid.
     ///
     /// ```no_run
-    /// use bedrock_converse::{Conversation, Converser, Tool};
+    /// use bedrock_converse::{Conversation, Converser};
+    /// use bedrock_converse::model::Tool;
     /// use serde_json::json;
     ///
     /// let converser = Converser::from_env()?;

@@ -88,9 +88,6 @@ mod recording;
 mod sdk;
 pub mod stream;
 
-#[cfg(feature = "mock")]
-pub mod mock;
-
 pub use cancel::CancelToken;
 pub use client::{CallHandle, Converser, ConverserBuilder};
 pub use conversation::Conversation;
@@ -106,22 +103,3 @@ pub use aws_sdk_bedrockruntime::types;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
-
-// TEMPORARY: the old flat paths, until tests, examples and benches move to the
-// new ones (removed in the same change set).
-#[doc(hidden)]
-pub use client::{
-    credentials_configured, RetryConfig, RetryMode, SdkClientConfig, DEFAULT_CONVERSE_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT,
-};
-#[doc(hidden)]
-pub use conversation::{OnFailure, DEFAULT_MAX_TOOL_ROUNDS};
-#[doc(hidden)]
-pub use error::{ServiceError, ServiceErrorKind, TimeoutKind};
-#[doc(hidden)]
-pub use model::{
-    CachePoint, ContentLimits, Document, GuardrailConfig, Image, InferenceConfig, Metrics, Role,
-    StopReason, Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse, Trace, Usage,
-};
-#[doc(hidden)]
-pub use stream::{handler_fn, BlockStart, IntoFlow, Metadata, NoopHandler, PrintHandler, Stop};

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use bedrock_converse::mock::MockServer;
 use bedrock_converse::{ConverseRequest, Converser, Error};
+use bedrock_converse_mock::MockServer;
 
 const VARS: &[&str] = &[
     "AWS_REGION",
@@ -111,7 +111,7 @@ fn the_standard_aws_settings_are_honoured() {
     )
     .unwrap();
     std::env::set_var("AWS_PROFILE", "work");
-    assert!(bedrock_converse::credentials_configured());
+    assert!(bedrock_converse::client::credentials_configured());
     Converser::from_env().unwrap().converse(&request()).unwrap();
     let auth = last_auth(&server);
     assert!(auth.contains("Credential=AKIDFROMPROFILE/"), "{auth}");
@@ -132,7 +132,7 @@ fn the_standard_aws_settings_are_honoured() {
     clean_env(&home);
     let err = Converser::from_env().unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
-    assert!(!bedrock_converse::credentials_configured());
+    assert!(!bedrock_converse::client::credentials_configured());
 
     // 6. The escape hatches: a shared SdkConfig, and a service Config.
     clean_env(&home);

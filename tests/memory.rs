@@ -1,8 +1,9 @@
 //! Memory: resident memory stays flat over many sequential calls.
 //! (Its own test binary, so that no other test shares the process.)
 
-use bedrock_converse::mock::{MockServer, Reply};
-use bedrock_converse::{ConverseRequest, NoopHandler};
+use bedrock_converse::stream::NoopHandler;
+use bedrock_converse::ConverseRequest;
+use bedrock_converse_mock::{MockServer, Reply};
 
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -3,8 +3,9 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use bedrock_converse::mock::{MockServer, Reply};
-use bedrock_converse::{ConverseRequest, NoopHandler};
+use bedrock_converse::stream::NoopHandler;
+use bedrock_converse::ConverseRequest;
+use bedrock_converse_mock::{MockServer, Reply};
 
 const ACCESS_KEY: &str = "AKIDSECRETSTEST";
 const SECRET_KEY: &str = "wJalrXUtnFEMI-super-secret-key-value";

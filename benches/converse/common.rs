@@ -15,8 +15,11 @@ use aws_sdk_bedrockruntime::types::{
 };
 use aws_sdk_bedrockruntime::Client;
 use aws_smithy_types::{Document, Number};
-use bedrock_converse::{ConverseRequest, Converser, Delta, Flow, Metadata, Role, Stop};
-use bedrock_converse::{Error, Response, StopReason, StreamHandler};
+use bedrock_converse::model::Role;
+use bedrock_converse::model::StopReason;
+use bedrock_converse::stream::{Metadata, Stop};
+use bedrock_converse::{ConverseRequest, Converser, Delta, Flow};
+use bedrock_converse::{Error, Response, StreamHandler};
 use serde_json::json;
 
 /// The model, system prompt, prompt and settings of the original Python
@@ -46,15 +49,15 @@ pub const BIG_TEXT_BYTES: usize = 10 * 1024 * 1024;
 pub const LONG_CHUNK_BYTES: usize = 16 * 1024;
 
 /// The tiny streamed reply: [`TINY_TEXT`] in [`TINY_DELTAS`] deltas.
-pub fn tiny_reply() -> bedrock_converse::mock::Reply {
-    bedrock_converse::mock::Reply::text(TINY_TEXT)
+pub fn tiny_reply() -> bedrock_converse_mock::Reply {
+    bedrock_converse_mock::Reply::text(TINY_TEXT)
         .deltas(TINY_DELTAS)
         .usage(25, 9)
 }
 
 /// A reply of `bytes` of text in `deltas` deltas, written in big chunks.
-pub fn long_reply(bytes: usize, deltas: usize) -> bedrock_converse::mock::Reply {
-    bedrock_converse::mock::Reply::text(prose(bytes))
+pub fn long_reply(bytes: usize, deltas: usize) -> bedrock_converse_mock::Reply {
+    bedrock_converse_mock::Reply::text(prose(bytes))
         .deltas(deltas)
         .usage(25, deltas as u32)
         .chunk_bytes(LONG_CHUNK_BYTES)

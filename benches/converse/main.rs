@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{MockServer, Reply};
+use bedrock_converse_mock::{MockServer, Reply};
 use criterion::Criterion;
 use serde_json::{json, Value};
 
@@ -568,7 +568,10 @@ fn delay(
     /// Notes the time of every callback (`Send`, so it serves both paths).
     struct Seen(Vec<Instant>);
     impl bedrock_converse::StreamHandler for Seen {
-        fn on_message_start(&mut self, _: &bedrock_converse::Role) -> bedrock_converse::Flow {
+        fn on_message_start(
+            &mut self,
+            _: &bedrock_converse::model::Role,
+        ) -> bedrock_converse::Flow {
             self.0.push(Instant::now());
             bedrock_converse::Flow::Continue
         }
@@ -580,11 +583,14 @@ fn delay(
             self.0.push(Instant::now());
             bedrock_converse::Flow::Continue
         }
-        fn on_stop(&mut self, _: &bedrock_converse::Stop) -> bedrock_converse::Flow {
+        fn on_stop(&mut self, _: &bedrock_converse::stream::Stop) -> bedrock_converse::Flow {
             self.0.push(Instant::now());
             bedrock_converse::Flow::Continue
         }
-        fn on_metadata(&mut self, _: &bedrock_converse::Metadata) -> bedrock_converse::Flow {
+        fn on_metadata(
+            &mut self,
+            _: &bedrock_converse::stream::Metadata,
+        ) -> bedrock_converse::Flow {
             self.0.push(Instant::now());
             bedrock_converse::Flow::Continue
         }

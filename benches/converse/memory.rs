@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use bedrock_converse::mock::{MockServer, Reply};
+use bedrock_converse_mock::{MockServer, Reply};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -119,7 +119,7 @@ pub fn child(kind: &str) {
             // calls children.
             path.stream(&converser, &req, &mut Touch::default());
             let (rss0, _) = rss_hwm_kib();
-            let mut noop = bedrock_converse::NoopHandler;
+            let mut noop = bedrock_converse::stream::NoopHandler;
             let reply = path.call(&converser, &req, &mut noop).expect("big reply");
             let (rss1, hwm) = rss_hwm_kib();
             assert_eq!(reply.text().len(), BIG_TEXT_BYTES);

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use bedrock_converse::mock::MockServer;
+use bedrock_converse_mock::MockServer;
 
 use crate::common::*;
 

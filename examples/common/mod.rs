@@ -4,8 +4,8 @@
 //! Not an example itself: each example includes it with
 //! `#[path = "common/mod.rs"] mod common;`.
 
-use bedrock_converse::mock::MockServer;
 use bedrock_converse::Converser;
+use bedrock_converse_mock::MockServer;
 
 /// Where an example sends its requests.
 #[derive(Debug, Default)]
@@ -46,7 +46,8 @@ impl Target {
     /// `--aws`; otherwise, or with `--local`, the bundled local server, which
     /// `script` prepares. Says on stderr which it is.
     pub fn connect(&self, script: impl FnOnce(&MockServer)) -> Result<Backend, String> {
-        let local = self.local || (!self.aws && !bedrock_converse::credentials_configured());
+        let local =
+            self.local || (!self.aws && !bedrock_converse::client::credentials_configured());
         if !local {
             let mut builder = Converser::builder();
             if let Some(region) = &self.region {

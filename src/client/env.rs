@@ -31,7 +31,7 @@ const CREDENTIAL_KEYS: &[&str] = &[
 ///
 /// ```
 /// // Decides quickly and never probes 169.254.169.254.
-/// let _configured: bool = bedrock_converse::credentials_configured();
+/// let _configured: bool = bedrock_converse::client::credentials_configured();
 /// ```
 pub fn credentials_configured() -> bool {
     credentials_configured_in(Env::real(), Fs::real())

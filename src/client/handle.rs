@@ -25,7 +25,7 @@ use crate::stream::StreamEvent;
 /// goes on even when the last [`Converser`](crate::Converser) is dropped.
 ///
 /// ```
-/// # use bedrock_converse::mock::{MockServer, Reply};
+/// # use bedrock_converse_mock::{MockServer, Reply};
 /// # let server = MockServer::start()?;
 /// # server.push(Reply::text("Hello there").deltas(2));
 /// # let converser = server.converser()?;

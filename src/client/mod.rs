@@ -311,7 +311,7 @@ impl Converser {
     /// continues on this thread.
     ///
     /// ```
-    /// # use bedrock_converse::mock::{MockServer, Reply};
+    /// # use bedrock_converse_mock::{MockServer, Reply};
     /// # let server = MockServer::start()?;
     /// # server.push(Reply::text("Hello, world"));
     /// # let converser = server.converser()?;
@@ -474,7 +474,7 @@ impl Converser {
     /// rate), or `None` without a [`quota`](ConverserBuilder::quota).
     ///
     /// ```
-    /// # use bedrock_converse::mock::MockServer;
+    /// # use bedrock_converse_mock::MockServer;
     /// # let server = MockServer::start()?;
     /// use bedrock_converse::client::Quota;
     /// let converser = server
@@ -509,13 +509,7 @@ impl Converser {
         }
         Ok(parts)
     }
-
-    /// Test support, until the tests that use it move into this crate.
-    #[cfg(feature = "mock")]
-    #[doc(hidden)]
-    pub fn __crash_runtime_thread_for_tests(&self) {
-        let _ = self.inner.runtime.submit(Box::new(|_client: &Client| {
-            panic!("bedrock-converse: deliberate runtime thread crash (test support)")
-        }));
-    }
 }
+
+#[cfg(test)]
+mod tests;

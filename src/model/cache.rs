@@ -5,10 +5,11 @@ use aws_sdk_bedrockruntime::types::CacheTtl;
 /// A prompt cache point: everything before it (in the system prompts, the
 /// messages or the tool list) may be cached by models that support prompt
 /// caching, and later requests with the same prefix read it from the cache
-/// (see [`Usage::cache_read_input_tokens`](crate::Usage::cache_read_input_tokens)).
+/// (see [`Usage::cache_read_input_tokens`](crate::model::Usage::cache_read_input_tokens)).
 ///
 /// ```
-/// use bedrock_converse::{CachePoint, ConverseRequest, Message};
+/// use bedrock_converse::model::CachePoint;
+/// use bedrock_converse::{ConverseRequest, Message};
 ///
 /// let request = ConverseRequest::new("model")
 ///     .system("A long, stable system prompt …")

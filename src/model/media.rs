@@ -37,7 +37,8 @@ pub(crate) fn allowed_name_char(c: char) -> bool {
 /// [`ContentLimits::none`] turns every check off.
 ///
 /// ```
-/// use bedrock_converse::{ContentLimits, ConverseRequest};
+/// use bedrock_converse::model::ContentLimits;
+/// use bedrock_converse::ConverseRequest;
 ///
 /// // A model that takes larger PDFs: lift the document size check only.
 /// let limits = ContentLimits { max_document_bytes: None, ..ContentLimits::default() };
@@ -82,7 +83,8 @@ impl ContentLimits {
 /// An image for a user turn or a tool result, sent as bytes.
 ///
 /// ```no_run
-/// use bedrock_converse::{ConverseRequest, Image, Message};
+/// use bedrock_converse::{ConverseRequest, Message};
+/// use bedrock_converse::model::Image;
 ///
 /// let photo = Image::from_path("photo.jpg")?; // format from the extension
 /// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0")
@@ -110,7 +112,8 @@ impl Image {
     /// The image format for a file extension (without the dot, any case).
     ///
     /// ```
-    /// use bedrock_converse::{Image, types::ImageFormat};
+    /// use bedrock_converse::model::Image;
+    /// use bedrock_converse::types::ImageFormat;
     /// assert_eq!(Image::format_for_extension("JPG"), Some(ImageFormat::Jpeg));
     /// assert_eq!(Image::format_for_extension("bmp"), None);
     /// ```
@@ -129,7 +132,8 @@ impl Image {
 /// the model sees.
 ///
 /// ```no_run
-/// use bedrock_converse::{ConverseRequest, Document, Message};
+/// use bedrock_converse::{ConverseRequest, Message};
+/// use bedrock_converse::model::Document;
 ///
 /// let report = Document::from_path("reports/q3_summary.pdf")?; // name "q3-summary", format pdf
 /// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0")
@@ -167,7 +171,8 @@ impl Document {
     /// The document format for a file extension (without the dot, any case).
     ///
     /// ```
-    /// use bedrock_converse::{Document, types::DocumentFormat};
+    /// use bedrock_converse::model::Document;
+    /// use bedrock_converse::types::DocumentFormat;
     /// assert_eq!(Document::format_for_extension("PDF"), Some(DocumentFormat::Pdf));
     /// assert_eq!(Document::format_for_extension("markdown"), Some(DocumentFormat::Md));
     /// assert_eq!(Document::format_for_extension("exe"), None);
@@ -192,7 +197,7 @@ impl Document {
     /// 200 characters (`"document"` if nothing is left).
     ///
     /// ```
-    /// use bedrock_converse::Document;
+    /// use bedrock_converse::model::Document;
     /// assert_eq!(Document::name_from("q3_summary.v2  (final)"), "q3-summary-v2 (final)");
     /// assert_eq!(Document::name_from("..."), "document");
     /// ```

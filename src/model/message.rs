@@ -11,12 +11,13 @@ use crate::sdk::json::document_to_json;
 /// One turn of a conversation: a role and its content blocks.
 ///
 /// Content blocks are the SDK's own [`ContentBlock`](crate::types::ContentBlock),
-/// so anything the Converse API accepts can be put in a message; [`Image`](crate::Image),
-/// [`Document`](crate::Document), [`ToolResult`](crate::ToolResult) and
+/// so anything the Converse API accepts can be put in a message; [`Image`](crate::model::Image),
+/// [`Document`](crate::model::Document), [`ToolResult`](crate::model::ToolResult) and
 /// [`CachePoint`] convert into one with [`Message::with`].
 ///
 /// ```
-/// use bedrock_converse::{Message, Role};
+/// use bedrock_converse::Message;
+/// use bedrock_converse::model::Role;
 ///
 /// let m = Message::user("Create a list of 3 pop songs.");
 /// assert_eq!(m.role, Role::User);
@@ -61,7 +62,7 @@ impl Message {
     }
 
     /// Appends a content block (or anything that converts into one: an
-    /// [`Image`](crate::Image), a [`Document`](crate::Document), a
+    /// [`Image`](crate::model::Image), a [`Document`](crate::model::Document), a
     /// [`ToolResult`], a [`CachePoint`]) and returns the message.
     ///
     /// ```

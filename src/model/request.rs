@@ -18,7 +18,8 @@ use crate::cancel::CancelToken;
 /// A guardrail to apply to the request: the Converse API's `guardrailConfig`.
 ///
 /// ```
-/// use bedrock_converse::{ConverseRequest, GuardrailConfig};
+/// use bedrock_converse::ConverseRequest;
+/// use bedrock_converse::model::GuardrailConfig;
 /// use bedrock_converse::types::{GuardrailStreamProcessingMode, GuardrailTrace};
 ///
 /// let request = ConverseRequest::new("model")

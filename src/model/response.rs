@@ -82,7 +82,8 @@ impl Metrics {
 /// ([`converse`](crate::Converser::converse)).
 ///
 /// ```
-/// use bedrock_converse::{Response, Message, Usage};
+/// use bedrock_converse::{Response, Message};
+/// use bedrock_converse::model::Usage;
 /// let r = Response::default();
 /// assert_eq!(r.text(), "");
 /// assert!(r.usage.is_none());

@@ -12,7 +12,7 @@ use crate::sdk::json::json_to_document;
 /// model when to use it, and a JSON schema for its input.
 ///
 /// ```
-/// use bedrock_converse::Tool;
+/// use bedrock_converse::model::Tool;
 /// use serde_json::json;
 ///
 /// let weather = Tool::new(
@@ -97,7 +97,8 @@ pub enum ToolEntry {
 /// the Converse API's `toolConfig`.
 ///
 /// ```
-/// use bedrock_converse::{ConverseRequest, Tool, ToolChoice, ToolConfig};
+/// use bedrock_converse::ConverseRequest;
+/// use bedrock_converse::model::{Tool, ToolChoice, ToolConfig};
 /// use serde_json::json;
 ///
 /// let tools = ToolConfig::new()
@@ -206,7 +207,8 @@ impl ToolUse {
 /// failed. It becomes a `toolResult` content block of a user turn.
 ///
 /// ```
-/// use bedrock_converse::{Message, ToolResult};
+/// use bedrock_converse::Message;
+/// use bedrock_converse::model::ToolResult;
 /// use serde_json::json;
 ///
 /// let turn = Message::tool_results([

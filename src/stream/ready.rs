@@ -10,11 +10,12 @@ use super::handler::{Flow, StreamEvent, StreamHandler};
 /// the stream is stopped and the error kept in [`error`](PrintHandler::error).
 ///
 /// ```
-/// # use bedrock_converse::mock::{MockServer, Reply};
+/// # use bedrock_converse_mock::{MockServer, Reply};
 /// # let server = MockServer::start()?;
 /// # server.push(Reply::text("Hello, world").deltas(3));
 /// # let converser = server.converser()?;
-/// use bedrock_converse::{ConverseRequest, PrintHandler};
+/// use bedrock_converse::ConverseRequest;
+/// use bedrock_converse::stream::PrintHandler;
 ///
 /// let mut out = PrintHandler::new(Vec::new());
 /// converser.converse_with(&ConverseRequest::new("m").user("hi"), &mut out)?;
@@ -95,11 +96,12 @@ impl IntoFlow for Flow {
 /// [`StreamEvent`]: callback-driven printing with no trait to implement.
 ///
 /// ```
-/// # use bedrock_converse::mock::{MockServer, Reply};
+/// # use bedrock_converse_mock::{MockServer, Reply};
 /// # let server = MockServer::start()?;
 /// # server.push(Reply::text("one two").deltas(2));
 /// # let converser = server.converser()?;
-/// use bedrock_converse::{handler_fn, ConverseRequest, StreamEvent};
+/// use bedrock_converse::stream::handler_fn;
+/// use bedrock_converse::{ConverseRequest, StreamEvent};
 ///
 /// let mut deltas = 0;
 /// let mut handler = handler_fn(|event: &StreamEvent| {

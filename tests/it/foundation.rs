@@ -1,18 +1,17 @@
 //! The foundation: the real SDK client, built by `Converser`, against the
 //! bundled wire-faithful local server.
 
-mod common;
-use common::assert_timeout;
+use crate::common::assert_timeout;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{Fault, MockServer, Operation, Reply};
+use bedrock_converse::error::{ServiceErrorKind, TimeoutKind};
+use bedrock_converse::model::{Metrics, Role, StopReason, Usage};
+use bedrock_converse::stream::{BlockStart, Metadata, NoopHandler, Stop};
 use bedrock_converse::types::ContentBlock;
-use bedrock_converse::{
-    BlockStart, ConverseRequest, Converser, Delta, Error, Flow, Message, Metadata, Metrics,
-    NoopHandler, Role, ServiceErrorKind, Stop, StopReason, StreamHandler, TimeoutKind, Usage,
-};
+use bedrock_converse::{ConverseRequest, Converser, Delta, Error, Flow, Message, StreamHandler};
+use bedrock_converse_mock::{Fault, MockServer, Operation, Reply};
 use serde_json::json;
 
 const MODEL: &str = "anthropic.claude-3-sonnet-20240229-v1:0";

@@ -27,17 +27,18 @@ use std::path::{Path, PathBuf};
 use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::HeaderValue;
 use aws_smithy_types::{Blob, Document, Number};
-use bedrock_converse::mock::{json_diff, MockServer, Replay};
+use bedrock_converse::error::ServiceErrorKind;
+use bedrock_converse::model::{
+    GuardrailConfig, InferenceConfig, Role, Tool, ToolChoice, Trace, Usage,
+};
+use bedrock_converse::stream::{BlockStart, Metadata, Stop};
 use bedrock_converse::types::{
     CachePointBlock, CachePointType, ContentBlock, DocumentBlock, DocumentFormat, DocumentSource,
     GuardrailTrace, ReasoningContentBlock, SystemContentBlock, ToolResultBlock,
     ToolResultContentBlock,
 };
-use bedrock_converse::{
-    BlockStart, ConverseRequest, Delta, Error, Flow, GuardrailConfig, InferenceConfig, Message,
-    Metadata, Response, Role, ServiceErrorKind, Stop, StreamHandler, Tool, ToolChoice, Trace,
-    Usage,
-};
+use bedrock_converse::{ConverseRequest, Delta, Error, Flow, Message, Response, StreamHandler};
+use bedrock_converse_mock::{json_diff, MockServer, Replay};
 use serde_json::{json, Value};
 
 /// Where the recordings are, relative to the crate root.

@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bedrock_converse::mock::{MockServer, Reply};
-use bedrock_converse::{ConverseRequest, NoopHandler};
+use bedrock_converse::stream::NoopHandler;
+use bedrock_converse::ConverseRequest;
+use bedrock_converse_mock::{MockServer, Reply};
 
 #[test]
 fn sixty_four_threads_times_one_hundred_calls_none_lost_or_crossed() {

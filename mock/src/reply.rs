@@ -106,7 +106,7 @@ impl Fault {
 /// so the two can be compared.
 ///
 /// ```
-/// use bedrock_converse::mock::Reply;
+/// use bedrock_converse_mock::Reply;
 /// let reply = Reply::text("Hello there, friend").deltas(3).usage(12, 4).latency_ms(250);
 /// # let _ = reply;
 /// ```
@@ -247,7 +247,7 @@ impl Reply {
     }
 
     /// Exactly this HTTP response: status, content type and body bytes, for
-    /// checking how clients cope with garbage (see also [`event_frame`](crate::mock::event_frame)).
+    /// checking how clients cope with garbage (see also [`event_frame`](crate::event_frame)).
     pub fn raw(status: u16, content_type: impl Into<String>, body: impl Into<Vec<u8>>) -> Reply {
         Reply {
             kind: Kind::Raw {
@@ -619,7 +619,7 @@ impl Script {
                 self.stream_events()
                     .iter()
                     .map(|(event_type, payload)| {
-                        super::event_frame_bytes(event_type, payload.to_string().into_bytes())
+                        crate::event_frame_bytes(event_type, payload.to_string().into_bytes())
                     })
                     .collect()
             })

@@ -13,7 +13,7 @@ use super::{error_response, full, Body};
 
 /// Recorded exchanges for a [`MockServer`](super::MockServer) to serve back,
 /// in order: the file format written by
-/// [`ConverserBuilder::record_to`](crate::ConverserBuilder::record_to),
+/// [`ConverserBuilder::record_to`](bedrock_converse::ConverserBuilder::record_to),
 ///
 /// ```json
 /// {"interactions": [
@@ -32,13 +32,13 @@ use super::{error_response, full, Body};
 /// last interaction, is answered with HTTP 400 and an error type of
 /// `ReplayMismatchException` (or `ReplayExhaustedException`) whose message
 /// lists each JSON path that differs with both values, so the caller gets a
-/// [`Error::Service`](crate::Error::Service) saying exactly what changed.
+/// [`Error::Service`](bedrock_converse::Error::Service) saying exactly what changed.
 ///
 /// Response headers are served as recorded, except `content-length`,
 /// `transfer-encoding` and `connection`, which the server sets itself.
 ///
 /// ```
-/// use bedrock_converse::mock::{MockServer, Replay};
+/// use bedrock_converse_mock::{MockServer, Replay};
 /// use bedrock_converse::ConverseRequest;
 ///
 /// let recording = r#"{"interactions": [{
@@ -318,7 +318,7 @@ impl fmt::Display for JsonDifference {
 /// (`0` equals `0.0`).
 ///
 /// ```
-/// use bedrock_converse::mock::json_diff;
+/// use bedrock_converse_mock::json_diff;
 /// use serde_json::json;
 ///
 /// let d = json_diff(

@@ -6,7 +6,12 @@
 
 use std::path::PathBuf;
 
-use bedrock_converse::mock::{Fault, MockServer, Reply};
+use bedrock_converse::conversation::OnFailure;
+use bedrock_converse::model::{
+    CachePoint, ContentLimits, Document, GuardrailConfig, Image, Role, StopReason, Tool,
+    ToolChoice, ToolConfig, ToolResult, ToolUse, Usage,
+};
+use bedrock_converse::stream::{BlockStart, Metadata, NoopHandler, Stop};
 use bedrock_converse::types::{
     CacheTtl, CitationGeneratedContent, CitationLocation, CitationSourceContent, ContentBlock,
     DocumentFormat, GuardrailStreamProcessingMode, GuardrailTopicPolicyAction, GuardrailTrace,
@@ -14,16 +19,14 @@ use bedrock_converse::types::{
     ToolResultBlockDelta, ToolResultContentBlock, ToolResultStatus, ToolUseType,
 };
 use bedrock_converse::{
-    BlockStart, CachePoint, ContentLimits, Conversation, ConverseRequest, Converser, Delta,
-    Document, Error, Flow, GuardrailConfig, Image, Message, Metadata, NoopHandler, OnFailure,
-    Response, Role, Stop, StopReason, StreamHandler, Tool, ToolChoice, ToolConfig, ToolResult,
-    ToolUse, Usage,
+    Conversation, ConverseRequest, Converser, Delta, Error, Flow, Message, Response, StreamHandler,
 };
 
 /// The documented limits (3.75 MB images, 4.5 MB documents, in binary MB),
 /// which `ContentLimits::default()` must enforce.
 const MAX_IMAGE_BYTES: usize = 3_932_160;
 const MAX_DOCUMENT_BYTES: usize = 4_718_592;
+use bedrock_converse_mock::{Fault, MockServer, Reply};
 use serde_json::{json, Value};
 
 const MODEL: &str = "anthropic.claude-3-7-sonnet-20250219-v1:0";
@@ -1602,7 +1605,7 @@ fn run_tools_rolls_back_a_loop_that_fails_half_way() {
         .unwrap_err();
     assert_eq!(
         err.service_kind(),
-        Some(bedrock_converse::ServiceErrorKind::InternalServer)
+        Some(bedrock_converse::error::ServiceErrorKind::InternalServer)
     );
     assert!(chat.history().is_empty());
     // The handler saw the first round stream.

@@ -1,5 +1,5 @@
-//! A local Bedrock-compatible server for tests and offline examples
-//! (feature `mock`).
+//! A local Bedrock-compatible server for tests and offline examples, as a
+//! library ([`MockServer`]) and as a program (`bedrock-local`, below).
 //!
 //! [`MockServer`] listens on `127.0.0.1` on a free port and speaks Bedrock
 //! Runtime's real wire protocol, so the real SDK client talks to it unchanged:
@@ -12,7 +12,7 @@
 //! frame in the middle of a stream. Every request is recorded.
 //!
 //! [`MockServer::replay`] serves a recording instead (real Bedrock traffic
-//! captured with [`ConverserBuilder::record_to`](crate::ConverserBuilder::record_to),
+//! captured with [`ConverserBuilder::record_to`](bedrock_converse::ConverserBuilder::record_to),
 //! see [`Replay`]).
 //! A [`Reply`] can script every part of the Converse API's output: text,
 //! tool use (its input streamed over several deltas), reasoning with its
@@ -24,8 +24,9 @@
 //! recorded as sent.
 //!
 //! ```
-//! use bedrock_converse::mock::{MockServer, Reply};
-//! use bedrock_converse::{ConverseRequest, NoopHandler};
+//! use bedrock_converse_mock::{MockServer, Reply};
+//! use bedrock_converse::ConverseRequest;
+//! use bedrock_converse::stream::NoopHandler;
 //!
 //! let server = MockServer::start()?;
 //! server.push(Reply::text("Hello from the mock").deltas(4));
@@ -37,9 +38,39 @@
 //! assert_eq!(server.requests()[0].model_id, "anthropic.claude-3-haiku-20240307-v1:0");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # `bedrock-local`
+//!
+//! The package's binary runs the server on its own, for any client: boto3,
+//! the AWS CLI, the JavaScript SDK, curl. It listens on `127.0.0.1` only,
+//! prints its URL (`http://127.0.0.1:PORT`) as the first line of its
+//! standard output, and serves until killed:
+//!
+//! ```text
+//! bedrock-local [--port PORT] [--script FILE | --replay FILE] [--echo]
+//! ```
+//!
+//! - no option: any model id, on `/converse` and `/converse-stream`, gets a
+//!   short fixed text streamed over a few deltas, with usage and metrics;
+//! - `--script FILE`: the replies of a JSON script, in order, then the
+//!   default reply (the format is in [`script`]; `mock/examples/script.json`
+//!   has one of each kind);
+//! - `--echo`: the default reply repeats the last user message;
+//! - `--replay FILE`: a recording's exchanges, in order ([`Replay`]);
+//! - `--port PORT`: the port (default 0: any free one).
+//!
+//! ```text
+//! $ bedrock-local --port 0 --script mock/examples/script.json &
+//! http://127.0.0.1:40215
+//! $ aws bedrock-runtime converse --endpoint-url http://127.0.0.1:40215 --region us-east-1 \
+//!     --model-id any.model --messages '[{"role":"user","content":[{"text":"Hi"}]}]'
+//! ```
+//!
+//! (Any credentials do; the server does not check signatures.)
 
 mod replay;
 mod reply;
+pub mod script;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -62,8 +93,9 @@ use serde_json::{json, Value};
 pub use replay::{json_diff, JsonDifference, Replay};
 pub use reply::{Fault, Reply, ReplyBlock};
 
-use crate::error::Error;
-use crate::{Converser, ConverserBuilder};
+// The client crate's public root items, and nothing else of it: the server's
+// wire code is its own.
+use bedrock_converse::{Converser, ConverserBuilder, Error};
 use reply::{Kind, Script};
 
 type Body = Either<Full<Bytes>, Channel<Bytes, std::io::Error>>;
@@ -163,14 +195,25 @@ impl std::fmt::Debug for MockServer {
 impl MockServer {
     /// Starts the server on `127.0.0.1` with a free port.
     pub fn start() -> std::io::Result<MockServer> {
-        MockServer::launch(None)
+        MockServer::launch(0, None)
+    }
+
+    /// Starts the server on `127.0.0.1:port` (0: any free port, as
+    /// [`start`](MockServer::start)).
+    pub fn start_on_port(port: u16) -> std::io::Result<MockServer> {
+        MockServer::launch(port, None)
     }
 
     /// Starts a server that answers with a recording's interactions, in
     /// order, instead of scripted replies (see [`Replay`]). Requests are
     /// still kept ([`requests`](MockServer::requests)).
     pub fn replay(replay: Replay) -> std::io::Result<MockServer> {
-        MockServer::launch(Some(replay::Player::new(replay)))
+        MockServer::launch(0, Some(replay::Player::new(replay)))
+    }
+
+    /// [`replay`](MockServer::replay) on `127.0.0.1:port` (0: any free port).
+    pub fn replay_on_port(replay: Replay, port: u16) -> std::io::Result<MockServer> {
+        MockServer::launch(port, Some(replay::Player::new(replay)))
     }
 
     /// How many recorded interactions have not been served yet (0 when not
@@ -179,8 +222,8 @@ impl MockServer {
         self.shared.replay.as_ref().map_or(0, |p| p.remaining())
     }
 
-    fn launch(replay: Option<replay::Player>) -> std::io::Result<MockServer> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    fn launch(port: u16, replay: Option<replay::Player>) -> std::io::Result<MockServer> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -500,7 +543,7 @@ pub(crate) fn frame(headers: Vec<(&str, &str)>, payload: Vec<u8>) -> Bytes {
 /// [`Reply::raw`] for serving hand-made streams.
 ///
 /// ```
-/// let frame = bedrock_converse::mock::event_frame("messageStart", br#"{"role":"assistant"}"#);
+/// let frame = bedrock_converse_mock::event_frame("messageStart", br#"{"role":"assistant"}"#);
 /// assert_eq!(u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize, frame.len());
 /// ```
 pub fn event_frame(event_type: &str, payload: &[u8]) -> Vec<u8> {

@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{event_frame, MockServer, Reply};
-use bedrock_converse::{ConverseRequest, Converser, Error, NoopHandler};
+use bedrock_converse::stream::NoopHandler;
+use bedrock_converse::{ConverseRequest, Converser, Error};
+use bedrock_converse_mock::{event_frame, MockServer, Reply};
 use proptest::prelude::*;
 
 const EVENTSTREAM: &str = "application/vnd.amazon.eventstream";

@@ -3,18 +3,18 @@
 //! same response, timeouts, cancellation, partial replies, panics), and the
 //! borrowed handler must never be used after the call returns.
 
-mod common;
-use common::{assert_timeout, request, scripts};
+use crate::common::{assert_timeout, request, scripts};
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{Fault, MockServer, Reply};
+use bedrock_converse::error::{ServiceErrorKind, TimeoutKind};
+use bedrock_converse::stream::{handler_fn, NoopHandler, Stop};
 use bedrock_converse::{
-    handler_fn, CancelToken, ConverseRequest, Delta, Error, Flow, NoopHandler, ServiceErrorKind,
-    Stop, StreamEvent, StreamHandler, TimeoutKind,
+    CancelToken, ConverseRequest, Delta, Error, Flow, StreamEvent, StreamHandler,
 };
+use bedrock_converse_mock::{Fault, MockServer, Reply};
 
 /// Records text and stops, names the thread it runs on, and can panic or
 /// signal on a chosen delta.
@@ -461,41 +461,6 @@ fn many_threads_share_one_converser_and_nothing_crosses() {
         }
     });
     assert_eq!(server.request_count(), 16 * 25);
-}
-
-#[test]
-fn if_the_runtime_thread_dies_mid_call_the_call_ends_with_shutdown() {
-    let server = MockServer::start().unwrap();
-    let converser = server.converser().unwrap();
-    server.push(
-        Reply::text("abcdef")
-            .deltas(3)
-            .fault(Fault::Stall { after: 2 }),
-    );
-    let (seen_tx, seen_rx) = mpsc::channel();
-    let in_flight = {
-        let c = converser.clone();
-        std::thread::spawn(move || {
-            let mut watch = Watch {
-                first_delta: Some(seen_tx),
-                ..Default::default()
-            };
-            let result = c.converse_with_send(&request(), &mut watch);
-            // The handler is ours again, and holds what the partial holds.
-            (result, watch.text)
-        })
-    };
-    seen_rx.recv().unwrap();
-    converser.__crash_runtime_thread_for_tests();
-    let (result, text) = in_flight.join().unwrap();
-    let err = result.unwrap_err();
-    assert!(matches!(err, Error::Shutdown { .. }), "{err:?}");
-    assert_eq!(err.partial_response().unwrap().text(), "ab");
-    assert_eq!(text, "ab");
-    let err = converser
-        .converse_with_send(&request(), &mut NoopHandler)
-        .unwrap_err();
-    assert!(matches!(err, Error::Shutdown { partial: None }), "{err:?}");
 }
 
 #[test]

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::HeaderValue;
-use bedrock_converse::mock::{Fault, MockServer, Replay, Reply};
-use bedrock_converse::{
-    BlockStart, ConverseRequest, Converser, Delta, Error, Flow, Metadata, Response, RetryConfig,
-    Role, ServiceErrorKind, Stop, StreamHandler,
-};
+use bedrock_converse::client::RetryConfig;
+use bedrock_converse::error::ServiceErrorKind;
+use bedrock_converse::model::Role;
+use bedrock_converse::stream::{BlockStart, Metadata, Stop};
+use bedrock_converse::{ConverseRequest, Converser, Delta, Error, Flow, Response, StreamHandler};
+use bedrock_converse_mock::{Fault, MockServer, Replay, Reply};
 use serde_json::{json, Value};
 
 const MODEL: &str = "amazon.nova-lite-v1:0";

@@ -1,8 +1,9 @@
 //! `Reply::chunk_bytes`: the local server joins whole frames into larger HTTP
 //! chunks without changing a byte of the stream.
 
-use bedrock_converse::mock::{MockServer, Reply};
-use bedrock_converse::{ConverseRequest, NoopHandler};
+use bedrock_converse::stream::NoopHandler;
+use bedrock_converse::ConverseRequest;
+use bedrock_converse_mock::{MockServer, Reply};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;

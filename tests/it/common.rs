@@ -1,9 +1,8 @@
-//! Helpers shared by several test binaries. Each binary uses only part of
-//! this module, hence the `dead_code` allowance.
-#![allow(dead_code)]
+//! Helpers shared by several test modules.
 
-use bedrock_converse::mock::Reply;
-use bedrock_converse::{ConverseRequest, Error, TimeoutKind};
+use bedrock_converse::error::TimeoutKind;
+use bedrock_converse::{ConverseRequest, Error};
+use bedrock_converse_mock::Reply;
 use serde_json::json;
 
 /// Asserts that `err` is an [`Error::Timeout`] of the given kind.

@@ -1,18 +1,17 @@
 //! Non-blocking calls (`Converser::spawn`), owned events and ready-made
 //! handlers, against the bundled local server.
 
-mod common;
-use common::{assert_timeout, request, scripts};
+use crate::common::{assert_timeout, request, scripts};
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use bedrock_converse::mock::{Fault, MockServer, Reply};
-use bedrock_converse::{
-    handler_fn, CancelToken, ConverseRequest, Error, PrintHandler, StreamEvent, TimeoutKind,
-};
+use bedrock_converse::error::TimeoutKind;
+use bedrock_converse::stream::{handler_fn, PrintHandler};
+use bedrock_converse::{CancelToken, ConverseRequest, Error, StreamEvent};
+use bedrock_converse_mock::{Fault, MockServer, Reply};
 
 #[test]
 fn handle_events_equal_the_callbacks_and_wait_equals_converse_with() {

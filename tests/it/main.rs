@@ -1,0 +1,22 @@
+//! The integration tests, as one test binary: one link instead of one per
+//! file, which is most of what `cargo test` spends building after a change.
+//! Each module was a `tests/*.rs` file of its own.
+//!
+//! Three files stay binaries of their own, because they need their process
+//! to themselves: `tests/memory.rs` measures the process's resident memory,
+//! `tests/from_env.rs` rewrites process-wide environment variables (which
+//! the other tests' clients could read mid-test), and `tests/secrets.rs`
+//! installs the process's one global logger at trace level.
+
+mod common;
+mod foundation;
+mod garbage;
+mod inline;
+mod load;
+mod mock_chunking;
+mod new_user;
+mod record;
+mod recorded;
+mod reliability;
+mod spawn;
+mod surface;
