@@ -193,3 +193,178 @@ impl Drop for InlineSink {
         }
     }
 }
+
+/// The hand-off alone, without I/O or a runtime: a plain thread plays the
+/// runtime's part, so these also run under Miri (`cargo +nightly miri test
+/// --lib engine::inline`), which checks the `unsafe` above.
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::thread::JoinHandle;
+
+    use aws_sdk_bedrockruntime::types::{
+        ContentBlockDelta, ContentBlockDeltaEvent, ConverseStreamOutput, MessageStopEvent,
+        StopReason,
+    };
+
+    use super::*;
+    use crate::stream::Delta;
+
+    fn text(t: &str) -> Msg {
+        Msg::Event(ConverseStreamOutput::ContentBlockDelta(
+            ContentBlockDeltaEvent::builder()
+                .content_block_index(0)
+                .delta(ContentBlockDelta::Text(t.into()))
+                .build()
+                .unwrap(),
+        ))
+    }
+
+    fn stop() -> Msg {
+        Msg::Event(ConverseStreamOutput::MessageStop(
+            MessageStopEvent::builder()
+                .stop_reason(StopReason::EndTurn)
+                .build()
+                .unwrap(),
+        ))
+    }
+
+    #[derive(Default)]
+    struct Collect {
+        text: String,
+        calls: usize,
+        stop_at: Option<usize>,
+        panic_at: Option<usize>,
+    }
+
+    impl StreamHandler for Collect {
+        fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+            self.calls += 1;
+            if Some(self.calls) == self.panic_at {
+                panic!("handler blew up");
+            }
+            self.text.push_str(delta.text().unwrap_or_default());
+            if Some(self.calls) == self.stop_at {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Starts a thread that delivers `msgs` to the sink (as long as it takes
+    /// them, then drops it), keeping its handle in `feeder`.
+    fn feed(
+        msgs: Vec<Msg>,
+        feeder: &Mutex<Option<JoinHandle<usize>>>,
+    ) -> impl FnOnce(InlineSink) -> Result<(), Error> + '_ {
+        move |mut sink| {
+            let handle = std::thread::spawn(move || {
+                let mut taken = 0;
+                for msg in msgs {
+                    taken += 1;
+                    if !sink.deliver(msg) {
+                        break;
+                    }
+                }
+                taken
+            });
+            *feeder.lock().unwrap() = Some(handle);
+            Ok(())
+        }
+    }
+
+    fn join(feeder: &Mutex<Option<JoinHandle<usize>>>) -> usize {
+        feeder.lock().unwrap().take().unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn a_whole_stream_reaches_the_handler_and_the_result() {
+        let feeder = Mutex::new(None);
+        let mut handler = Collect::default();
+        let msgs = vec![
+            Msg::Started(Some("r1".into())),
+            text("Hel"),
+            text("lo"),
+            stop(),
+            Msg::End,
+        ];
+        let reply = run(&mut handler, feed(msgs, &feeder)).unwrap();
+        assert_eq!(join(&feeder), 5);
+        assert_eq!(
+            (reply.text(), handler.text.as_str()),
+            ("Hello".into(), "Hello")
+        );
+        assert_eq!(reply.request_id.as_deref(), Some("r1"));
+    }
+
+    #[test]
+    fn the_handler_is_never_used_after_a_stop_returns() {
+        let feeder = Mutex::new(None);
+        let mut handler = Collect {
+            stop_at: Some(1),
+            ..Default::default()
+        };
+        let msgs = vec![
+            Msg::Started(None),
+            text("a"),
+            text("b"),
+            text("c"),
+            stop(),
+            Msg::End,
+        ];
+        let err = run(&mut handler, feed(msgs, &feeder)).unwrap_err();
+        assert!(matches!(err, Error::Stopped { .. }), "{err:?}");
+        assert_eq!(err.partial_response().unwrap().text(), "a");
+        // The delivery that stopped the call was the sink's last: it said so,
+        // and the handler saw no more.
+        assert_eq!(join(&feeder), 2);
+        assert_eq!(handler.calls, 1);
+    }
+
+    #[test]
+    fn a_sink_dropped_unfinished_ends_the_call_with_shutdown() {
+        let feeder = Mutex::new(None);
+        let mut handler = Collect::default();
+        let msgs = vec![Msg::Started(None), text("ab")];
+        let err = run(&mut handler, feed(msgs, &feeder)).unwrap_err();
+        assert!(matches!(err, Error::Shutdown { .. }), "{err:?}");
+        assert_eq!(err.partial_response().unwrap().text(), "ab");
+        assert_eq!(handler.text, "ab");
+        join(&feeder);
+    }
+
+    #[test]
+    fn a_start_that_fails_returns_its_error_after_dropping_the_sink() {
+        let mut handler = Collect::default();
+        let err = run(&mut handler, |sink| {
+            drop(sink);
+            Err(Error::config("no runtime"))
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert_eq!(handler.calls, 0);
+    }
+
+    #[test]
+    fn a_handler_panic_resumes_on_the_caller_and_nothing_runs_after() {
+        let feeder = Mutex::new(None);
+        let mut handler = Collect {
+            panic_at: Some(2),
+            ..Default::default()
+        };
+        let msgs = vec![
+            Msg::Started(None),
+            text("a"),
+            text("b"),
+            text("c"),
+            Msg::End,
+        ];
+        let payload =
+            std::panic::catch_unwind(AssertUnwindSafe(|| run(&mut handler, feed(msgs, &feeder))))
+                .unwrap_err();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"handler blew up"));
+        assert_eq!(join(&feeder), 3);
+        assert_eq!((handler.calls, handler.text.as_str()), (2, "a"));
+    }
+}

@@ -353,9 +353,11 @@ fn a_cancel_from_another_thread_is_prompt_and_keeps_the_partial() {
     let err = converser
         .converse_with_send(&request().cancel_token(token.clone()), &mut watch)
         .unwrap_err();
-    let latency = canceller.join().unwrap().elapsed();
+    let returned = Instant::now();
+    let latency = returned.duration_since(canceller.join().unwrap());
     println!("inline cancel latency: {latency:?}");
-    assert!(latency < Duration::from_millis(100), "{latency:?}");
+    // README: "well under a millisecond"; headroom for a loaded machine.
+    assert!(latency < Duration::from_millis(20), "{latency:?}");
     assert!(err.is_cancelled(), "{err:?}");
     assert_eq!(err.partial_response().unwrap().text(), "abcd");
     assert_eq!(

@@ -94,6 +94,13 @@ fn recordings_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
+        // CI always has them beside its clone: there, their absence is a
+        // failure, not a reason to skip.
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI=true but no recorded Bedrock traffic at {}",
+            dir.display()
+        );
         println!(
             "skipping: no recorded Bedrock traffic at {} (it lives beside the checkout, in shared/recordings/bedrock)",
             dir.display()

@@ -98,8 +98,10 @@ fn cancel_from_another_thread_ends_the_stream_promptly() {
     let cancelled_at = gui.join().unwrap();
     let latency = returned.duration_since(cancelled_at);
     println!("cancel latency: {latency:?}");
+    // README: a cancel is seen "well under a millisecond"; 20 ms leaves
+    // headroom for a loaded 2-core machine.
     assert!(
-        latency < Duration::from_millis(100),
+        latency < Duration::from_millis(20),
         "cancel took {latency:?}"
     );
     assert!(err.is_cancelled(), "{err:?}");

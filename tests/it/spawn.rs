@@ -67,7 +67,8 @@ fn cancel_from_another_thread_is_prompt_and_keeps_the_partial() {
     let result = call.wait_timeout(Duration::from_secs(5)).expect("ended");
     let latency = cancelled_at.elapsed();
     println!("spawn cancel latency: {latency:?}");
-    assert!(latency < Duration::from_millis(100), "{latency:?}");
+    // README: "well under a millisecond"; headroom for a loaded machine.
+    assert!(latency < Duration::from_millis(20), "{latency:?}");
     let err = result.as_ref().unwrap_err();
     assert!(err.is_cancelled(), "{err:?}");
     assert_eq!(err.partial_response().unwrap().text(), "abcd");
