@@ -189,7 +189,7 @@ impl ConverserBuilder {
 
     /// Records every HTTP exchange (request path and body, response status,
     /// headers and body; for streams the raw event-stream bytes, teed as they
-    /// arrive) to a JSON file that `mock::Replay` (feature `mock`) can serve
+    /// arrive) to a JSON file that `bedrock_converse_mock::Replay` (the `bedrock-converse-mock` crate) can serve
     /// back. The file is created (or truncated) by
     /// [`build`](ConverserBuilder::build) and rewritten as each exchange ends.
     /// Credentials never reach it: request headers (`authorization`,

@@ -1,7 +1,7 @@
 //! Recording raw exchanges to a file: the interceptor behind
 //! [`ConverserBuilder::record_to`](crate::ConverserBuilder::record_to).
 //!
-//! The file has the same format as the recordings `mock::Replay` serves back:
+//! The file has the same format as the recordings `bedrock_converse_mock::Replay` serves back:
 //!
 //! ```json
 //! {"interactions": [
