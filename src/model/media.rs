@@ -26,7 +26,7 @@ pub(crate) fn allowed_name_char(c: char) -> bool {
 
 /// Limits on the images and documents of one request, checked by
 /// [`ConverseRequest::validate`](crate::ConverseRequest::validate) so that an
-/// oversized request fails with a clear [`Error::InvalidRequest`] and nothing
+/// oversized request fails with a clear [`Error::InvalidRequest`](crate::Error::InvalidRequest) and nothing
 /// is sent.
 ///
 /// The default is what the Converse API reference documents for

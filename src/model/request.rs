@@ -234,7 +234,7 @@ impl ConverseRequest {
     }
 
     /// Lets another thread cancel calls made with this request (a GUI's Cancel
-    /// button): the call returns [`Error::Cancelled`] promptly with what had
+    /// button): the call returns [`Error::Cancelled`](crate::Error::Cancelled) promptly with what had
     /// arrived, and the HTTP stream is dropped.
     ///
     /// ```
