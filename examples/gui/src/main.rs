@@ -24,9 +24,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bedrock_converse_mock::{MockServer, Reply};
-use bedrock_converse::{CallHandle, ConverseRequest, Converser};
 use bedrock_converse::model::Usage;
+use bedrock_converse::{CallHandle, ConverseRequest, Converser};
+use bedrock_converse_mock::{MockServer, Reply};
 use eframe::egui;
 
 const DEFAULT_MODEL: &str = "anthropic.claude-3-sonnet-20240229-v1:0";
@@ -383,7 +383,8 @@ fn main() -> ExitCode {
 
     // Without credentials (decided from the environment and profile files,
     // never by probing the network), talk to the bundled local server.
-    let use_local = args.local || (!args.aws && !bedrock_converse::client::credentials_configured());
+    let use_local =
+        args.local || (!args.aws && !bedrock_converse::client::credentials_configured());
     let (converser, server, backend) = if use_local {
         let server = match MockServer::start() {
             Ok(s) => s,
