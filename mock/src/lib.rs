@@ -71,6 +71,7 @@
 mod replay;
 mod reply;
 pub mod script;
+mod wire;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -96,7 +97,8 @@ pub use reply::{Fault, Reply, ReplyBlock};
 // The client crate's public root items, and nothing else of it: the server's
 // wire code is its own.
 use bedrock_converse::{Converser, ConverserBuilder, Error};
-use reply::{Kind, Script};
+use reply::Kind;
+use wire::Script;
 
 type Body = Either<Full<Bytes>, Channel<Bytes, std::io::Error>>;
 
