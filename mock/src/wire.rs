@@ -341,6 +341,7 @@ fn split_words(text: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reply::{Kind, Reply};
 
     #[test]
     fn split_words_keeps_every_character() {
