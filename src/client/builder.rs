@@ -217,8 +217,9 @@ impl ConverserBuilder {
     /// lowers the rate, which recovers gradually. The wait honours the
     /// request's [`CancelToken`](crate::CancelToken) and the total
     /// [`timeout`](ConverserBuilder::timeout); see
-    /// [`Converser::limiter_stats`]. Applies to `converse`, `converse_with`
-    /// and `converse_with_send` (not yet to `spawn`).
+    /// [`Converser::limiter_stats`]. Applies to every call; a spawned call
+    /// waits on the runtime thread, so [`spawn`](Converser::spawn) still
+    /// returns at once (and its handle's cancel ends the wait).
     ///
     /// ```no_run
     /// use bedrock_converse::{client::Quota, Converser};
@@ -243,7 +244,9 @@ impl ConverserBuilder {
     pub fn build(self) -> Result<Converser, Error> {
         let timeout = self.timeout;
         let idle_timeout = self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT);
-        let limiter = self.quota.map(crate::limiter::Limiter::new);
+        let limiter = self
+            .quota
+            .map(|q| Arc::new(crate::limiter::Limiter::new(q)));
         let runtime = Runtime::start(move || self.make_client())?;
         Ok(Converser {
             inner: Arc::new(Inner {

@@ -81,7 +81,7 @@ pub struct Converser {
 struct Inner {
     runtime: Runtime,
     /// The quota limiter every call of every clone goes through, if any.
-    limiter: Option<crate::limiter::Limiter>,
+    limiter: Option<Arc<crate::limiter::Limiter>>,
     timeout: Option<Duration>,
     idle_timeout: Duration,
 }
@@ -254,10 +254,16 @@ impl Converser {
         let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
         let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
         // Timeouts are kept on this side, where the partial response is.
-        self.start_stream(parts, tx, None, async move {
-            let _ = cancelled.await;
-            Interrupt::Cancelled
-        })?;
+        self.start_stream(
+            parts,
+            tx,
+            None,
+            async move {
+                let _ = cancelled.await;
+                Interrupt::Cancelled
+            },
+            None,
+        )?;
         let token = request.cancel_token.as_ref();
         let mut waiter = Waiter::new(rx, token, deadline, Some(self.inner.idle_timeout));
         let mut assembler = Assembler::default();
@@ -347,7 +353,7 @@ impl Converser {
         let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
         let idle = Some(self.inner.idle_timeout);
         let result = engine::inline::run(handler, |sink| {
-            self.start_stream(parts, sink, idle, interrupt)
+            self.start_stream(parts, sink, idle, interrupt, None)
         });
         self.settle(reservation, &result);
         result
@@ -415,14 +421,15 @@ impl Converser {
         waker: Option<engine::spawned::Waker>,
     ) -> Result<CallHandle, Error> {
         let parts = request.to_sdk()?;
-        let (receivers, sink) = engine::spawned::spawned(waker);
+        let (gate, on_end) = self.spawn_admission(request);
+        let (receivers, sink) = engine::spawned::spawned(waker, on_end);
         let cancel = CancelToken::new();
         let deadline = self.inner.timeout.map(|t| Instant::now() + t);
         let interrupt = self.interrupt(
             [Some(cancel.clone()), request.cancel_token.clone()],
             deadline,
         );
-        self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt)?;
+        self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt, gate)?;
         Ok(CallHandle::new(receivers, cancel, self.inner.clone()))
     }
 
@@ -434,9 +441,10 @@ impl Converser {
         sink: S,
         idle: Option<Duration>,
         interrupt: impl Future<Output = Interrupt> + Send + 'static,
+        gate: Option<engine::Gate>,
     ) -> Result<(), Error> {
         self.inner.runtime.submit(Box::new(move |client: &Client| {
-            engine::stream_task(client, parts, sink, idle, interrupt)
+            engine::stream_task(client, parts, sink, idle, interrupt, gate)
         }))
     }
 
@@ -485,10 +493,7 @@ impl Converser {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn limiter_stats(&self) -> Option<LimiterStats> {
-        self.inner
-            .limiter
-            .as_ref()
-            .map(crate::limiter::Limiter::stats)
+        self.inner.limiter.as_ref().map(|l| l.stats())
     }
 
     /// What every blocking call checks before sending anything: that it is

@@ -1,15 +1,21 @@
-//! The quota limiter on a [`Converser`]'s blocking calls: each call waits
-//! for room under the requests-per-minute and tokens-per-minute quotas
-//! before it is sent, and its reservation is corrected by the reply's usage.
+//! The quota limiter on a [`Converser`]'s calls: each call waits for room
+//! under the requests-per-minute and tokens-per-minute quotas before it is
+//! sent (a blocking call on its own thread, a spawned one on the runtime
+//! thread), and its reservation is corrected by the reply's usage.
 
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use aws_sdk_bedrockruntime::types::{ContentBlock, SystemContentBlock, ToolResultContentBlock};
 
 use super::Converser;
 use crate::cancel::CancelToken;
+use crate::engine::spawned::OnEnd;
+use crate::engine::Gate;
 use crate::error::{Error, TimeoutKind};
-use crate::limiter::{estimate_input_tokens, AcquireError, Reservation, TokenEstimate, Usage};
+use crate::limiter::{
+    estimate_input_tokens, AcquireError, Limiter, Reservation, TokenEstimate, Usage, SLEEP_SLICE,
+};
 use crate::model::{ConverseRequest, Response};
 
 /// The output a call reserves when its request sets no `max_tokens`. The
@@ -125,21 +131,70 @@ impl Converser {
         reservation: Option<Reservation>,
         result: &Result<Response, Error>,
     ) {
-        let (Some(limiter), Some(reservation)) = (&self.inner.limiter, reservation) else {
-            return;
+        if let (Some(limiter), Some(reservation)) = (&self.inner.limiter, reservation) {
+            settle(limiter, reservation, result);
+        }
+    }
+
+    /// For a spawned call, which must not block its caller: a gate that
+    /// waits on the runtime thread for room under the quota, and the hook
+    /// that settles the reservation when the call ends. `(None, None)`
+    /// without a quota.
+    pub(super) fn spawn_admission(
+        &self,
+        request: &ConverseRequest,
+    ) -> (Option<Gate>, Option<OnEnd>) {
+        let Some(limiter) = self.inner.limiter.clone() else {
+            return (None, None);
         };
-        match result {
-            Ok(response) => {
-                limiter.settle_now(reservation, usage_of(response));
-                limiter.on_success_now();
-            }
-            Err(e) => {
-                if e.is_throttling() {
-                    log::info!("bedrock-converse: throttled; lowering the request rate");
-                    limiter.on_throttled_now();
+        let estimate = estimate(request);
+        let held: Arc<Mutex<Option<Reservation>>> = Arc::default();
+        let gate = {
+            let (limiter, held) = (limiter.clone(), held.clone());
+            Box::pin(async move {
+                let started = Instant::now();
+                let mut refused = false;
+                loop {
+                    match limiter.try_acquire_now(estimate) {
+                        Ok(reservation) => {
+                            *held.lock().unwrap_or_else(|p| p.into_inner()) = Some(reservation);
+                            break;
+                        }
+                        Err(wait) => {
+                            refused = true;
+                            tokio::time::sleep(wait.min(SLEEP_SLICE)).await;
+                        }
+                    }
                 }
-                limiter.settle_now(reservation, e.partial_response().and_then(usage_of));
+                if refused {
+                    limiter.record_wait(started.elapsed());
+                }
+            }) as Gate
+        };
+        let on_end: OnEnd = Box::new(move |result| {
+            let reservation = held.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(reservation) = reservation {
+                settle(&limiter, reservation, result);
             }
+        });
+        (Some(gate), Some(on_end))
+    }
+}
+
+/// Corrects `reservation` by what the call used, and tells the limiter
+/// whether the service throttled it.
+fn settle(limiter: &Limiter, reservation: Reservation, result: &Result<Response, Error>) {
+    match result {
+        Ok(response) => {
+            limiter.settle_now(reservation, usage_of(response));
+            limiter.on_success_now();
+        }
+        Err(e) => {
+            if e.is_throttling() {
+                log::info!("bedrock-converse: throttled; lowering the request rate");
+                limiter.on_throttled_now();
+            }
+            limiter.settle_now(reservation, e.partial_response().and_then(usage_of));
         }
     }
 }

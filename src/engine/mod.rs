@@ -19,4 +19,4 @@ pub(crate) mod spawned;
 
 pub(crate) use assemble::{Assembler, Step};
 pub(crate) use protocol::{Interrupt, Msg, Sink};
-pub(crate) use pump::{converse_task, stream_task, Task};
+pub(crate) use pump::{converse_task, stream_task, Gate, Task};

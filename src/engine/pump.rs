@@ -35,22 +35,32 @@ pub(crate) fn converse_task(
     })
 }
 
+/// Something a call waits for before it is sent (room under a quota).
+pub(crate) type Gate = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// A ConverseStream call: what it receives goes to `sink`, until `interrupt`
 /// resolves (which drops the HTTP stream). With `idle`, a silence that long
-/// ends the call with a timeout.
+/// ends the call with a timeout. With a `gate`, the request is sent once the
+/// gate opens; the interrupt covers that wait too, the idle timeout does not.
 pub(crate) fn stream_task<S: Sink>(
     client: &Client,
     parts: SdkParts,
     mut sink: S,
     idle: Option<Duration>,
     interrupt: impl Future<Output = Interrupt> + Send + 'static,
+    gate: Option<Gate>,
 ) -> Task {
     // Boxed at once: the SDK's future is kilobytes, and every move of it
     // (into this task, into `pump`, into a timeout) was a memcpy.
     let send = Box::pin(fill!(client.converse_stream(), parts).send());
     Box::pin(async move {
         let interrupted = {
-            let work = pump(send, &mut sink, idle);
+            let work = async {
+                if let Some(gate) = gate {
+                    gate.await;
+                }
+                pump(send, &mut sink, idle).await
+            };
             tokio::select! {
                 biased;
                 why = interrupt => Some(why),

@@ -44,8 +44,11 @@ pub(crate) struct Receivers {
     pub(crate) waker: SharedWaker,
 }
 
+/// Called once with a spawned call's result, before its caller sees it.
+pub(crate) type OnEnd = Box<dyn FnOnce(&Result<Response, Error>) + Send>;
+
 /// Builds a spawned call's sink and what its caller reads.
-pub(crate) fn spawned(waker: Option<Waker>) -> (Receivers, SpawnSink) {
+pub(crate) fn spawned(waker: Option<Waker>, on_end: Option<OnEnd>) -> (Receivers, SpawnSink) {
     let (events_tx, events) = crossbeam_channel::unbounded();
     let (done_tx, done) = crossbeam_channel::bounded(1);
     let waker = SharedWaker(Arc::new(Mutex::new(waker)));
@@ -54,6 +57,7 @@ pub(crate) fn spawned(waker: Option<Waker>) -> (Receivers, SpawnSink) {
         events: events_tx,
         done: Some(done_tx),
         waker: waker.clone(),
+        on_end,
     };
     (
         Receivers {
@@ -83,11 +87,15 @@ pub(crate) struct SpawnSink {
     events: Sender<StreamEvent>,
     done: Option<Sender<Result<Response, Error>>>,
     waker: SharedWaker,
+    on_end: Option<OnEnd>,
 }
 
 impl SpawnSink {
     fn finish(&mut self, result: Result<Response, Error>) {
         if let Some(done) = self.done.take() {
+            if let Some(on_end) = self.on_end.take() {
+                on_end(&result);
+            }
             let _ = done.send(result);
             // After the result: a GUI woken now sees the call finished.
             self.waker.wake();

@@ -136,3 +136,37 @@ fn a_quota_makes_calls_wait_and_the_wait_honours_cancel_and_deadline() {
     assert_eq!(stats.waited_calls, 2);
     assert!(stats.total_wait >= Duration::from_millis(450), "{stats:?}");
 }
+
+#[test]
+fn a_spawned_call_waits_for_the_quota_on_the_runtime_thread() {
+    let server = MockServer::start().unwrap();
+    let converser = server
+        .converser_builder()
+        .max_attempts(1)
+        .quota(Quota::new().requests_per_minute(1))
+        .build()
+        .unwrap();
+    // The first call is throttled by the service: the limiter hears of it.
+    server.push(Reply::throttling());
+    let err = converser.spawn(&request()).unwrap().wait().unwrap_err();
+    assert!(err.is_throttling(), "{err:?}");
+    assert_eq!(converser.limiter_stats().unwrap().throttled, 1);
+    // The minute's request is spent: spawn still returns at once, and the
+    // call waits on the runtime thread until its handle cancels it.
+    let started = Instant::now();
+    let mut call = converser.spawn(&request()).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        call.wait_timeout(Duration::from_millis(200)).is_none(),
+        "it did not wait"
+    );
+    call.cancel();
+    let err = call.wait().unwrap_err();
+    assert!(matches!(err, Error::Cancelled { partial: None }), "{err:?}");
+    assert_eq!(server.request_count(), 1, "the waiting call sent nothing");
+    assert_eq!(converser.limiter_stats().unwrap().calls, 1);
+}
