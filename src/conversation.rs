@@ -192,6 +192,10 @@ impl Conversation {
 
     /// Sends a user turn and waits for the whole reply
     /// ([`Converser::converse`]); on success both turns are in the history.
+    ///
+    /// # Errors
+    ///
+    /// As [`Converser::converse`]; also [`Error::InvalidRequest`] if the turn cannot be added. On failure the turn is rolled back (or kept, under [`OnFailure::Keep`]).
     pub fn send(
         &mut self,
         converser: &Converser,
@@ -202,6 +206,10 @@ impl Conversation {
 
     /// Sends a user turn and streams the reply to `handler`
     /// ([`Converser::converse_with`]); on success both turns are in the history.
+    ///
+    /// # Errors
+    ///
+    /// As [`Converser::converse_with`]; on failure the turn is rolled back (or kept, under [`OnFailure::Keep`]).
     pub fn send_with<H: StreamHandler + ?Sized>(
         &mut self,
         converser: &Converser,
@@ -213,6 +221,10 @@ impl Conversation {
 
     /// Sends a user turn with any content (images, documents, tool results, …).
     /// Its role must be `user`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] if `message` is not a user turn; otherwise as [`Converser::converse`].
     pub fn send_message(
         &mut self,
         converser: &Converser,
@@ -222,6 +234,10 @@ impl Conversation {
     }
 
     /// Streams the reply to a user turn with any content.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] if `message` is not a user turn; otherwise as [`Converser::converse_with`].
     pub fn send_message_with<H: StreamHandler + ?Sized>(
         &mut self,
         converser: &Converser,
@@ -235,11 +251,19 @@ impl Conversation {
     /// Sends the history as it is, for a pending conversation (see
     /// [`OnFailure::Keep`]); fails with [`Error::InvalidRequest`] if the last
     /// turn is not a user turn.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] if the last turn is not a user turn; otherwise as [`Converser::converse`].
     pub fn retry(&mut self, converser: &Converser) -> Result<Response, Error> {
         self.retry_inner(converser, None)
     }
 
     /// Like [`retry`](Conversation::retry), streamed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] if the last turn is not a user turn; otherwise as [`Converser::converse_with`].
     pub fn retry_with<H: StreamHandler + ?Sized>(
         &mut self,
         converser: &Converser,
@@ -298,6 +322,10 @@ impl Conversation {
     /// println!("{}", reply.text());
     /// # Ok::<(), bedrock_converse::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ToolRoundsExceeded`] past [`max_tool_rounds`](Conversation::max_tool_rounds); otherwise as [`Converser::converse`] for any round.
     pub fn run_tools<F>(
         &mut self,
         converser: &Converser,
@@ -312,6 +340,10 @@ impl Conversation {
 
     /// Like [`run_tools`](Conversation::run_tools), with every reply streamed
     /// to `handler`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ToolRoundsExceeded`] past [`max_tool_rounds`](Conversation::max_tool_rounds); otherwise as [`Converser::converse_with`] for any round.
     pub fn run_tools_with<H, F>(
         &mut self,
         converser: &Converser,

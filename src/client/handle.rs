@@ -112,6 +112,10 @@ impl CallHandle {
     }
 
     /// The result, if the call has ended; never blocks. Keeps returning it.
+    ///
+    /// # Errors
+    ///
+    /// The call's own error, as for [`Converser::converse_with`](crate::Converser::converse_with), inside the `Some`.
     pub fn try_wait(&mut self) -> Option<&Result<Response, Error>> {
         if self.result.is_none() {
             match self.done.try_recv() {
@@ -126,6 +130,10 @@ impl CallHandle {
     }
 
     /// Waits up to `timeout` for the result.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_wait`](CallHandle::try_wait).
     pub fn wait_timeout(&mut self, timeout: Duration) -> Option<&Result<Response, Error>> {
         if self.result.is_none() {
             match self.done.recv_timeout(timeout) {
@@ -142,6 +150,10 @@ impl CallHandle {
     /// Blocks until the call ends and returns its [`Response`], equal to what
     /// [`converse_with`](crate::Converser::converse_with) returns for the same
     /// reply. The waker is never called after this returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`Converser::converse_with`](crate::Converser::converse_with) (but [`Error::Stopped`] never, and [`Error::Shutdown`] if the runtime thread died).
     pub fn wait(mut self) -> Result<Response, Error> {
         if self.result.is_none() {
             let r = self

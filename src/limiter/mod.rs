@@ -238,6 +238,10 @@ impl Limiter {
     /// holds no tokens at all. While such a call waits, smaller calls are held
     /// back too (until it is admitted, or at most a second past the time the
     /// window should have emptied), so a stream of small calls cannot starve it.
+    ///
+    /// # Errors
+    ///
+    /// `Err(wait)`: the call does not fit now; try again after `wait`.
     pub fn try_acquire(
         &self,
         estimate: TokenEstimate,
@@ -302,6 +306,10 @@ impl Limiter {
     }
 
     /// [`try_acquire`](Self::try_acquire) at [`Instant::now`].
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
     pub fn try_acquire_now(&self, estimate: TokenEstimate) -> Result<Reservation, Duration> {
         self.try_acquire(estimate, Instant::now())
     }
@@ -437,6 +445,10 @@ impl Limiter {
     /// that can be admitted is, even past its deadline). If the call was
     /// refused at least once, the wait is recorded with
     /// [`record_wait`](Self::record_wait), whatever the outcome.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError::Cancelled`] when `should_stop` says so, [`AcquireError::DeadlineExceeded`] when `deadline` passes while the call is still refused.
     pub fn acquire_blocking(
         &self,
         estimate: TokenEstimate,

@@ -28,6 +28,10 @@ impl Image {
     /// Fails with [`Error::File`] if the file cannot be read, and with
     /// [`Error::InvalidRequest`] (field `format`) if the extension is not one
     /// of those.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] if the file cannot be read; [`Error::InvalidRequest`] if its extension names no image format.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Image, Error> {
         let path = path.as_ref();
         let format = Image::format_for_extension(&extension(path)).ok_or_else(|| {
@@ -43,6 +47,10 @@ impl Image {
     }
 
     /// Reads an image file in the given format, whatever its extension.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] if the file cannot be read.
     pub fn from_path_as(path: impl AsRef<Path>, format: ImageFormat) -> Result<Image, Error> {
         Ok(Image::new(format, read(path.as_ref())?))
     }
@@ -53,6 +61,10 @@ impl Document {
     /// `csv`, `doc`, `docx`, `xls`, `xlsx`, `html`/`htm`, `txt`, `md`/`markdown`)
     /// and the name from the file name without extension, with characters
     /// the API does not allow in names replaced (see [`Document::name_from`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] if the file cannot be read; [`Error::InvalidRequest`] if its extension names no document format.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Document, Error> {
         let path = path.as_ref();
         let format = Document::format_for_extension(&extension(path)).ok_or_else(|| {
@@ -68,6 +80,10 @@ impl Document {
     }
 
     /// Reads a document file in the given format, whatever its extension.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] if the file cannot be read.
     pub fn from_path_as(path: impl AsRef<Path>, format: DocumentFormat) -> Result<Document, Error> {
         let path = path.as_ref();
         let stem = path

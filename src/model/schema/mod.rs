@@ -135,6 +135,10 @@ fn err(path: &str, keyword: &str, reason: impl Into<String>) -> SchemaError {
 /// even where a generator added it as an annotation; [`schema_for`] strips
 /// schemars' own. `$defs`/`definitions` are kept and walked, as are `$ref`s,
 /// which must be local, resolve, and not recurse. `fit` is idempotent.
+///
+/// # Errors
+///
+/// A [`SchemaError`] naming the JSON Pointer of the first keyword the service would reject.
 pub fn fit(mut schema: Value) -> Result<Value, SchemaError> {
     let mut refs = Vec::new();
     walk(&mut schema, &mut String::new(), &mut refs)?;
@@ -445,6 +449,10 @@ pub fn strip_schemars_annotations(schema: &mut schemars::Schema) {
 }
 
 /// `T`'s JSON schema (schemars, with [`settings`]), [fitted](fit) for Bedrock.
+///
+/// # Errors
+///
+/// A [`SchemaError`] if `T`'s schema uses something the service rejects (e.g. a `#[schemars(range)]` bound).
 #[cfg(feature = "schema")]
 pub fn schema_for<T: schemars::JsonSchema>() -> Result<Value, SchemaError> {
     fit(settings()

@@ -24,6 +24,10 @@ impl ConverseRequest {
     /// let err = ConverseRequest::new("m").user("hi").temperature(1.5).validate().unwrap_err();
     /// assert!(matches!(err, Error::InvalidRequest { ref field, .. } if field == "temperature"));
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] naming the first field at fault.
     pub fn validate(&self) -> Result<(), Error> {
         let model = self.model_id.trim();
         if model.is_empty() {
