@@ -352,3 +352,38 @@ fn post(server: &MockServer, body: &Value) -> (u16, Option<String>) {
     });
     (status, error_type)
 }
+
+#[test]
+fn a_conversation_keeps_the_reply_as_json_text() {
+    use bedrock_converse::Conversation;
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let mut chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0")
+        .extract_mode(ExtractMode::Tool)
+        .extract_retries(1);
+    server.push(Reply::empty().tool_use("tu-1", "respond", json!({"songs": 3})));
+    server.push(Reply::empty().tool_use("tu-2", "respond", playlist_json()));
+    let extracted = chat
+        .extract::<Playlist>(&converser, "Two pop songs.")
+        .unwrap();
+    assert_eq!(extracted.value, expected());
+    assert_eq!(chat.history().len(), 2, "the re-ask is not kept");
+    let kept: Value = serde_json::from_str(&chat.history()[1].text()).unwrap();
+    assert_eq!(kept, playlist_json());
+
+    // A later plain turn carries no tool configuration, and its history is plain text.
+    server.push(Reply::text("Enjoy!"));
+    chat.send(&converser, "Thanks.").unwrap();
+    let body = server.requests().pop().unwrap().body;
+    assert!(body.get("toolConfig").is_none());
+    assert_eq!(body["messages"].as_array().unwrap().len(), 3);
+
+    // A failed extraction is rolled back (streamed this time).
+    server.push(Reply::text("cut").stop_reason("max_tokens"));
+    let mut handler = handler_fn(|_: &StreamEvent| Flow::Continue);
+    let err = chat
+        .extract_with::<Playlist, _>(&converser, "More?", &mut handler)
+        .unwrap_err();
+    assert!(err.is_invalid_output(), "{err:?}");
+    assert_eq!(chat.history().len(), 4);
+}
