@@ -106,6 +106,21 @@ pub enum Error {
         response: Box<Response>,
     },
 
+    /// A structured reply ([`Converser::extract`](crate::Converser::extract))
+    /// is not valid JSON for the requested type: cut at `max_tokens`, a
+    /// refusal, a guardrail's message, or JSON of the wrong shape. The reply
+    /// is kept whole in `response`, with its stop reason and usage (summed
+    /// over every attempt when re-asking).
+    #[error("the model's reply is not valid output: {reason}")]
+    InvalidOutput {
+        /// The reply's JSON text as received (in tool mode, the tool's input).
+        raw: String,
+        /// Why it could not be read (the JSON parser's message, or what was missing).
+        reason: String,
+        /// The whole (last) reply.
+        response: Box<Response>,
+    },
+
     /// A tool loop ([`Conversation::run_tools`](crate::Conversation::run_tools))
     /// reached its maximum number of rounds while the model still asked for tools.
     #[error("the model still asked for tools after {max_rounds} tool rounds")]
@@ -346,6 +361,7 @@ impl Error {
             Error::InvalidRequest { .. }
             | Error::Protocol { .. }
             | Error::InvalidToolInput { .. }
+            | Error::InvalidOutput { .. }
             | Error::ToolRoundsExceeded { .. }
             | Error::File { .. }
             | Error::Stopped { .. }
@@ -388,6 +404,12 @@ impl Error {
         matches!(self, Error::Cancelled { .. })
     }
 
+    /// Whether a structured reply could not be read as the requested type
+    /// ([`Error::InvalidOutput`]).
+    pub fn is_invalid_output(&self) -> bool {
+        matches!(self, Error::InvalidOutput { .. })
+    }
+
     /// Whether the request was refused locally before sending.
     pub fn is_invalid_request(&self) -> bool {
         matches!(self, Error::InvalidRequest { .. })
@@ -420,7 +442,8 @@ impl Error {
     }
 
     /// The part of the reply that arrived before a stream failed or was
-    /// stopped; for [`InvalidToolInput`](Error::InvalidToolInput) and
+    /// stopped; for [`InvalidToolInput`](Error::InvalidToolInput),
+    /// [`InvalidOutput`](Error::InvalidOutput) and
     /// [`ToolRoundsExceeded`](Error::ToolRoundsExceeded), the whole reply.
     pub fn partial_response(&self) -> Option<&Response> {
         match self {
@@ -432,6 +455,7 @@ impl Error {
             | Error::Shutdown { partial } => partial.as_deref(),
             Error::Stopped { partial } => Some(partial),
             Error::InvalidToolInput { response, .. }
+            | Error::InvalidOutput { response, .. }
             | Error::ToolRoundsExceeded { response, .. } => Some(response),
             _ => None,
         }
@@ -448,6 +472,7 @@ impl Error {
             | Error::Shutdown { partial } => partial.map(|b| *b),
             Error::Stopped { partial } => Some(*partial),
             Error::InvalidToolInput { response, .. }
+            | Error::InvalidOutput { response, .. }
             | Error::ToolRoundsExceeded { response, .. } => Some(*response),
             _ => None,
         }

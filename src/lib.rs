@@ -54,8 +54,9 @@
 //! - [`stream`]: [`StreamHandler`], what it receives, and ready-made
 //!   handlers ([`stream::PrintHandler`], [`stream::handler_fn`],
 //!   [`stream::NoopHandler`]).
-//! - [`client`]: [`Converser`], its builder and defaults, [`CallHandle`], and
-//!   [`client::credentials_configured`].
+//! - [`client`]: [`Converser`], its builder and defaults, [`CallHandle`],
+//!   [`client::credentials_configured`], and typed replies
+//!   ([`Converser::extract`] with [`client::Extract`], `schema` feature).
 //! - [`conversation`]: [`Conversation`], which keeps the history between
 //!   turns and runs tool loops.
 //! - [`error`]: [`Error`], with predicates such as [`Error::is_retryable`]; a

@@ -21,7 +21,11 @@
 //! other block as raw wire JSON ([`Reply::raw_block`]). The same script
 //! serves `/converse` and `/converse-stream`, so the two can be compared.
 //! Requests with images, documents, tools or guardrails are accepted and
-//! recorded as sent.
+//! recorded as sent. A request with `outputConfig.textFormat` (or a strict
+//! tool) is checked as the service checks it: the schema must be a JSON
+//! string within the structured-output subset (every object closed with
+//! `"additionalProperties": false`; no `minimum`, `maximum`, `minLength`,
+//! `maxLength`, …), else the answer is a 400 `ValidationException`.
 //!
 //! ```
 //! use bedrock_converse_mock::{MockServer, Reply};
@@ -68,6 +72,7 @@
 //!
 //! (Any credentials do; the server does not check signatures.)
 
+mod output;
 mod replay;
 mod reply;
 pub mod script;
@@ -435,6 +440,9 @@ async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Re
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let (operation, model_id) = parse_path(&path);
     let n = shared.counter.fetch_add(1, Ordering::SeqCst) + 1;
+    // As the service does, a bad structured-output schema is refused before
+    // any reply is taken (a queued one stays queued).
+    let invalid = operation.and_then(|_| output::check(&body).err());
     let reply = {
         let mut state = shared.lock();
         if state.record {
@@ -449,7 +457,7 @@ async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Re
         }
         match operation {
             // A replaying server answers from its recording instead.
-            Some(_) if method == "POST" && shared.replay.is_none() => Some(
+            Some(_) if method == "POST" && shared.replay.is_none() && invalid.is_none() => Some(
                 state
                     .queue
                     .pop_front()
@@ -460,6 +468,14 @@ async fn handle(req: hyper::Request<Incoming>, shared: Arc<Shared>) -> hyper::Re
     };
     if let Some(player) = &shared.replay {
         return player.serve(&method, &path, &body);
+    }
+    if let Some(message) = invalid {
+        return error_response(
+            400,
+            "ValidationException",
+            &message,
+            Some(&format!("mock-{n}")),
+        );
     }
     let Some(reply) = reply else {
         return error_response(

@@ -152,6 +152,12 @@ impl Reply {
         })
     }
 
+    /// A reply whose one text block is `value` as JSON: what a model
+    /// answers to a request with `outputConfig.textFormat`.
+    pub fn json(value: &Value) -> Reply {
+        Reply::text(value.to_string())
+    }
+
     /// A reply with no content blocks yet; add them with
     /// [`with_text`](Reply::with_text), [`tool_use`](Reply::tool_use), ….
     pub fn empty() -> Reply {

@@ -10,6 +10,8 @@
 mod aws;
 mod builder;
 mod env;
+#[cfg(feature = "schema")]
+mod extract;
 mod handle;
 mod quota;
 mod runtime;
@@ -24,6 +26,9 @@ use aws_sdk_bedrockruntime::Client;
 
 pub use builder::{ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
 pub use env::credentials_configured;
+#[cfg(feature = "schema")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
+pub use extract::{Extract, ExtractMode, Extracted, DEFAULT_TOOL_NAME};
 pub use handle::CallHandle;
 pub use quota::DEFAULT_OUTPUT_ESTIMATE;
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::cache::CachePoint;
 use super::media::ContentLimits;
 use super::message::Message;
+use super::output::{JsonSchemaFormat, OutputConfig};
 use super::tools::{Tool, ToolChoice, ToolConfig};
 use crate::cancel::CancelToken;
 
@@ -143,6 +144,8 @@ pub struct ConverseRequest {
     pub prompt_variables: BTreeMap<String, String>,
     /// The image and document limits checked before sending (not sent).
     pub content_limits: ContentLimits,
+    /// Structured output (a JSON schema for the reply's text) and effort.
+    pub output_config: Option<OutputConfig>,
 }
 
 impl ConverseRequest {
@@ -318,6 +321,42 @@ impl ConverseRequest {
     /// Sets the image and document limits checked before sending.
     pub fn content_limits(mut self, limits: ContentLimits) -> Self {
         self.content_limits = limits;
+        self
+    }
+
+    /// Sets the output configuration (structured output and effort).
+    pub fn output_config(mut self, config: OutputConfig) -> Self {
+        self.output_config = Some(config);
+        self
+    }
+
+    /// Constrains the reply's text to a JSON schema (`outputConfig.textFormat`,
+    /// type `json_schema`), keeping any effort set. The schema is checked
+    /// against the service's subset by [`validate`](ConverseRequest::validate)
+    /// and sent [fitted](crate::model::schema::fit).
+    ///
+    /// ```
+    /// use bedrock_converse::{ConverseRequest, Error};
+    /// use serde_json::json;
+    ///
+    /// let schema = json!({"type": "object", "properties": {"age": {"type": "integer", "minimum": 0}}});
+    /// let err = ConverseRequest::new("m").user("hi").output_schema(schema).validate().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidRequest { ref field, .. }
+    ///     if field == "output_config.text_format.schema/properties/age/minimum"));
+    /// ```
+    pub fn output_schema(mut self, schema: Value) -> Self {
+        self.output_config
+            .get_or_insert_with(Default::default)
+            .text_format = Some(JsonSchemaFormat::new(schema));
+        self
+    }
+
+    /// Sets the effort level (`low`, `medium`, `high`, `xhigh`, `max`), for
+    /// models that support it.
+    pub fn effort(mut self, effort: impl Into<String>) -> Self {
+        self.output_config
+            .get_or_insert_with(Default::default)
+            .effort = Some(effort.into());
         self
     }
 }

@@ -62,6 +62,37 @@ impl Usage {
     }
 }
 
+/// Sums two calls' counts (cache counts add when either has them), as
+/// [`Converser::extract`](crate::Converser::extract) does over its attempts.
+///
+/// ```
+/// use bedrock_converse::model::Usage;
+/// assert_eq!(Usage::new(10, 2, 12) + Usage::new(5, 1, 6), Usage::new(15, 3, 18));
+/// ```
+impl std::ops::Add for Usage {
+    type Output = Usage;
+
+    fn add(self, other: Usage) -> Usage {
+        let opt = |a: Option<u32>, b: Option<u32>| match (a, b) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
+        };
+        Usage {
+            input_tokens: self.input_tokens.saturating_add(other.input_tokens),
+            output_tokens: self.output_tokens.saturating_add(other.output_tokens),
+            total_tokens: self.total_tokens.saturating_add(other.total_tokens),
+            cache_read_input_tokens: opt(
+                self.cache_read_input_tokens,
+                other.cache_read_input_tokens,
+            ),
+            cache_write_input_tokens: opt(
+                self.cache_write_input_tokens,
+                other.cache_write_input_tokens,
+            ),
+        }
+    }
+}
+
 /// Timing reported by the service.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]

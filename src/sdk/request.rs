@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_bedrockruntime::types::{
     self, AnyToolChoice, AutoToolChoice, GuardrailConfiguration, GuardrailStreamConfiguration,
-    InferenceConfiguration, PerformanceConfiguration, PromptVariableValues, ServiceTier,
+    InferenceConfiguration, JsonSchemaDefinition, OutputFormat, OutputFormatStructure,
+    OutputFormatType, PerformanceConfiguration, PromptVariableValues, ServiceTier,
     SpecificToolChoice, SystemContentBlock, SystemTool, ToolConfiguration, ToolInputSchema,
     ToolSpecification,
 };
@@ -14,7 +15,8 @@ use aws_smithy_types::Document;
 use super::json::json_to_document;
 use crate::error::Error;
 use crate::model::{
-    ConverseRequest, GuardrailConfig, InferenceConfig, Tool, ToolChoice, ToolConfig, ToolEntry,
+    ConverseRequest, GuardrailConfig, InferenceConfig, OutputConfig, Tool, ToolChoice, ToolConfig,
+    ToolEntry,
 };
 
 /// A validated request in the SDK's types, ready for either operation's builder.
@@ -34,6 +36,7 @@ pub(crate) struct SdkParts {
     pub(crate) service_tier: Option<ServiceTier>,
     pub(crate) additional_model_response_field_paths: Option<Vec<String>>,
     pub(crate) prompt_variables: Option<std::collections::HashMap<String, PromptVariableValues>>,
+    pub(crate) output_config: Option<types::OutputConfig>,
 }
 
 impl ConverseRequest {
@@ -96,7 +99,44 @@ impl ConverseRequest {
                     .map(|(k, v)| (k.clone(), PromptVariableValues::Text(v.clone())))
                     .collect()
             }),
+            output_config: self
+                .output_config
+                .as_ref()
+                .map(OutputConfig::to_sdk)
+                .transpose()?,
         })
+    }
+}
+
+impl OutputConfig {
+    /// `outputConfig`, the schema [fitted](crate::model::schema::fit) and
+    /// serialized to the JSON string the API takes.
+    fn to_sdk(&self) -> Result<types::OutputConfig, Error> {
+        let text_format = self
+            .text_format
+            .as_ref()
+            .map(|f| {
+                let field = "output_config.text_format";
+                let schema = f
+                    .fitted()
+                    .map_err(|e| Error::invalid(format!("{field}.schema{}", e.path), e.reason))?;
+                let definition = JsonSchemaDefinition::builder()
+                    .schema(schema.to_string())
+                    .set_name(f.name.clone())
+                    .set_description(f.description.clone())
+                    .build()
+                    .map_err(|e| Error::invalid(field, e.to_string()))?;
+                OutputFormat::builder()
+                    .r#type(OutputFormatType::JsonSchema)
+                    .structure(OutputFormatStructure::JsonSchema(definition))
+                    .build()
+                    .map_err(|e| Error::invalid(field, e.to_string()))
+            })
+            .transpose()?;
+        Ok(types::OutputConfig::builder()
+            .set_text_format(text_format)
+            .set_effort(self.effort.clone())
+            .build())
     }
 }
 
@@ -230,6 +270,7 @@ macro_rules! fill {
             .set_service_tier(p.service_tier)
             .set_additional_model_response_field_paths(p.additional_model_response_field_paths)
             .set_prompt_variables(p.prompt_variables)
+            .set_output_config(p.output_config)
     }};
 }
 pub(crate) use fill;

@@ -9,6 +9,7 @@
 //! installs the process's one global logger at trace level.
 
 mod common;
+mod extract;
 mod foundation;
 mod garbage;
 mod inline;

@@ -775,7 +775,8 @@ fn tool_config_and_tool_choice_arrive_as_sent() {
             Tool::new(
                 "now",
                 "The time.",
-                json!({"type": "object", "properties": {}}),
+                // closed, as the service (and the mock) require of a strict tool
+                json!({"type": "object", "properties": {}, "additionalProperties": false}),
             )
             .strict(true),
         )
@@ -806,7 +807,7 @@ fn tool_config_and_tool_choice_arrive_as_sent() {
                             "required": ["city"]
                         }}
                     }},
-                    {"toolSpec": {"name": "now", "description": "The time.", "inputSchema": {"json": {"type": "object", "properties": {}}}, "strict": true}},
+                    {"toolSpec": {"name": "now", "description": "The time.", "inputSchema": {"json": {"type": "object", "properties": {}, "additionalProperties": false}}, "strict": true}},
                     {"cachePoint": {"type": "default"}}
                 ])
             );

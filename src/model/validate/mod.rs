@@ -122,6 +122,9 @@ impl ConverseRequest {
         if let Some(g) = &self.guardrail {
             g.validate()?;
         }
+        if let Some(output) = &self.output_config {
+            output.validate()?;
+        }
         for (key, value) in &self.request_metadata {
             if key.is_empty() || key.chars().count() > 256 {
                 return Err(Error::invalid(

@@ -11,6 +11,9 @@ use crate::model::{
 };
 use crate::stream::StreamHandler;
 
+#[cfg(feature = "schema")]
+mod extract;
+
 /// The default for [`Conversation::max_tool_rounds`].
 pub const DEFAULT_MAX_TOOL_ROUNDS: u32 = 10;
 
@@ -73,6 +76,9 @@ pub struct Conversation {
     request: ConverseRequest,
     on_failure: OnFailure,
     max_tool_rounds: u32,
+    /// How [`extract`](Conversation::extract) asks, and how often it re-asks.
+    #[cfg(feature = "schema")]
+    extract: (crate::client::ExtractMode, u32),
 }
 
 impl Conversation {
@@ -88,6 +94,8 @@ impl Conversation {
             request,
             on_failure: OnFailure::default(),
             max_tool_rounds: DEFAULT_MAX_TOOL_ROUNDS,
+            #[cfg(feature = "schema")]
+            extract: Default::default(),
         }
     }
 
@@ -485,23 +493,27 @@ impl Conversation {
                 }
                 Ok(response)
             }
-            Err(e) => {
-                if self.on_failure == OnFailure::RollBack || e.is_invalid_request() {
-                    self.restore(checkpoint);
-                }
-                // A cancel ends the turn it was meant for, not the
-                // conversation: the next turn gets a fresh token.
-                if self
-                    .request
-                    .cancel_token
-                    .as_ref()
-                    .is_some_and(CancelToken::is_cancelled)
-                {
-                    self.request.cancel_token = Some(CancelToken::new());
-                }
-                Err(e)
-            }
+            Err(e) => Err(self.failed(e, checkpoint)),
         }
+    }
+
+    /// Handles a failed exchange: rolls back as [`OnFailure`] says, and
+    /// renews a cancelled token.
+    fn failed(&mut self, e: Error, checkpoint: Checkpoint) -> Error {
+        if self.on_failure == OnFailure::RollBack || e.is_invalid_request() {
+            self.restore(checkpoint);
+        }
+        // A cancel ends the turn it was meant for, not the
+        // conversation: the next turn gets a fresh token.
+        if self
+            .request
+            .cancel_token
+            .as_ref()
+            .is_some_and(CancelToken::is_cancelled)
+        {
+            self.request.cancel_token = Some(CancelToken::new());
+        }
+        e
     }
 }
 

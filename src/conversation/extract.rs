@@ -1,0 +1,112 @@
+//! Typed replies in a conversation: [`Conversation::extract`].
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use super::Conversation;
+use crate::client::{Converser, Extract, ExtractMode, Extracted, DEFAULT_TOOL_NAME};
+use crate::error::Error;
+use crate::model::{Message, Response};
+use crate::stream::StreamHandler;
+
+impl Conversation {
+    /// How [`extract`](Conversation::extract) asks for structured output
+    /// (default [`ExtractMode::Native`]).
+    pub fn extract_mode(mut self, mode: ExtractMode) -> Self {
+        self.extract.0 = mode;
+        self
+    }
+
+    /// How many times [`extract`](Conversation::extract) re-asks after an
+    /// unreadable reply (default 0; see [`Extract::retries`]).
+    pub fn extract_retries(mut self, retries: u32) -> Self {
+        self.extract.1 = retries;
+        self
+    }
+
+    /// Sends a user turn and reads the reply as `T`, as
+    /// [`Converser::extract`] does. On success the history holds the user
+    /// turn and the reply as JSON text (in tool mode too, so that later turns
+    /// need no tool configuration); re-asks in between are not kept. A
+    /// failure is handled as for [`send`](Conversation::send).
+    ///
+    /// ```
+    /// # use bedrock_converse_mock::{MockServer, Reply};
+    /// # let server = MockServer::start()?;
+    /// # server.push(Reply::text(r#"{"answer": 7}"#));
+    /// # let converser = server.converser()?;
+    /// use bedrock_converse::Conversation;
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Answer { answer: i64 }
+    ///
+    /// let mut chat = Conversation::new("anthropic.claude-haiku-4-5-20251001-v1:0");
+    /// let reply = chat.extract::<Answer>(&converser, "3 + 4?")?;
+    /// assert_eq!(reply.value.answer, 7);
+    /// assert_eq!(chat.history()[1].text(), r#"{"answer": 7}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Converser::extract`].
+    pub fn extract<T: DeserializeOwned + JsonSchema>(
+        &mut self,
+        converser: &Converser,
+        text: impl Into<String>,
+    ) -> Result<Extracted<T>, Error> {
+        self.extract_inner(converser, Message::user(text), None)
+    }
+
+    /// [`extract`](Conversation::extract), streamed to `handler`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Converser::extract_with`].
+    pub fn extract_with<T: DeserializeOwned + JsonSchema, H: StreamHandler + ?Sized>(
+        &mut self,
+        converser: &Converser,
+        text: impl Into<String>,
+        handler: &mut H,
+    ) -> Result<Extracted<T>, Error> {
+        let mut handler = handler; // `&mut H` is a sized handler, even for an unsized `H`
+        self.extract_inner(converser, Message::user(text), Some(&mut handler))
+    }
+
+    fn extract_inner<T: DeserializeOwned + JsonSchema>(
+        &mut self,
+        converser: &Converser,
+        message: Message,
+        handler: Option<&mut dyn StreamHandler>,
+    ) -> Result<Extracted<T>, Error> {
+        let checkpoint = self.checkpoint();
+        self.push_user(message);
+        let (mode, retries) = self.extract;
+        let extract = Extract::new(&self.request).mode(mode).retries(retries);
+        let result = match handler {
+            Some(h) => converser.extract_with(extract, h),
+            None => converser.extract(extract),
+        };
+        match result {
+            Ok(extracted) => {
+                let reply = reply_turn(mode, &extracted.response);
+                self.request.messages.push(reply);
+                Ok(extracted)
+            }
+            Err(e) => Err(self.failed(e, checkpoint)),
+        }
+    }
+}
+
+/// The assistant turn kept for a read reply: its JSON as text.
+fn reply_turn(mode: ExtractMode, response: &Response) -> Message {
+    let json = match mode {
+        ExtractMode::Tool => response
+            .tool_uses()
+            .into_iter()
+            .find(|u| u.name == DEFAULT_TOOL_NAME)
+            .map(|u| u.input.to_string()),
+        _ => None,
+    };
+    Message::assistant(json.unwrap_or_else(|| response.text()))
+}
