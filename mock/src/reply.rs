@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::wire::{request_words, FrameCache, Script};
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
 
 /// One content block of a scripted reply.
 #[derive(Debug, Clone, PartialEq)]
@@ -441,4 +443,84 @@ impl Reply {
             },
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Script {
+    pub(crate) blocks: Vec<ReplyBlock>,
+    pub(crate) deltas: usize,
+    pub(crate) stop_reason: String,
+    pub(crate) usage: Option<(u32, u32)>,
+    pub(crate) cache_tokens: Option<(u32, u32)>,
+    pub(crate) latency_ms: Option<u64>,
+    pub(crate) additional_fields: Option<Value>,
+    pub(crate) trace: Option<Value>,
+    pub(crate) performance_latency: Option<String>,
+    pub(crate) service_tier: Option<String>,
+    pub(crate) word_deltas: bool,
+    pub(crate) fault: Option<Fault>,
+    pub(crate) frame_delay: Duration,
+    pub(crate) first_frame_delay: Duration,
+    pub(crate) chunk_bytes: usize,
+    pub(crate) frames: FrameCache,
+}
+
+/// A script's encoded stream frames, made on first use and shared by its
+/// clones: the server clones the default reply for every request, and
+/// re-encoding a long reply each time made the server, not the client under
+/// test, the bottleneck of load runs. Any edit of the script drops it.
+#[derive(Clone, Default)]
+pub(crate) struct FrameCache(pub(crate) Arc<OnceLock<Arc<[Bytes]>>>);
+
+impl PartialEq for FrameCache {
+    /// A cache is not part of what a reply is.
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for FrameCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FrameCache")
+    }
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Script {
+            blocks: Vec::new(),
+            deltas: 1,
+            stop_reason: "end_turn".into(),
+            usage: None,
+            cache_tokens: None,
+            latency_ms: Some(100),
+            additional_fields: None,
+            trace: None,
+            performance_latency: None,
+            service_tier: None,
+            word_deltas: false,
+            fault: None,
+            frame_delay: Duration::ZERO,
+            first_frame_delay: Duration::ZERO,
+            chunk_bytes: 0,
+            frames: FrameCache::default(),
+        }
+    }
+}
+
+/// The number of words in a request's text: messages and system prompts.
+pub(crate) fn request_words(body: &Value) -> u32 {
+    let mut words = 0;
+    let mut count = |blocks: &Value| {
+        for b in blocks.as_array().into_iter().flatten() {
+            if let Some(t) = b["text"].as_str() {
+                words += t.split_whitespace().count();
+            }
+        }
+    };
+    count(&body["system"]);
+    for m in body["messages"].as_array().into_iter().flatten() {
+        count(&m["content"]);
+    }
+    words as u32
 }

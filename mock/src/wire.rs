@@ -1,93 +1,14 @@
 //! How a scripted reply is written on the wire: the whole JSON reply of
 //! `/converse`, and the event-stream frames of `/converse-stream`.
 
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
 
+use aws_smithy_eventstream::frame::write_message_to;
+use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use crate::reply::{Fault, ReplyBlock};
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Script {
-    pub(crate) blocks: Vec<ReplyBlock>,
-    pub(crate) deltas: usize,
-    pub(crate) stop_reason: String,
-    pub(crate) usage: Option<(u32, u32)>,
-    pub(crate) cache_tokens: Option<(u32, u32)>,
-    pub(crate) latency_ms: Option<u64>,
-    pub(crate) additional_fields: Option<Value>,
-    pub(crate) trace: Option<Value>,
-    pub(crate) performance_latency: Option<String>,
-    pub(crate) service_tier: Option<String>,
-    pub(crate) word_deltas: bool,
-    pub(crate) fault: Option<Fault>,
-    pub(crate) frame_delay: Duration,
-    pub(crate) first_frame_delay: Duration,
-    pub(crate) chunk_bytes: usize,
-    pub(crate) frames: FrameCache,
-}
-
-/// A script's encoded stream frames, made on first use and shared by its
-/// clones: the server clones the default reply for every request, and
-/// re-encoding a long reply each time made the server, not the client under
-/// test, the bottleneck of load runs. Any edit of the script drops it.
-#[derive(Clone, Default)]
-pub(crate) struct FrameCache(Arc<OnceLock<Arc<[Bytes]>>>);
-
-impl PartialEq for FrameCache {
-    /// A cache is not part of what a reply is.
-    fn eq(&self, _other: &Self) -> bool {
-        true
-    }
-}
-
-impl std::fmt::Debug for FrameCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FrameCache")
-    }
-}
-
-impl Default for Script {
-    fn default() -> Self {
-        Script {
-            blocks: Vec::new(),
-            deltas: 1,
-            stop_reason: "end_turn".into(),
-            usage: None,
-            cache_tokens: None,
-            latency_ms: Some(100),
-            additional_fields: None,
-            trace: None,
-            performance_latency: None,
-            service_tier: None,
-            word_deltas: false,
-            fault: None,
-            frame_delay: Duration::ZERO,
-            first_frame_delay: Duration::ZERO,
-            chunk_bytes: 0,
-            frames: FrameCache::default(),
-        }
-    }
-}
-
-/// The number of words in a request's text: messages and system prompts.
-pub(crate) fn request_words(body: &Value) -> u32 {
-    let mut words = 0;
-    let mut count = |blocks: &Value| {
-        for b in blocks.as_array().into_iter().flatten() {
-            if let Some(t) = b["text"].as_str() {
-                words += t.split_whitespace().count();
-            }
-        }
-    };
-    count(&body["system"]);
-    for m in body["messages"].as_array().into_iter().flatten() {
-        count(&m["content"]);
-    }
-    words as u32
-}
+use crate::reply::{ReplyBlock, Script};
 
 fn b64(bytes: &[u8]) -> String {
     aws_smithy_types::base64::encode(bytes)
@@ -192,7 +113,7 @@ impl Script {
                 self.stream_events()
                     .iter()
                     .map(|(event_type, payload)| {
-                        crate::event_frame_bytes(event_type, payload.to_string().into_bytes())
+                        event_frame_bytes(event_type, payload.to_string().into_bytes())
                     })
                     .collect()
             })
@@ -336,6 +257,60 @@ fn split_words(text: &str) -> Vec<&str> {
     }
     pieces.push(&text[start..]);
     pieces
+}
+
+/// Encodes one event-stream frame with `aws-smithy-eventstream`.
+pub(crate) fn frame(headers: Vec<(&str, &str)>, payload: Vec<u8>) -> Bytes {
+    let mut message = Message::new(payload);
+    for (name, value) in headers {
+        message = message.add_header(Header::new(
+            name.to_owned(),
+            HeaderValue::String(value.to_owned().into()),
+        ));
+    }
+    let mut buf = Vec::new();
+    // Writing to a Vec only fails for oversized headers, which we never make.
+    if let Err(e) = write_message_to(&message, &mut buf) {
+        log::error!("mock server: could not encode a frame: {e}");
+    }
+    Bytes::from(buf)
+}
+
+/// One `application/vnd.amazon.eventstream` event frame, as the service
+/// writes it: `:event-type`, `:content-type: application/json` and
+/// `:message-type: event` headers, the payload, and both CRC32s. Handy with
+/// [`Reply::raw`] for serving hand-made streams.
+///
+/// ```
+/// let frame = bedrock_converse_mock::event_frame("messageStart", br#"{"role":"assistant"}"#);
+/// assert_eq!(u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize, frame.len());
+/// ```
+pub fn event_frame(event_type: &str, payload: &[u8]) -> Vec<u8> {
+    event_frame_bytes(event_type, payload.to_vec()).to_vec()
+}
+
+/// [`event_frame`] for the server's own use: takes the payload and returns
+/// the encoded frame without copying either.
+pub(crate) fn event_frame_bytes(event_type: &str, payload: Vec<u8>) -> Bytes {
+    frame(
+        vec![
+            (":event-type", event_type),
+            (":content-type", "application/json"),
+            (":message-type", "event"),
+        ],
+        payload,
+    )
+}
+
+pub(crate) fn exception_frame(exception_type: &str, message: &str) -> Bytes {
+    frame(
+        vec![
+            (":exception-type", exception_type),
+            (":content-type", "application/json"),
+            (":message-type", "exception"),
+        ],
+        json!({ "message": message }).to_string().into_bytes(),
+    )
 }
 
 #[cfg(test)]
