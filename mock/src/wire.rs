@@ -279,7 +279,7 @@ pub(crate) fn frame(headers: Vec<(&str, &str)>, payload: Vec<u8>) -> Bytes {
 /// One `application/vnd.amazon.eventstream` event frame, as the service
 /// writes it: `:event-type`, `:content-type: application/json` and
 /// `:message-type: event` headers, the payload, and both CRC32s. Handy with
-/// [`Reply::raw`] for serving hand-made streams.
+/// [`Reply::raw`](crate::Reply::raw) for serving hand-made streams.
 ///
 /// ```
 /// let frame = bedrock_converse_mock::event_frame("messageStart", br#"{"role":"assistant"}"#);

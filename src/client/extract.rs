@@ -43,6 +43,7 @@ pub enum ExtractMode {
 /// # let _ = extract;
 /// ```
 #[derive(Debug, Clone)]
+#[must_use = "an Extract does nothing until passed to Converser::extract"]
 pub struct Extract<'a> {
     request: &'a ConverseRequest,
     mode: ExtractMode,
