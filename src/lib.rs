@@ -56,6 +56,9 @@
 //!   [`stream::NoopHandler`]).
 //! - [`client`]: [`Converser`], its builder and defaults, [`CallHandle`], and
 //!   [`client::credentials_configured`].
+//! - [`batch`]: [`batch::Batch`], many independent requests from a JSONL
+//!   file in the format of Bedrock batch inference, with bounded
+//!   concurrency, retries and a resumable output file.
 //! - [`conversation`]: [`Conversation`], which keeps the history between
 //!   turns and runs tool loops.
 //! - [`error`]: [`Error`], with predicates such as [`Error::is_retryable`]; a
@@ -77,6 +80,7 @@
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod batch;
 mod cancel;
 pub mod client;
 pub mod conversation;
