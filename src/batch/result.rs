@@ -1,6 +1,6 @@
 //! [`RecordResult`]: a finished record, and its output line.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::record::{model_output, RecordError};
 use crate::model::Response;
@@ -22,12 +22,17 @@ impl RecordResult {
     /// The output JSONL line (no newline), in the format of Bedrock batch
     /// inference results: `recordId`, `modelInput`, and `modelOutput` or
     /// `error`.
+    ///
+    /// The fields come in that order, as in Bedrock's own output files.
     pub fn to_json_line(&self) -> String {
-        let mut line = json!({"recordId": self.id, "modelInput": self.model_input});
-        match &self.outcome {
-            Ok(response) => line["modelOutput"] = model_output(response),
-            Err(error) => line["error"] = error.to_json(),
-        }
-        line.to_string()
+        let (key, value) = match &self.outcome {
+            Ok(response) => ("modelOutput", model_output(response)),
+            Err(error) => ("error", error.to_json()),
+        };
+        format!(
+            "{{\"recordId\":{},\"modelInput\":{},\"{key}\":{value}}}",
+            Value::from(self.id.as_str()),
+            self.model_input,
+        )
     }
 }
