@@ -312,3 +312,21 @@ fn resume_after_a_kill_runs_every_record_exactly_once() {
     assert_eq!(sent, N + 1, "only the torn record is sent twice");
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
+
+#[test]
+fn a_quota_on_the_converser_applies_to_every_batch_call() {
+    use bedrock_converse::client::Quota;
+    let server = MockServer::start().unwrap();
+    server.set_default(Reply::text("ok").usage(5, 5));
+    let converser = server
+        .converser_builder()
+        .quota(Quota::new().requests_per_minute(6000))
+        .build()
+        .unwrap();
+    let stats = Batch::new(&converser, MODEL)
+        .concurrency(8)
+        .run(records(12), |_| {})
+        .unwrap();
+    assert_eq!(stats.succeeded, 12);
+    assert_eq!(converser.limiter_stats().unwrap().calls, 12);
+}
