@@ -57,6 +57,9 @@
 //! - [`client`]: [`Converser`], its builder and defaults, [`CallHandle`],
 //!   [`client::credentials_configured`], and typed replies
 //!   ([`Converser::extract`] with [`client::Extract`], `schema` feature).
+//! - [`batch`]: [`batch::Batch`], many independent requests from a JSONL
+//!   file in the format of Bedrock batch inference, with bounded
+//!   concurrency, retries and a resumable output file.
 //! - [`conversation`]: [`Conversation`], which keeps the history between
 //!   turns and runs tool loops.
 //! - [`error`]: [`Error`], with predicates such as [`Error::is_retryable`]; a
@@ -78,6 +81,7 @@
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod batch;
 mod cancel;
 pub mod client;
 pub mod conversation;

@@ -4,7 +4,7 @@
 //! Not an example itself: each example includes it with
 //! `#[path = "common/mod.rs"] mod common;`.
 
-use bedrock_converse::Converser;
+use bedrock_converse::{Converser, ConverserBuilder};
 use bedrock_converse_mock::MockServer;
 
 /// Where an example sends its requests.
@@ -45,7 +45,19 @@ impl Target {
     /// environment and profile files, never by probing the network) or with
     /// `--aws`; otherwise, or with `--local`, the bundled local server, which
     /// `script` prepares. Says on stderr which it is.
+    #[allow(dead_code)] // not every example uses it
     pub fn connect(&self, script: impl FnOnce(&MockServer)) -> Result<Backend, String> {
+        self.connect_with(script, |builder| builder)
+    }
+
+    /// [`connect`](Target::connect), with `configure` applied to the
+    /// builder either way (a quota, timeouts).
+    #[allow(dead_code)] // not every example configures the builder
+    pub fn connect_with(
+        &self,
+        script: impl FnOnce(&MockServer),
+        configure: impl FnOnce(ConverserBuilder) -> ConverserBuilder,
+    ) -> Result<Backend, String> {
         let local =
             self.local || (!self.aws && !bedrock_converse::client::credentials_configured());
         if !local {
@@ -53,7 +65,7 @@ impl Target {
             if let Some(region) = &self.region {
                 builder = builder.region(region.clone());
             }
-            let converser = builder.build().map_err(|e| e.to_string())?;
+            let converser = configure(builder).build().map_err(|e| e.to_string())?;
             return Ok(Backend {
                 converser,
                 _server: None,
@@ -71,7 +83,9 @@ impl Target {
             server.endpoint()
         );
         script(&server);
-        let converser = server.converser().map_err(|e| e.to_string())?;
+        let converser = configure(server.converser_builder())
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok(Backend {
             converser,
             _server: Some(server),

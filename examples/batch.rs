@@ -1,0 +1,191 @@
+//! Runs a JSONL file of Converse requests, in the record format of Bedrock
+//! batch inference, through the Converse API with bounded concurrency, and
+//! writes the results in the batch inference output format.
+//!
+//! ```text
+//! cargo run --example batch -- --input examples/batch-input.jsonl --output /tmp/out.jsonl
+//! cargo run --example batch -- --input in.jsonl --output out.jsonl --model amazon.nova-lite-v1:0 \
+//!     --region us-west-2 --concurrency 16 --rpm 200 --tpm 200000
+//! cargo run --example batch -- --input in.jsonl --output out.jsonl --resume   # after a crash or ^C
+//! ```
+//!
+//! Each input line is `{"recordId": "...", "modelInput": {...}}` with a
+//! Converse request body (no `modelId`) as `modelInput`; each output line adds
+//! `modelOutput` (the Converse response body) or `error`. With `--resume`, the
+//! records already in the output file are skipped. Without credentials (or
+//! with `--local`) the bundled local server answers, echoing each prompt.
+//! Progress goes to stderr, one line a second.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use bedrock_converse::batch::{Batch, Record};
+use bedrock_converse::client::Quota;
+use bedrock_converse_mock::Reply;
+
+const DEFAULT_MODEL: &str = "amazon.nova-lite-v1:0";
+
+struct Args {
+    input: String,
+    output: String,
+    model: String,
+    concurrency: usize,
+    max_attempts: u32,
+    rpm: Option<u32>,
+    tpm: Option<u32>,
+    resume: bool,
+    target: common::Target,
+}
+
+const USAGE: &str = "usage: batch --input IN.jsonl --output OUT.jsonl [--model ID] [--region R] \
+[--local] [--aws] [--concurrency N] [--max-attempts N] [--rpm N] [--tpm N] [--resume]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut input = None;
+    let mut output = None;
+    let mut args = Args {
+        input: String::new(),
+        output: String::new(),
+        model: DEFAULT_MODEL.to_string(),
+        concurrency: 8,
+        max_attempts: 5,
+        rpm: None,
+        tpm: None,
+        resume: false,
+        target: common::Target::default(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--input" => input = Some(value("--input")?),
+            "--output" => output = Some(value("--output")?),
+            "--model" => args.model = value("--model")?,
+            "--concurrency" => args.concurrency = number(&value("--concurrency")?)?,
+            "--max-attempts" => args.max_attempts = number(&value("--max-attempts")?)?,
+            "--rpm" => args.rpm = Some(number(&value("--rpm")?)?),
+            "--tpm" => args.tpm = Some(number(&value("--tpm")?)?),
+            "--resume" => args.resume = true,
+            "--help" | "-h" => return Err(USAGE.to_string()),
+            other if args.target.parse_flag(other, &mut it)? => {}
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    args.input = input.ok_or(format!("--input is required\n{USAGE}"))?;
+    args.output = output.ok_or(format!("--output is required\n{USAGE}"))?;
+    Ok(args)
+}
+
+fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("{text:?} is not a number"))
+}
+
+fn read_records(path: &str) -> Result<Vec<Record>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut records = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| format!("{path}: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        records.push(Record::from_json_line(&line, i + 1).map_err(|e| format!("{path}: {e}"))?);
+    }
+    Ok(records)
+}
+
+fn main() -> ExitCode {
+    env_logger::init();
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let records = match read_records(&args.input) {
+        Ok(records) => records,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut quota = None;
+    if args.rpm.is_some() || args.tpm.is_some() {
+        let mut q = Quota::new();
+        if let Some(rpm) = args.rpm {
+            q = q.requests_per_minute(rpm);
+        }
+        if let Some(tpm) = args.tpm {
+            q = q.tokens_per_minute(tpm);
+        }
+        quota = Some(q);
+    }
+    let backend = args.target.connect_with(
+        |server| {
+            server.set_default(
+                Reply::echo("Local reply to: ")
+                    .word_deltas()
+                    .frame_delay(Duration::from_millis(40)),
+            )
+        },
+        |builder| match quota {
+            Some(quota) => builder.quota(quota),
+            None => builder,
+        },
+    );
+    let backend = match backend {
+        Ok(backend) => backend,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "{} records from {}, model {}, {} at a time{}",
+        records.len(),
+        args.input,
+        args.model,
+        args.concurrency,
+        if args.resume { ", resuming" } else { "" }
+    );
+    let result = Batch::new(&backend.converser, &args.model)
+        .concurrency(args.concurrency)
+        .max_attempts(args.max_attempts)
+        .journal(&args.output)
+        .resume(args.resume)
+        .on_progress(Duration::from_secs(1), |p| eprintln!("{p}"))
+        .run(records, |r| {
+            if let Err(e) = &r.outcome {
+                eprintln!("{}: failed after {} attempt(s): {e}", r.id, r.attempts);
+            }
+        });
+    match result {
+        Ok(stats) => {
+            eprintln!(
+                "{} succeeded, {} failed, {} skipped (already in {}), {} retries, {} input + {} output tokens, in {:.1}s",
+                stats.succeeded,
+                stats.failed,
+                stats.skipped,
+                args.output,
+                stats.retries,
+                stats.input_tokens,
+                stats.output_tokens,
+                stats.elapsed.as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("batch stopped: {e}");
+            eprintln!(
+                "the records finished so far are in {}; rerun with --resume to go on",
+                args.output
+            );
+            ExitCode::FAILURE
+        }
+    }
+}

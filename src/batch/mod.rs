@@ -1,0 +1,451 @@
+//! Batch runs: many independent Converse requests from a JSONL file in the
+//! format of Bedrock batch inference, sent with bounded concurrency through
+//! one [`Converser`], with retries, progress, and a resumable output file.
+//!
+//! - `record`: the input and output line formats ([`Record`],
+//!   [`RecordError`]) and the conversions between a
+//!   `modelInput` and a [`ConverseRequest`](crate::ConverseRequest), a
+//!   [`Response`](crate::Response) and a `modelOutput`;
+//! - `journal`: the output file, appended per record and read back on resume;
+//! - `result`: [`RecordResult`], a finished record and its output line;
+//! - `progress`: [`Progress`], what the run reports as it goes.
+//!
+//! ```
+//! # use bedrock_converse_mock::{MockServer, Reply};
+//! # let server = MockServer::start()?;
+//! # server.set_default(Reply::text("Hi!"));
+//! # let converser = server.converser()?;
+//! use bedrock_converse::batch::{Batch, Record};
+//! use serde_json::json;
+//!
+//! let records = (0..3).map(|i| {
+//!     Record::new(
+//!         format!("r{i}"),
+//!         json!({"messages": [{"role": "user", "content": [{"text": format!("Hello {i}")}]}]}),
+//!     )
+//! });
+//! let mut ok = 0;
+//! let stats = Batch::new(&converser, "amazon.nova-lite-v1:0")
+//!     .concurrency(2)
+//!     .run(records, |result| ok += usize::from(result.outcome.is_ok()))?;
+//! assert_eq!((ok, stats.succeeded), (3, 3));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod journal;
+mod progress;
+mod record;
+mod result;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::RecvTimeoutError;
+
+pub use progress::Progress;
+pub use record::{model_output, request_from_model_input, Record, RecordError};
+pub use result::RecordResult;
+
+use crate::client::{CallHandle, Converser};
+use crate::error::Error;
+use journal::Journal;
+
+/// How often the run looks at every call even without a wake-up: a safety
+/// net only; wake-ups do the work.
+const POLL: Duration = Duration::from_secs(1);
+
+/// A batch run: settings, then [`run`](Batch::run).
+///
+/// Calls are started with [`Converser::spawn_with_waker`]: they run as
+/// tasks on the `Converser`'s runtime thread, at most
+/// [`concurrency`](Batch::concurrency) at a time, and the thread calling
+/// `run` sleeps until one of them has news. No thread is started per record.
+/// A [quota](crate::ConverserBuilder::quota) on the `Converser` applies to
+/// every call.
+///
+/// **Retries.** A call that fails with a retryable error
+/// ([`Error::is_retryable`]: throttling, a 5xx, a transport failure, a
+/// timeout) is sent again, whole, up to [`max_attempts`](Batch::max_attempts)
+/// times in all, after an exponential back-off with jitter. Re-sending the
+/// whole request is safe here, unlike in a chat: nothing of the failed
+/// attempt reached anyone (the partial reply is dropped). This is on top of
+/// the SDK's own retry policy, which retries errors that come before the
+/// stream starts.
+pub struct Batch<'a> {
+    converser: &'a Converser,
+    model_id: String,
+    concurrency: usize,
+    max_attempts: u32,
+    backoff: (Duration, Duration),
+    journal: Option<PathBuf>,
+    resume: bool,
+    sync: bool,
+    progress: Option<(Duration, ProgressFn<'a>)>,
+}
+
+/// The progress callback.
+type ProgressFn<'a> = Box<dyn FnMut(&Progress) + 'a>;
+
+impl std::fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("model_id", &self.model_id)
+            .field("concurrency", &self.concurrency)
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff", &self.backoff)
+            .field("journal", &self.journal)
+            .field("resume", &self.resume)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One call in flight.
+struct Slot {
+    index: usize,
+    attempt: u32,
+    handle: CallHandle,
+    /// Set by the waker, cleared by the run: one wake-up message per batch
+    /// of events rather than one per event.
+    woken: Arc<AtomicBool>,
+}
+
+impl<'a> Batch<'a> {
+    /// A batch sending every record to `model_id` through `converser`, 8 at a
+    /// time, up to 5 attempts each, with no output file.
+    pub fn new(converser: &'a Converser, model_id: impl Into<String>) -> Self {
+        Batch {
+            converser,
+            model_id: model_id.into(),
+            concurrency: 8,
+            max_attempts: 5,
+            backoff: (Duration::from_millis(500), Duration::from_secs(20)),
+            journal: None,
+            resume: false,
+            sync: true,
+            progress: None,
+        }
+    }
+
+    /// At most `n` calls in flight at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sends a record at most `n` times in all (at least 1).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// The back-off before a retry: `base` doubled for each attempt made,
+    /// at most `max`, of which a random half is waited ("equal jitter").
+    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.backoff = (base, max.max(base));
+        self
+    }
+
+    /// Appends each finished record's output line to `path`, flushed (and
+    /// synced to disk, see [`sync`](Batch::sync)) before the record is
+    /// reported. Without [`resume`](Batch::resume) the file is emptied first.
+    pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
+        self.journal = Some(path.into());
+        self
+    }
+
+    /// With a [`journal`](Batch::journal): keep the lines already in it, skip
+    /// the records they are for, and append the rest. A torn last line (the
+    /// process was killed while writing it) is cut off, and its record run
+    /// again.
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
+        self
+    }
+
+    /// Whether each journal line is synced to disk (`File::sync_data`), not
+    /// just written to the file. On by default; off, a power cut may lose
+    /// the last lines, a killed process still loses nothing.
+    pub fn sync(mut self, sync: bool) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// Calls `f` with the progress at the start, at most once per `every`
+    /// while records finish, and at the end.
+    pub fn on_progress(mut self, every: Duration, f: impl FnMut(&Progress) + 'a) -> Self {
+        self.progress = Some((every, Box::new(f)));
+        self
+    }
+
+    /// Runs `records`, calling `on_result` on this thread for each finished
+    /// record (succeeded, or failed for good) in the order they finish, and
+    /// returns the final counts.
+    ///
+    /// A record whose `modelInput` cannot be turned into a request, or whose
+    /// call fails, becomes an error line; it does not stop the batch.
+    ///
+    /// # Errors
+    ///
+    /// Before anything is sent: [`Error::InvalidRequest`] when two records
+    /// share an id, [`Error::File`] when the journal cannot be opened or is
+    /// not an output file. While running: [`Error::File`] when a line cannot
+    /// be written, [`Error::Shutdown`] when the `Converser` stops. Calls
+    /// still in flight are then cancelled; the journal holds every record
+    /// reported so far.
+    pub fn run(
+        mut self,
+        records: impl IntoIterator<Item = Record>,
+        mut on_result: impl FnMut(RecordResult),
+    ) -> Result<Progress, Error> {
+        let mut records: Vec<Option<Record>> = records.into_iter().map(Some).collect();
+        let mut ids = HashSet::with_capacity(records.len());
+        for record in records.iter().flatten() {
+            if !ids.insert(record.id.as_str()) {
+                return Err(Error::invalid(
+                    "recordId",
+                    format!("duplicate record id {:?}", record.id),
+                ));
+            }
+        }
+        drop(ids);
+        let mut journal = None;
+        let mut done_ids = HashSet::new();
+        if let Some(path) = &self.journal {
+            let (j, done) = Journal::open(path, self.resume, self.sync)?;
+            journal = Some(j);
+            done_ids = done;
+        }
+        let started = Instant::now();
+        let mut progress = Progress::new(records.len());
+        let mut queue: VecDeque<(usize, u32)> = VecDeque::new();
+        for (i, record) in records.iter_mut().enumerate() {
+            if record.as_ref().is_some_and(|r| done_ids.contains(&r.id)) {
+                *record = None;
+                progress.skipped += 1;
+            } else {
+                queue.push_back((i, 1));
+            }
+        }
+        let mut last_report = started;
+        self.report(&mut progress, started);
+
+        let (tx, rx) = crossbeam_channel::unbounded::<u64>();
+        let mut slots: HashMap<u64, Slot> = HashMap::new();
+        let mut delayed: Vec<(Instant, usize, u32)> = Vec::new();
+        let mut next_token = 0u64;
+        let mut rng = Jitter::new();
+        loop {
+            let now = Instant::now();
+            delayed.retain(|&(at, i, attempt)| {
+                let ready = at <= now;
+                if ready {
+                    queue.push_front((i, attempt));
+                }
+                !ready
+            });
+            while slots.len() < self.concurrency {
+                let Some((index, attempt)) = queue.pop_front() else {
+                    break;
+                };
+                let record = records[index].as_ref().expect("pending record");
+                let request = match record.request(&self.model_id) {
+                    Ok(request) => request,
+                    Err(e) => {
+                        let result = finish(&mut records, index, Err(e), 0);
+                        self.deliver(result, &mut progress, journal.as_mut(), &mut on_result)?;
+                        continue;
+                    }
+                };
+                let token = next_token;
+                next_token += 1;
+                let woken = Arc::new(AtomicBool::new(false));
+                let waker = {
+                    let (tx, woken) = (tx.clone(), woken.clone());
+                    move || {
+                        if !woken.swap(true, Ordering::AcqRel) {
+                            let _ = tx.send(token);
+                        }
+                    }
+                };
+                match self.converser.spawn_with_waker(&request, waker) {
+                    Ok(handle) => {
+                        slots.insert(
+                            token,
+                            Slot {
+                                index,
+                                attempt,
+                                handle,
+                                woken,
+                            },
+                        );
+                    }
+                    Err(e @ Error::InvalidRequest { .. }) => {
+                        let result = finish(
+                            &mut records,
+                            index,
+                            Err(RecordError::from_error(&e)),
+                            attempt,
+                        );
+                        self.deliver(result, &mut progress, journal.as_mut(), &mut on_result)?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            progress.in_flight = slots.len();
+            progress.waiting_retry = delayed.len();
+            if slots.is_empty() && queue.is_empty() && delayed.is_empty() {
+                break;
+            }
+            let mut wait = POLL;
+            if let Some(at) = delayed.iter().map(|d| d.0).min() {
+                wait = wait.min(at.saturating_duration_since(now));
+            }
+            let mut woken: Vec<u64> = match rx.recv_timeout(wait) {
+                Ok(token) => vec![token],
+                // The safety net: look at every call.
+                Err(RecvTimeoutError::Timeout) => slots.keys().copied().collect(),
+                Err(RecvTimeoutError::Disconnected) => unreachable!("the run holds a sender"),
+            };
+            woken.extend(rx.try_iter());
+            for token in woken {
+                let Some(slot) = slots.get_mut(&token) else {
+                    continue;
+                };
+                slot.woken.store(false, Ordering::Release);
+                while slot.handle.events().try_recv().is_ok() {}
+                if slot.handle.try_wait().is_none() {
+                    continue;
+                }
+                let slot = slots.remove(&token).expect("slot");
+                let (index, attempt) = (slot.index, slot.attempt);
+                match slot.handle.wait() {
+                    Ok(response) => {
+                        let result = finish(&mut records, index, Ok(response), attempt);
+                        self.deliver(result, &mut progress, journal.as_mut(), &mut on_result)?;
+                    }
+                    Err(e) if e.is_retryable() && attempt < self.max_attempts => {
+                        log::debug!("record {index}: attempt {attempt} failed ({e}); retrying");
+                        progress.retries += 1;
+                        let delay = rng.backoff(self.backoff, attempt);
+                        delayed.push((Instant::now() + delay, index, attempt + 1));
+                    }
+                    Err(Error::Shutdown { .. }) => return Err(Error::Shutdown { partial: None }),
+                    Err(e) => {
+                        let result = finish(
+                            &mut records,
+                            index,
+                            Err(RecordError::from_error(&e)),
+                            attempt,
+                        );
+                        self.deliver(result, &mut progress, journal.as_mut(), &mut on_result)?;
+                    }
+                }
+            }
+            progress.in_flight = slots.len();
+            progress.waiting_retry = delayed.len();
+            if let Some((every, _)) = &self.progress {
+                if last_report.elapsed() >= *every {
+                    last_report = Instant::now();
+                    self.report(&mut progress, started);
+                }
+            }
+        }
+        progress.in_flight = 0;
+        progress.waiting_retry = 0;
+        self.report(&mut progress, started);
+        progress.elapsed = started.elapsed();
+        Ok(progress)
+    }
+
+    fn report(&mut self, progress: &mut Progress, started: Instant) {
+        progress.elapsed = started.elapsed();
+        if let Some((_, f)) = &mut self.progress {
+            f(progress);
+        }
+    }
+
+    /// Writes `result`'s line to the journal, counts it, and hands it on.
+    fn deliver(
+        &self,
+        result: RecordResult,
+        progress: &mut Progress,
+        journal: Option<&mut Journal>,
+        on_result: &mut impl FnMut(RecordResult),
+    ) -> Result<(), Error> {
+        if let Some(journal) = journal {
+            journal.append(&result.to_json_line())?;
+        }
+        progress.count(&result);
+        on_result(result);
+        Ok(())
+    }
+}
+
+/// The result of the record at `index`, which is done with.
+fn finish(
+    records: &mut [Option<Record>],
+    index: usize,
+    outcome: Result<crate::model::Response, RecordError>,
+    attempts: u32,
+) -> RecordResult {
+    let record = records[index].take().expect("record finishes once");
+    RecordResult {
+        id: record.id,
+        model_input: record.model_input,
+        outcome,
+        attempts,
+    }
+}
+
+/// Back-off delays with jitter, from a xorshift generator seeded by the
+/// standard library's random hasher keys (no dependency for a coin toss).
+struct Jitter(u64);
+
+impl Jitter {
+    fn new() -> Self {
+        let seed = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        Jitter(seed | 1)
+    }
+
+    fn next_unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// After `attempt` attempts: half of `base * 2^(attempt-1)` (capped at
+    /// `max`) plus a random part of the other half.
+    fn backoff(&mut self, (base, max): (Duration, Duration), attempt: u32) -> Duration {
+        let full = base
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
+            .min(max);
+        full / 2 + (full / 2).mul_f64(self.next_unit())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let mut j = Jitter::new();
+        let b = (Duration::from_millis(100), Duration::from_secs(1));
+        for _ in 0..100 {
+            let first = j.backoff(b, 1);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            let third = j.backoff(b, 3);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
+            assert!(j.backoff(b, 30) <= Duration::from_secs(1));
+        }
+        let spread: HashSet<_> = (0..20).map(|_| j.backoff(b, 2)).collect();
+        assert!(spread.len() > 10, "jittered");
+    }
+}

@@ -1,0 +1,332 @@
+//! Batch runs (`bedrock_converse::batch`) against the local server: bounded
+//! concurrency without a thread per record, every record exactly once,
+//! retries, error lines, and resuming after a kill.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bedrock_converse::batch::{Batch, Progress, Record, RecordResult};
+use bedrock_converse::client::RetryConfig;
+use bedrock_converse::Converser;
+use bedrock_converse_mock::{MockServer, Reply};
+use serde_json::{json, Value};
+
+const MODEL: &str = "amazon.nova-lite-v1:0";
+
+fn record(i: usize) -> Record {
+    Record::new(
+        format!("rec-{i:03}"),
+        json!({"messages": [{"role": "user", "content": [{"text": format!("record {i}")}]}]}),
+    )
+}
+
+fn records(n: usize) -> Vec<Record> {
+    (0..n).map(record).collect()
+}
+
+/// A `Converser` on `server` whose SDK does not retry: the batch's own
+/// retries are what is tested.
+fn converser(server: &MockServer) -> Converser {
+    server
+        .converser_builder()
+        .retry_config(RetryConfig::disabled())
+        .build()
+        .unwrap()
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bc-batch-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("out.jsonl")
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+const CHILD: &str = "BEDROCK_CONVERSE_BATCH_THREADS_CHILD";
+
+/// Runs `batch::sixty_four_in_flight_child` alone in a process of its own,
+/// so that other tests' threads do not count.
+#[test]
+fn sixty_four_in_flight_use_a_handful_of_threads() {
+    if !Path::new("/proc/self/task").exists() {
+        eprintln!("no /proc/self/task here; skipped");
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "batch::sixty_four_in_flight_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}\n{stderr}");
+    eprintln!(
+        "{}",
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("threads:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+#[ignore = "run by sixty_four_in_flight_use_a_handful_of_threads in a process of its own"]
+fn sixty_four_in_flight_child() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let server = MockServer::start().unwrap();
+    server.set_default(
+        Reply::echo("echo: ")
+            .deltas(5)
+            .frame_delay(Duration::from_millis(60)),
+    );
+    let before = threads();
+    let converser = converser(&server);
+    let (mut max_threads, mut max_in_flight) = (0, 0);
+    let mut results: Vec<RecordResult> = Vec::new();
+    let stats = Batch::new(&converser, MODEL)
+        .concurrency(64)
+        .on_progress(Duration::ZERO, |p: &Progress| {
+            max_threads = max_threads.max(threads());
+            max_in_flight = max_in_flight.max(p.in_flight);
+        })
+        .run(records(64), |r| results.push(r))
+        .unwrap();
+    eprintln!("threads: {before} before the Converser, at most {max_threads} with up to {max_in_flight} calls in flight");
+    assert_eq!(max_in_flight, 64);
+    assert!(max_threads - before <= 4, "{before} -> {max_threads}");
+    assert_eq!((stats.succeeded, stats.failed, stats.retries), (64, 0, 0));
+    assert_eq!(results.len(), 64);
+    let ids: HashSet<&str> = results.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 64);
+    for r in &results {
+        let n: usize = r.id["rec-".len()..].parse().unwrap();
+        let reply = r.outcome.as_ref().unwrap();
+        assert_eq!(reply.text(), format!("echo: record {n}"), "{}", r.id);
+        assert_eq!(r.attempts, 1);
+    }
+    assert_eq!(server.request_count(), 64);
+}
+
+#[test]
+fn every_record_once_in_the_journal_in_bedrock_format() {
+    let server = MockServer::start().unwrap();
+    server.set_default(Reply::echo("").usage(3, 2).deltas(2));
+    let path = temp_path("format");
+    let mut seen = Vec::new();
+    let stats = Batch::new(&converser(&server), MODEL)
+        .concurrency(4)
+        .journal(&path)
+        .run(records(10), |r| seen.push(r.id))
+        .unwrap();
+    assert_eq!(
+        (stats.succeeded, stats.input_tokens, stats.output_tokens),
+        (10, 30, 20)
+    );
+    let lines = lines(&path);
+    assert_eq!(lines.len(), 10);
+    let ids: HashSet<&str> = lines
+        .iter()
+        .map(|l| l["recordId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 10);
+    let first = lines.iter().find(|l| l["recordId"] == "rec-003").unwrap();
+    assert_eq!(first["modelInput"], record(3).model_input);
+    let output = &first["modelOutput"];
+    assert_eq!(output["output"]["message"]["role"], "assistant");
+    assert_eq!(
+        output["output"]["message"]["content"][0]["text"],
+        "record 3"
+    );
+    assert_eq!(output["usage"]["totalTokens"], 5);
+    assert!(output["stopReason"].is_string());
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_throttled_record_is_retried_and_succeeds() {
+    let server = MockServer::start().unwrap();
+    server.push(Reply::throttling());
+    server.push(Reply::error(503, "ServiceUnavailableException", "busy"));
+    server.set_default(Reply::text("ok"));
+    let mut results = Vec::new();
+    let stats = Batch::new(&converser(&server), MODEL)
+        .concurrency(1)
+        .backoff(Duration::from_millis(5), Duration::from_millis(20))
+        .run(records(1), |r| results.push(r))
+        .unwrap();
+    assert_eq!((stats.succeeded, stats.failed, stats.retries), (1, 0, 2));
+    assert_eq!(results[0].attempts, 3);
+    assert_eq!(results[0].outcome.as_ref().unwrap().text(), "ok");
+    assert_eq!(server.request_count(), 3);
+}
+
+#[test]
+fn retries_stop_at_max_attempts() {
+    let server = MockServer::start().unwrap();
+    server.set_default(Reply::throttling());
+    let mut results = Vec::new();
+    let stats = Batch::new(&converser(&server), MODEL)
+        .max_attempts(3)
+        .backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .run(records(2), |r| results.push(r))
+        .unwrap();
+    assert_eq!((stats.succeeded, stats.failed, stats.retries), (0, 2, 4));
+    assert_eq!(server.request_count(), 6);
+    let error = results[0].outcome.as_ref().unwrap_err();
+    assert_eq!(error.code, 429);
+}
+
+#[test]
+fn a_permanent_error_is_an_error_line_not_a_crash() {
+    let server = MockServer::start().unwrap();
+    server.push(Reply::error(
+        400,
+        "ValidationException",
+        "The model said no",
+    ));
+    server.set_default(Reply::text("fine"));
+    let path = temp_path("permanent");
+    let mut bad = json!({"toolConfig": {"tools": []}, "messages": []});
+    bad["messages"] = record(9).model_input["messages"].clone();
+    let mut input = records(3);
+    input.push(Record::new("unsupported", bad));
+    let stats = Batch::new(&converser(&server), MODEL)
+        .concurrency(1)
+        .journal(&path)
+        .run(input, |_| {})
+        .unwrap();
+    assert_eq!((stats.succeeded, stats.failed, stats.retries), (2, 2, 0));
+    assert_eq!(
+        server.request_count(),
+        3,
+        "the unsupported record is never sent"
+    );
+    let lines = lines(&path);
+    let errors: Vec<&Value> = lines.iter().filter(|l| l.get("error").is_some()).collect();
+    assert_eq!(errors.len(), 2);
+    let validation = errors.iter().find(|l| l["recordId"] == "rec-000").unwrap();
+    assert_eq!(validation["error"]["errorCode"], 400);
+    assert!(validation["error"]["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("The model said no"));
+    assert!(validation.get("modelOutput").is_none());
+    let unsupported = errors
+        .iter()
+        .find(|l| l["recordId"] == "unsupported")
+        .unwrap();
+    assert_eq!(unsupported["error"]["errorCode"], 400);
+    assert!(unsupported["error"]["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("toolConfig"));
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn duplicate_ids_are_refused_before_anything_is_sent() {
+    let server = MockServer::start().unwrap();
+    let mut input = records(3);
+    input.push(record(1));
+    let err = Batch::new(&converser(&server), MODEL)
+        .run(input, |_| panic!("nothing runs"))
+        .unwrap_err();
+    assert!(err.is_invalid_request(), "{err}");
+    assert!(err.to_string().contains("rec-001"), "{err}");
+    assert_eq!(server.request_count(), 0);
+}
+
+#[test]
+fn resume_after_a_kill_runs_every_record_exactly_once() {
+    const N: usize = 20;
+    const CONCURRENCY: usize = 4;
+    let server = MockServer::start().unwrap();
+    server.set_default(
+        Reply::echo("")
+            .deltas(2)
+            .frame_delay(Duration::from_millis(5)),
+    );
+    let converser = converser(&server);
+    let path = temp_path("resume");
+    let all = records(N);
+
+    // The first run gets through half of the records …
+    let first = Batch::new(&converser, MODEL)
+        .concurrency(CONCURRENCY)
+        .journal(&path)
+        .run(all[..N / 2].to_vec(), |_| {})
+        .unwrap();
+    assert_eq!(first.succeeded, N / 2);
+    // … and is killed while writing its last line.
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len - 12)
+        .unwrap();
+
+    let mut rerun = HashSet::new();
+    let second = Batch::new(&converser, MODEL)
+        .concurrency(CONCURRENCY)
+        .journal(&path)
+        .resume(true)
+        .run(all.clone(), |r| assert!(rerun.insert(r.id)))
+        .unwrap();
+    assert_eq!(second.skipped, N / 2 - 1);
+    assert_eq!(second.succeeded, N / 2 + 1);
+    assert_eq!(rerun.len(), N / 2 + 1);
+
+    let lines = lines(&path);
+    assert_eq!(lines.len(), N, "every record exactly once");
+    let ids: HashSet<&str> = lines
+        .iter()
+        .map(|l| l["recordId"].as_str().unwrap())
+        .collect();
+    let expected: HashSet<&str> = all.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, expected);
+    assert!(lines.iter().all(|l| l.get("modelOutput").is_some()));
+    let sent = server.request_count() as usize;
+    assert!(sent <= N + CONCURRENCY, "{sent} requests for {N} records");
+    assert_eq!(sent, N + 1, "only the torn record is sent twice");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_quota_on_the_converser_applies_to_every_batch_call() {
+    use bedrock_converse::client::Quota;
+    let server = MockServer::start().unwrap();
+    server.set_default(Reply::text("ok").usage(5, 5));
+    let converser = server
+        .converser_builder()
+        .quota(Quota::new().requests_per_minute(6000))
+        .build()
+        .unwrap();
+    let stats = Batch::new(&converser, MODEL)
+        .concurrency(8)
+        .run(records(12), |_| {})
+        .unwrap();
+    assert_eq!(stats.succeeded, 12);
+    assert_eq!(converser.limiter_stats().unwrap().calls, 12);
+}
