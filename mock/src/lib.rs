@@ -73,6 +73,7 @@
 //! (Any credentials do; the server does not check signatures.)
 
 mod output;
+mod quota;
 mod replay;
 mod reply;
 pub mod script;
@@ -94,6 +95,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
+pub use quota::ServerQuota;
 pub use replay::{json_diff, JsonDifference, Replay};
 pub use reply::{Fault, Reply, ReplyBlock};
 use serve::handle;
@@ -161,6 +163,8 @@ pub(crate) struct State {
     requests: Vec<RecordedRequest>,
     stats: StreamStats,
     record: bool,
+    /// Set in quota mode: what each model has used of its quota.
+    quota: Option<quota::Meter>,
 }
 
 pub(crate) struct Shared {
@@ -239,6 +243,7 @@ impl MockServer {
                 requests: Vec::new(),
                 stats: StreamStats::default(),
                 record: true,
+                quota: None,
             }),
             counter: AtomicU64::new(0),
             replay,
@@ -323,6 +328,32 @@ impl MockServer {
     /// How many requests have been received.
     pub fn request_count(&self) -> u64 {
         self.shared.counter.load(Ordering::SeqCst)
+    }
+
+    /// Enforces per-model quotas from now on, as Bedrock's on-demand quotas
+    /// do: past them a request gets HTTP 429 `ThrottlingException` (see
+    /// [`ServerQuota`] for how it counts).
+    ///
+    /// ```
+    /// use bedrock_converse::ConverseRequest;
+    /// use bedrock_converse_mock::{MockServer, ServerQuota};
+    ///
+    /// let server = MockServer::start()?;
+    /// server.set_quota(ServerQuota::new().requests_per_minute(1));
+    /// let converser = server.converser_builder().max_attempts(1).build()?;
+    /// let request = ConverseRequest::new("m").user("hi");
+    /// converser.converse(&request)?;
+    /// assert!(converser.converse(&request).unwrap_err().is_throttling());
+    /// assert_eq!(server.throttled_count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_quota(&self, quota: ServerQuota) {
+        self.shared.lock().quota = Some(quota::Meter::new(quota));
+    }
+
+    /// How many requests the quota mode has throttled.
+    pub fn throttled_count(&self) -> u64 {
+        self.shared.lock().quota.as_ref().map_or(0, |m| m.throttled)
     }
 
     /// How streams have ended so far.

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::reply::Kind;
 use crate::reply::Script;
 use crate::wire::exception_frame;
-use crate::{output, Body, Fault, Operation, RecordedRequest, Shared};
+use crate::{output, Body, Fault, Operation, RecordedRequest, Reply, Shared};
 
 pub(crate) fn parse_path(path: &str) -> (Option<Operation>, String) {
     let Some(rest) = path.strip_prefix("/model/") else {
@@ -90,6 +90,14 @@ pub(crate) async fn handle(
     let invalid = operation.and_then(|_| output::check(&body).err());
     let reply = {
         let mut state = shared.lock();
+        // Past its quota a request is throttled, and takes no reply.
+        let throttled = operation.is_some()
+            && method == "POST"
+            && invalid.is_none()
+            && state
+                .quota
+                .as_mut()
+                .is_some_and(|m| !m.admit(&model_id, &body, std::time::Instant::now()));
         if state.record {
             state.requests.push(RecordedRequest {
                 method: method.clone(),
@@ -101,6 +109,7 @@ pub(crate) async fn handle(
             });
         }
         match operation {
+            _ if throttled => Some(Reply::throttling()),
             // A replaying server answers from its recording instead.
             Some(_) if method == "POST" && shared.replay.is_none() && invalid.is_none() => Some(
                 state
