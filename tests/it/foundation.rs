@@ -561,27 +561,35 @@ async fn works_inside_a_multi_thread_tokio_runtime() {
 #[test]
 fn dropping_with_a_stream_in_flight_returns_promptly_and_closes_it() {
     let (server, converser) = setup();
-    // The handler gives up after the first delta; the server would otherwise
-    // keep the stream open forever.
+    // Two events, then the server keeps the stream open forever.
     server.push(
         Reply::text("abcdef")
             .deltas(3)
             .fault(Fault::Stall { after: 2 }),
     );
-    let worker = {
-        let c = converser.clone();
-        std::thread::spawn(move || {
-            let mut rec = Recorder {
-                stop_after_deltas: Some(1),
-                ..Default::default()
-            };
-            c.converse_with(&request(), &mut rec)
-        })
-    };
-    let err = worker.join().unwrap().unwrap_err();
-    assert!(matches!(err, Error::Stopped { .. }));
-    let started = Instant::now();
+    // A spawned call is the one thing that can outlive the `Converser` clone
+    // that started it: its handle shares the runtime, so the runtime's last
+    // owner goes away only when both are dropped.
+    let call = converser.spawn(&request()).unwrap();
+    let first = call
+        .events()
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the stream has started");
+    assert!(
+        matches!(first, bedrock_converse::StreamEvent::MessageStart { .. }),
+        "{first:?}"
+    );
     drop(converser);
+    // Still in flight: dropping a `Converser` with a handle alive stops nothing.
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        !call.is_finished(),
+        "the call ended when the Converser dropped"
+    );
+    assert_eq!(server.stream_stats().aborted, 0);
+    // Now the last owner of the runtime goes, with the stream still stalled.
+    let started = Instant::now();
+    drop(call);
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "drop took {:?}",
