@@ -301,7 +301,20 @@ fn throttled_twice_then_success_is_a_success_after_three_requests() {
 #[test]
 fn adaptive_retry_mode_retries_throttling_too() {
     let server = MockServer::start().unwrap();
-    let converser = fast_retries_with(&server, RetryConfig::adaptive(), 3);
+    let converser = server
+        .converser_builder()
+        // The SDK keeps adaptive mode's rate limiter in a process-wide map
+        // keyed by region: a region of its own keeps this test's throttling
+        // away from every other test's client.
+        .region("us-adaptive-1")
+        .retry_config(
+            RetryConfig::adaptive()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
     server.push(Reply::throttling());
     server.push(Reply::throttling());
     server.push(Reply::text("adaptive"));
@@ -310,6 +323,48 @@ fn adaptive_retry_mode_retries_throttling_too() {
         .unwrap();
     assert_eq!(r.text(), "adaptive");
     assert_eq!(server.request_count(), 3);
+}
+
+/// The one thing only adaptive mode does: after a throttling answer, its
+/// client-side rate limiter turns on (a token bucket refilled at 0.5 tokens
+/// a second, at most 1 token), so the next call waits for a token, up to
+/// ~2 s, before it is sent. Standard mode sends at once.
+#[test]
+fn adaptive_mode_slows_the_next_call_after_throttling_and_standard_does_not() {
+    // (mode, region of its own for the SDK's process-wide limiter map)
+    let modes = [
+        ("standard", RetryConfig::standard(), "us-standard-2"),
+        ("adaptive", RetryConfig::adaptive(), "us-adaptive-2"),
+    ];
+    for (name, config, region) in modes {
+        let server = MockServer::start().unwrap();
+        let converser = server
+            .converser_builder()
+            .region(region)
+            .retry_config(config.with_max_attempts(1))
+            .build()
+            .unwrap();
+        server.push(Reply::throttling());
+        let err = converser.converse(&request()).unwrap_err();
+        assert!(err.is_throttling(), "{name}: {err:?}");
+        server.push(Reply::text("next"));
+        let started = Instant::now();
+        let r = converser.converse(&request()).unwrap();
+        let took = started.elapsed();
+        assert_eq!(r.text(), "next");
+        assert_eq!(server.request_count(), 2, "{name}");
+        if name == "adaptive" {
+            assert!(
+                took >= Duration::from_secs(1),
+                "{name}: next call took {took:?}"
+            );
+        } else {
+            assert!(
+                took < Duration::from_secs(1),
+                "{name}: next call took {took:?}"
+            );
+        }
+    }
 }
 
 #[test]
