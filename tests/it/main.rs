@@ -15,6 +15,7 @@ mod inline;
 mod load;
 mod mock_chunking;
 mod new_user;
+mod promises;
 mod record;
 mod recorded;
 mod reliability;
