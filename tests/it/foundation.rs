@@ -483,22 +483,29 @@ fn total_deadline_fires_even_while_events_flow() {
     let server = MockServer::start().unwrap();
     let converser = server
         .converser_builder()
-        .timeout(Duration::from_millis(400))
+        .timeout(Duration::from_secs(1))
         .idle_timeout(Duration::from_secs(10))
         .build()
         .unwrap();
+    // The server's script: a delta every 50 ms for 3 s. The first comes long
+    // before the 1 s deadline and the last long after it, even on a loaded
+    // machine, yet the stream is never silent for more than 50 ms.
+    let full = "x".repeat(60);
     server.push(
-        Reply::text("a b c d e f g h i j")
-            .deltas(10)
-            .frame_delay(Duration::from_millis(100)),
+        Reply::text(full.clone())
+            .deltas(60)
+            .frame_delay(Duration::from_millis(50)),
     );
+    let started = Instant::now();
     let err = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap_err();
+    let took = started.elapsed();
     assert_timeout(&err, TimeoutKind::Deadline);
+    assert!(took >= Duration::from_millis(995), "fired early: {took:?}");
     let partial = err.partial_response().unwrap().text();
     assert!(
-        !partial.is_empty() && partial.len() < "a b c d e f g h i j".len(),
+        !partial.is_empty() && partial.len() < full.len(),
         "{partial:?}"
     );
 }
@@ -619,10 +626,7 @@ fn dropping_a_clone_while_another_thread_streams_does_not_disturb_it() {
 
 #[test]
 fn connection_refused_is_a_retryable_connect_error() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_reserved, port) = crate::common::refusing_port();
     let converser = Converser::builder()
         .region("us-east-1")
         .endpoint_url(format!("http://127.0.0.1:{port}"))

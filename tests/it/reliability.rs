@@ -207,19 +207,26 @@ fn a_slow_trickle_within_the_idle_timeout_completes() {
     let server = MockServer::start().unwrap();
     let converser = server
         .converser_builder()
-        .idle_timeout(Duration::from_millis(500))
+        .idle_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    // 12 frames, 60 ms apart: 700+ ms in all, but never 500 ms of silence.
+    // 24 frames, 60 ms apart: 1.4 s in all, longer than the idle timeout,
+    // but never more than 60 ms of silence.
+    let text = "w ".repeat(20);
     server.push(
-        Reply::text("one two three four five six seven eight")
-            .deltas(8)
+        Reply::text(text.clone())
+            .deltas(20)
             .frame_delay(Duration::from_millis(60)),
     );
+    let started = Instant::now();
     let r = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap();
-    assert_eq!(r.text(), "one two three four five six seven eight");
+    assert_eq!(r.text(), text);
+    assert!(
+        started.elapsed() > Duration::from_secs(1),
+        "the reply outlasted the idle timeout"
+    );
 }
 
 #[test]
@@ -268,13 +275,19 @@ fn connect_timeout_fires_when_the_server_never_accepts() {
         .endpoint_url(format!("http://{addr}"))
         .credentials("AKID", "secret", None)
         .connect_timeout(Duration::from_millis(300))
+        // On a kernel that accepts beyond the backlog after all, the call
+        // ends at this deadline (and the test fails on the kind) instead of
+        // hanging.
+        .timeout(Duration::from_secs(3))
         .max_attempts(1)
         .build()
         .unwrap();
     let started = Instant::now();
     let err = converser.converse(&request()).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5));
+    let took = started.elapsed();
     assert_timeout(&err, TimeoutKind::Connect);
+    assert!(took >= Duration::from_millis(295), "fired early: {took:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(err.is_connect() && err.is_timeout() && err.is_retryable());
 }
 
