@@ -11,6 +11,7 @@
 mod common;
 mod foundation;
 mod garbage;
+mod handlers;
 mod inline;
 mod load;
 mod mock_chunking;
