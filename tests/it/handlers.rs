@@ -186,3 +186,30 @@ fn flow_stop_from_each_callback_stops_the_stream() {
         }
     }
 }
+
+/// `StreamEvent::dispatch` on a borrowed handler goes through the `&mut H`
+/// impl's per-callback methods, each of which must forward the handler's
+/// `Flow`. The events are real ones, from a spawned call's channel.
+#[test]
+fn dispatch_through_a_borrowed_handler_forwards_every_flow() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(reply());
+    let call = converser.spawn(&request()).unwrap();
+    let events: Vec<StreamEvent> = {
+        let rx = call.events().clone();
+        call.wait().unwrap();
+        rx.try_iter().collect()
+    };
+    for stop_at in KINDS {
+        let stopping = events.iter().find(|e| kind(e) == stop_at).unwrap();
+        let mut h = StopAt {
+            stop_at,
+            seen: Vec::new(),
+        };
+        assert_eq!(stopping.dispatch(&mut &mut h), Flow::Stop, "{stop_at}");
+        assert_eq!(h.seen, [stop_at]);
+        let other = events.iter().find(|e| kind(e) != stop_at).unwrap();
+        assert_eq!(other.dispatch(&mut &mut h), Flow::Continue, "{stop_at}");
+    }
+}
