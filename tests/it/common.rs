@@ -36,3 +36,14 @@ pub fn scripts() -> Vec<Reply> {
             .deltas(3),
     ]
 }
+
+/// A loopback port that refuses connections for as long as the returned
+/// socket lives: bound (so no other test's server can take the port) but
+/// never listening. A port freed by dropping a listener could be reused by
+/// another test running at the same time.
+pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
+}

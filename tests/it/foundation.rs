@@ -483,22 +483,29 @@ fn total_deadline_fires_even_while_events_flow() {
     let server = MockServer::start().unwrap();
     let converser = server
         .converser_builder()
-        .timeout(Duration::from_millis(400))
+        .timeout(Duration::from_secs(1))
         .idle_timeout(Duration::from_secs(10))
         .build()
         .unwrap();
+    // The server's script: a delta every 50 ms for 3 s. The first comes long
+    // before the 1 s deadline and the last long after it, even on a loaded
+    // machine, yet the stream is never silent for more than 50 ms.
+    let full = "x".repeat(60);
     server.push(
-        Reply::text("a b c d e f g h i j")
-            .deltas(10)
-            .frame_delay(Duration::from_millis(100)),
+        Reply::text(full.clone())
+            .deltas(60)
+            .frame_delay(Duration::from_millis(50)),
     );
+    let started = Instant::now();
     let err = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap_err();
+    let took = started.elapsed();
     assert_timeout(&err, TimeoutKind::Deadline);
+    assert!(took >= Duration::from_millis(995), "fired early: {took:?}");
     let partial = err.partial_response().unwrap().text();
     assert!(
-        !partial.is_empty() && partial.len() < "a b c d e f g h i j".len(),
+        !partial.is_empty() && partial.len() < full.len(),
         "{partial:?}"
     );
 }
@@ -561,27 +568,35 @@ async fn works_inside_a_multi_thread_tokio_runtime() {
 #[test]
 fn dropping_with_a_stream_in_flight_returns_promptly_and_closes_it() {
     let (server, converser) = setup();
-    // The handler gives up after the first delta; the server would otherwise
-    // keep the stream open forever.
+    // Two events, then the server keeps the stream open forever.
     server.push(
         Reply::text("abcdef")
             .deltas(3)
             .fault(Fault::Stall { after: 2 }),
     );
-    let worker = {
-        let c = converser.clone();
-        std::thread::spawn(move || {
-            let mut rec = Recorder {
-                stop_after_deltas: Some(1),
-                ..Default::default()
-            };
-            c.converse_with(&request(), &mut rec)
-        })
-    };
-    let err = worker.join().unwrap().unwrap_err();
-    assert!(matches!(err, Error::Stopped { .. }));
-    let started = Instant::now();
+    // A spawned call is the one thing that can outlive the `Converser` clone
+    // that started it: its handle shares the runtime, so the runtime's last
+    // owner goes away only when both are dropped.
+    let call = converser.spawn(&request()).unwrap();
+    let first = call
+        .events()
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the stream has started");
+    assert!(
+        matches!(first, bedrock_converse::StreamEvent::MessageStart { .. }),
+        "{first:?}"
+    );
     drop(converser);
+    // Still in flight: dropping a `Converser` with a handle alive stops nothing.
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        !call.is_finished(),
+        "the call ended when the Converser dropped"
+    );
+    assert_eq!(server.stream_stats().aborted, 0);
+    // Now the last owner of the runtime goes, with the stream still stalled.
+    let started = Instant::now();
+    drop(call);
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "drop took {:?}",
@@ -611,10 +626,7 @@ fn dropping_a_clone_while_another_thread_streams_does_not_disturb_it() {
 
 #[test]
 fn connection_refused_is_a_retryable_connect_error() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_reserved, port) = crate::common::refusing_port();
     let converser = Converser::builder()
         .region("us-east-1")
         .endpoint_url(format!("http://127.0.0.1:{port}"))

@@ -279,17 +279,17 @@ fn idle_timeout_and_total_deadline_fire_with_the_partial() {
     assert_eq!(err.partial_response().unwrap().text(), "abcd");
     assert!(started.elapsed() < Duration::from_secs(5));
 
-    // A trickle that is never idle for 500 ms but lasts longer than the
-    // 300 ms total deadline.
+    // A trickle that is never silent for more than 50 ms but lasts 3 s, three
+    // times the 1 s total deadline.
     let deadline = server
         .converser_builder()
-        .timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(1))
         .build()
         .unwrap();
     server.push(
-        Reply::text("one two three four five six seven eight")
-            .deltas(8)
-            .frame_delay(Duration::from_millis(60)),
+        Reply::text("x".repeat(60))
+            .deltas(60)
+            .frame_delay(Duration::from_millis(50)),
     );
     let started = Instant::now();
     let mut watch = Watch::default();
@@ -300,7 +300,10 @@ fn idle_timeout_and_total_deadline_fire_with_the_partial() {
     let partial = err.partial_response().expect("the stream had started");
     assert_eq!(partial.text(), watch.text);
     assert!(!watch.text.is_empty() && watch.stops == 0, "{}", watch.text);
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(watch.text.len() < 60, "{}", watch.text);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(995), "fired early: {took:?}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
 }
 
 #[test]
@@ -308,20 +311,22 @@ fn a_slow_trickle_within_the_idle_timeout_completes() {
     let server = MockServer::start().unwrap();
     let converser = server
         .converser_builder()
-        .idle_timeout(Duration::from_millis(200))
+        .idle_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    // 12 frames, 60 ms apart: 700+ ms in all, but never 200 ms of silence.
+    // 24 frames, 60 ms apart: 1.4 s in all, but never more than 60 ms of
+    // silence, against a 1 s idle timeout.
+    let text = "w ".repeat(20);
     server.push(
-        Reply::text("one two three four five six seven eight")
-            .deltas(8)
+        Reply::text(text.clone())
+            .deltas(20)
             .frame_delay(Duration::from_millis(60)),
     );
     let mut watch = Watch::default();
     let r = converser
         .converse_with_send(&request(), &mut watch)
         .unwrap();
-    assert_eq!(r.text(), "one two three four five six seven eight");
+    assert_eq!(r.text(), text);
     assert_eq!(watch.text, r.text());
 }
 

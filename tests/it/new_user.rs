@@ -77,12 +77,8 @@ fn error_messages_never_print_a_debug_dump() {
     ));
     let text = converser.converse(&request()).unwrap_err().to_string();
     assert!(text.contains("unexpected end"), "{text}");
-    // Nothing listens on a freed port: a connect error.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Nothing listens on a bound, never-listening port: a connect error.
+    let (_reserved, port) = crate::common::refusing_port();
     let nowhere = bedrock_converse::Converser::builder()
         .region("us-east-1")
         .endpoint_url(format!("http://127.0.0.1:{port}"))

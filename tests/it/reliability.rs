@@ -207,19 +207,26 @@ fn a_slow_trickle_within_the_idle_timeout_completes() {
     let server = MockServer::start().unwrap();
     let converser = server
         .converser_builder()
-        .idle_timeout(Duration::from_millis(500))
+        .idle_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    // 12 frames, 60 ms apart: 700+ ms in all, but never 500 ms of silence.
+    // 24 frames, 60 ms apart: 1.4 s in all, longer than the idle timeout,
+    // but never more than 60 ms of silence.
+    let text = "w ".repeat(20);
     server.push(
-        Reply::text("one two three four five six seven eight")
-            .deltas(8)
+        Reply::text(text.clone())
+            .deltas(20)
             .frame_delay(Duration::from_millis(60)),
     );
+    let started = Instant::now();
     let r = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap();
-    assert_eq!(r.text(), "one two three four five six seven eight");
+    assert_eq!(r.text(), text);
+    assert!(
+        started.elapsed() > Duration::from_secs(1),
+        "the reply outlasted the idle timeout"
+    );
 }
 
 #[test]
@@ -268,13 +275,19 @@ fn connect_timeout_fires_when_the_server_never_accepts() {
         .endpoint_url(format!("http://{addr}"))
         .credentials("AKID", "secret", None)
         .connect_timeout(Duration::from_millis(300))
+        // On a kernel that accepts beyond the backlog after all, the call
+        // ends at this deadline (and the test fails on the kind) instead of
+        // hanging.
+        .timeout(Duration::from_secs(3))
         .max_attempts(1)
         .build()
         .unwrap();
     let started = Instant::now();
     let err = converser.converse(&request()).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5));
+    let took = started.elapsed();
     assert_timeout(&err, TimeoutKind::Connect);
+    assert!(took >= Duration::from_millis(295), "fired early: {took:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(err.is_connect() && err.is_timeout() && err.is_retryable());
 }
 
@@ -301,7 +314,20 @@ fn throttled_twice_then_success_is_a_success_after_three_requests() {
 #[test]
 fn adaptive_retry_mode_retries_throttling_too() {
     let server = MockServer::start().unwrap();
-    let converser = fast_retries_with(&server, RetryConfig::adaptive(), 3);
+    let converser = server
+        .converser_builder()
+        // The SDK keeps adaptive mode's rate limiter in a process-wide map
+        // keyed by region: a region of its own keeps this test's throttling
+        // away from every other test's client.
+        .region("us-adaptive-1")
+        .retry_config(
+            RetryConfig::adaptive()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
     server.push(Reply::throttling());
     server.push(Reply::throttling());
     server.push(Reply::text("adaptive"));
@@ -310,6 +336,49 @@ fn adaptive_retry_mode_retries_throttling_too() {
         .unwrap();
     assert_eq!(r.text(), "adaptive");
     assert_eq!(server.request_count(), 3);
+}
+
+/// The one thing only adaptive mode does: after a throttling answer, its
+/// client-side rate limiter turns on: an empty token bucket refilled at 0.7
+/// times the measured request rate (at least 0.5, and at most 1.19 tokens a
+/// second for a client that has sent one request), so the next call waits
+/// 0.84 to 2 s for its token before it is sent. Standard mode sends at once.
+#[test]
+fn adaptive_mode_slows_the_next_call_after_throttling_and_standard_does_not() {
+    // (mode, region of its own for the SDK's process-wide limiter map)
+    let modes = [
+        ("standard", RetryConfig::standard(), "us-standard-2"),
+        ("adaptive", RetryConfig::adaptive(), "us-adaptive-2"),
+    ];
+    for (name, config, region) in modes {
+        let server = MockServer::start().unwrap();
+        let converser = server
+            .converser_builder()
+            .region(region)
+            .retry_config(config.with_max_attempts(1))
+            .build()
+            .unwrap();
+        server.push(Reply::throttling());
+        let err = converser.converse(&request()).unwrap_err();
+        assert!(err.is_throttling(), "{name}: {err:?}");
+        server.push(Reply::text("next"));
+        let started = Instant::now();
+        let r = converser.converse(&request()).unwrap();
+        let took = started.elapsed();
+        assert_eq!(r.text(), "next");
+        assert_eq!(server.request_count(), 2, "{name}");
+        if name == "adaptive" {
+            assert!(
+                took >= Duration::from_millis(500),
+                "{name}: next call took {took:?}"
+            );
+        } else {
+            assert!(
+                took < Duration::from_millis(500),
+                "{name}: next call took {took:?}"
+            );
+        }
+    }
 }
 
 #[test]

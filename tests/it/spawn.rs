@@ -279,17 +279,23 @@ fn spawned_calls_honour_the_idle_timeout_and_the_deadline() {
 
     let converser = server
         .converser_builder()
-        .timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(1))
         .build()
         .unwrap();
+    // A delta every 50 ms for 3 s: events flow well before and well after
+    // the 1 s deadline.
     server.push(
-        Reply::text("a b c d e f g h")
-            .deltas(8)
-            .frame_delay(Duration::from_millis(100)),
+        Reply::text("x".repeat(60))
+            .deltas(60)
+            .frame_delay(Duration::from_millis(50)),
     );
+    let started = Instant::now();
     let err = converser.spawn(&request()).unwrap().wait().unwrap_err();
+    let took = started.elapsed();
     assert_timeout(&err, TimeoutKind::Deadline);
-    assert!(!err.partial_response().unwrap().text().is_empty());
+    assert!(took >= Duration::from_millis(995), "fired early: {took:?}");
+    let partial = err.partial_response().unwrap().text();
+    assert!(!partial.is_empty() && partial.len() < 60, "{partial:?}");
 }
 
 #[test]

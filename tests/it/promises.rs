@@ -1,0 +1,252 @@
+//! README promises that no other module pins: the defaults, where retries
+//! stop, that interrupted calls close their connection, the SDK's own
+//! timeouts, that timeouts never fire early, and that `converse_with_send`
+//! never touches the handler after it returns.
+
+use crate::common::{assert_timeout, request};
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bedrock_converse::client::{DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
+use bedrock_converse::error::{ServiceErrorKind, TimeoutKind};
+use bedrock_converse::stream::NoopHandler;
+use bedrock_converse::{CancelToken, Delta, Flow, StreamHandler};
+use bedrock_converse_mock::{Fault, MockServer, Reply};
+
+/// Timers may round down by a tick; nothing fires earlier than this before
+/// its limit.
+const EARLY: Duration = Duration::from_millis(5);
+
+#[test]
+fn the_defaults_are_the_documented_ones() {
+    assert_eq!(DEFAULT_IDLE_TIMEOUT, Duration::from_secs(60));
+    assert_eq!(DEFAULT_CONVERSE_TIMEOUT, Duration::from_secs(10 * 60));
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    // No total deadline (streams get none; `converse` falls back to
+    // DEFAULT_CONVERSE_TIMEOUT), and the default idle timeout.
+    let shown = format!("{converser:?}");
+    assert!(shown.contains("timeout: None"), "{shown}");
+    assert!(shown.contains("idle_timeout: 60s"), "{shown}");
+}
+
+#[test]
+fn three_attempts_by_default_for_a_retryable_error() {
+    let server = MockServer::start().unwrap();
+    // No retry settings at all: the SDK's standard policy.
+    let converser = server.converser().unwrap();
+    for _ in 0..4 {
+        server.push(Reply::error(503, "ServiceUnavailableException", "busy"));
+    }
+    let err = converser.converse(&request()).unwrap_err();
+    assert_eq!(
+        err.service_kind(),
+        Some(ServiceErrorKind::ServiceUnavailable),
+        "{err:?}"
+    );
+    assert_eq!(server.request_count(), 3);
+}
+
+/// "Retried before the first event only": an exception that is the very first
+/// frame after HTTP 200 is already part of the stream, so the SDK hands it
+/// over as a stream error and nothing is retried, even with attempts left.
+#[test]
+fn an_exception_as_the_first_frame_is_not_retried() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::text("never").fault(Fault::Exception {
+        after: 0,
+        exception_type: "throttlingException".into(),
+        message: "slow down".into(),
+    }));
+    server.push(Reply::text("a retry would see this"));
+    let err = converser
+        .converse_with(&request(), &mut NoopHandler)
+        .unwrap_err();
+    assert_eq!(
+        err.service_kind(),
+        Some(ServiceErrorKind::Throttling),
+        "{err:?}"
+    );
+    assert!(
+        err.is_retryable(),
+        "the caller may retry; the library did not"
+    );
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn a_deadline_ends_a_stream_no_earlier_than_its_limit_and_closes_the_connection() {
+    let server = MockServer::start().unwrap();
+    let limit = Duration::from_millis(300);
+    let converser = server.converser_builder().timeout(limit).build().unwrap();
+    // The server's script: two events, then silence for ever.
+    server.push(
+        Reply::text("abcd")
+            .deltas(2)
+            .fault(Fault::Stall { after: 2 }),
+    );
+    let started = Instant::now();
+    let err = converser
+        .converse_with(&request(), &mut NoopHandler)
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_timeout(&err, TimeoutKind::Deadline);
+    assert!(took + EARLY >= limit, "fired early: {took:?}");
+    assert!(took < limit + Duration::from_secs(2), "took {took:?}");
+    assert_eq!(err.partial_response().unwrap().text(), "ab");
+    assert_eq!(
+        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
+        1
+    );
+}
+
+#[test]
+fn an_idle_timeout_never_fires_early() {
+    let server = MockServer::start().unwrap();
+    let idle = Duration::from_millis(300);
+    let converser = server
+        .converser_builder()
+        .idle_timeout(idle)
+        .build()
+        .unwrap();
+    // Two events, then silence: the last event came after `started`, so the
+    // call may not end before `idle` has passed since then.
+    server.push(
+        Reply::text("abcd")
+            .deltas(2)
+            .fault(Fault::Stall { after: 2 }),
+    );
+    let started = Instant::now();
+    let err = converser
+        .converse_with(&request(), &mut NoopHandler)
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_timeout(&err, TimeoutKind::Idle);
+    assert_eq!(err.partial_response().unwrap().text(), "ab");
+    assert!(took + EARLY >= idle, "fired early: {took:?}");
+    assert!(took < idle + Duration::from_secs(2), "took {took:?}");
+    assert_eq!(
+        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
+        1
+    );
+}
+
+#[test]
+fn a_whole_reply_deadline_never_fires_early() {
+    let server = MockServer::start().unwrap();
+    let limit = Duration::from_millis(300);
+    let converser = server.converser_builder().timeout(limit).build().unwrap();
+    server.push(Reply::text("late").first_frame_delay(Duration::from_secs(30)));
+    let started = Instant::now();
+    let err = converser.converse(&request()).unwrap_err();
+    let took = started.elapsed();
+    assert_timeout(&err, TimeoutKind::Deadline);
+    assert!(took + EARLY >= limit, "fired early: {took:?}");
+    assert!(took < limit + Duration::from_secs(2), "took {took:?}");
+}
+
+/// `TimeoutKind::Sdk`: the SDK's own operation-attempt timeout, set through
+/// the SDK's configuration, against a first byte that never comes.
+#[test]
+fn an_sdk_timeout_is_a_timeout_of_kind_sdk() {
+    use aws_smithy_types::timeout::TimeoutConfig;
+    let server = MockServer::start().unwrap();
+    let limit = Duration::from_millis(300);
+    let sdk = bedrock_converse::client::SdkClientConfig::builder()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(limit)
+                .build(),
+        )
+        .build();
+    let converser = server
+        .converser_builder()
+        .config(sdk)
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    for streaming in [false, true] {
+        server.push(Reply::text("late").first_frame_delay(Duration::from_secs(30)));
+        let started = Instant::now();
+        let err = if streaming {
+            converser.converse_with(&request(), &mut NoopHandler)
+        } else {
+            converser.converse(&request())
+        }
+        .unwrap_err();
+        let took = started.elapsed();
+        assert_timeout(&err, TimeoutKind::Sdk);
+        assert!(err.is_timeout() && err.is_retryable(), "{err:?}");
+        assert!(
+            took + EARLY >= limit,
+            "streaming={streaming}: fired early: {took:?}"
+        );
+        assert!(took < limit + Duration::from_secs(2), "took {took:?}");
+    }
+}
+
+/// Counts its callbacks in a counter the test keeps after the call.
+struct Counting(Arc<AtomicUsize>);
+
+impl StreamHandler for Counting {
+    fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Flow::Continue
+    }
+}
+
+/// After `converse_with_send` returns (here: timed out, or cancelled, with
+/// the server still sending a delta every 5 ms), the handler is never called
+/// again.
+#[test]
+fn converse_with_send_never_uses_the_handler_after_a_timeout_or_cancel() {
+    for how in ["timeout", "cancel"] {
+        let server = MockServer::start().unwrap();
+        let converser = server
+            .converser_builder()
+            .timeout(Duration::from_millis(150))
+            .build()
+            .unwrap();
+        server.push(
+            Reply::text("x".repeat(400))
+                .deltas(400)
+                .frame_delay(Duration::from_millis(5)),
+        );
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut handler = Counting(calls.clone());
+        let token = CancelToken::new();
+        let request = request().cancel_token(token.clone());
+        let canceller = (how == "cancel").then(|| {
+            let calls = calls.clone();
+            std::thread::spawn(move || {
+                while calls.load(Ordering::SeqCst) < 5 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                token.cancel();
+            })
+        });
+        let err = converser
+            .converse_with_send(&request, &mut handler)
+            .unwrap_err();
+        let at_return = calls.load(Ordering::SeqCst);
+        if let Some(c) = canceller {
+            c.join().unwrap();
+            assert!(err.is_cancelled(), "{how}: {err:?}");
+        } else {
+            assert_timeout(&err, TimeoutKind::Deadline);
+        }
+        assert!(at_return >= 1, "{how}: the stream was under way");
+        // The server would have sent ~20 more deltas by now.
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(calls.load(Ordering::SeqCst), at_return, "{how}");
+        assert_eq!(
+            server.wait_for_aborted_streams(1, Duration::from_secs(5)),
+            1,
+            "{how}: the connection was closed"
+        );
+        drop(handler);
+    }
+}
