@@ -110,8 +110,17 @@ impl Fault {
 ///
 /// ```
 /// use bedrock_converse_mock::Reply;
+/// use bedrock_converse::ConverseRequest;
+/// use bedrock_converse_mock::MockServer;
+///
 /// let reply = Reply::text("Hello there, friend").deltas(3).usage(12, 4).latency_ms(250);
-/// # let _ = reply;
+/// let server = MockServer::start()?;
+/// server.push(reply);
+/// let out = server.converser()?.converse(&ConverseRequest::new("m").user("hi"))?;
+/// assert_eq!(out.text(), "Hello there, friend");
+/// assert_eq!(out.usage.map(|u| (u.input_tokens, u.output_tokens)), Some((12, 4)));
+/// assert_eq!(out.metrics.map(|m| m.latency_ms), Some(250));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {

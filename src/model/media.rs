@@ -43,7 +43,8 @@ pub(crate) fn allowed_name_char(c: char) -> bool {
 /// // A model that takes larger PDFs: lift the document size check only.
 /// let limits = ContentLimits { max_document_bytes: None, ..ContentLimits::default() };
 /// let request = ConverseRequest::new("model").user("Summarise").content_limits(limits);
-/// # let _ = request;
+/// assert_eq!(request.content_limits.max_document_bytes, None);
+/// assert_eq!(request.content_limits.max_images, Some(20));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ContentLimits {

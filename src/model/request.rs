@@ -244,8 +244,9 @@ impl ConverseRequest {
     /// use bedrock_converse::{CancelToken, ConverseRequest};
     /// let token = CancelToken::new();
     /// let request = ConverseRequest::new("m").user("hi").cancel_token(token.clone());
-    /// // later, from any thread: token.cancel();
-    /// # let _ = request;
+    /// // later, from any thread:
+    /// token.cancel();
+    /// assert!(request.cancel_token.as_ref().is_some_and(CancelToken::is_cancelled));
     /// ```
     pub fn cancel_token(mut self, token: CancelToken) -> Self {
         self.cancel_token = Some(token);
