@@ -87,7 +87,6 @@ pub mod client;
 pub mod conversation;
 mod engine;
 pub mod error;
-pub mod limiter;
 pub mod model;
 mod recording;
 mod sdk;

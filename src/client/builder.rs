@@ -64,7 +64,7 @@ pub struct ConverserBuilder {
     pub(super) retry_config: Option<RetryConfig>,
     pub(super) max_attempts: Option<u32>,
     pub(super) record_to: Option<std::path::PathBuf>,
-    pub(super) quota: Option<crate::limiter::Quota>,
+    pub(super) quota: Option<crate::client::limiter::Quota>,
 }
 
 impl fmt::Debug for ConverserBuilder {
@@ -228,7 +228,7 @@ impl ConverserBuilder {
     ///     .build()?;
     /// # Ok::<(), bedrock_converse::Error>(())
     /// ```
-    pub fn quota(mut self, quota: crate::limiter::Quota) -> Self {
+    pub fn quota(mut self, quota: crate::client::limiter::Quota) -> Self {
         self.quota = Some(quota);
         self
     }
@@ -246,7 +246,7 @@ impl ConverserBuilder {
         let idle_timeout = self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT);
         let limiter = self
             .quota
-            .map(|q| Arc::new(crate::limiter::Limiter::new(q)));
+            .map(|q| Arc::new(crate::client::limiter::Limiter::new(q)));
         let runtime = Runtime::start(move || self.make_client())?;
         Ok(Converser {
             inner: Arc::new(Inner {

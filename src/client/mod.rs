@@ -13,6 +13,7 @@ mod env;
 #[cfg(feature = "schema")]
 mod extract;
 mod handle;
+pub mod limiter;
 mod quota;
 mod runtime;
 mod wait;
@@ -34,7 +35,7 @@ pub use quota::DEFAULT_OUTPUT_ESTIMATE;
 
 /// The quota limiter's settings and counters, for [`ConverserBuilder::quota`]
 /// and [`Converser::limiter_stats`].
-pub use crate::limiter::{LimiterStats, Quota};
+pub use crate::client::limiter::{LimiterStats, Quota};
 
 use crate::cancel::CancelToken;
 use crate::engine::{self, Assembler, Interrupt, Msg, Sink, Step};
@@ -86,7 +87,7 @@ pub struct Converser {
 struct Inner {
     runtime: Runtime,
     /// The quota limiter every call of every clone goes through, if any.
-    limiter: Option<Arc<crate::limiter::Limiter>>,
+    limiter: Option<Arc<crate::client::limiter::Limiter>>,
     timeout: Option<Duration>,
     idle_timeout: Duration,
 }

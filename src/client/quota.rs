@@ -10,12 +10,12 @@ use aws_sdk_bedrockruntime::types::{ContentBlock, SystemContentBlock, ToolResult
 
 use super::Converser;
 use crate::cancel::CancelToken;
+use crate::client::limiter::{
+    estimate_input_tokens, AcquireError, Limiter, Reservation, TokenEstimate, Usage, SLEEP_SLICE,
+};
 use crate::engine::spawned::OnEnd;
 use crate::engine::Gate;
 use crate::error::{Error, TimeoutKind};
-use crate::limiter::{
-    estimate_input_tokens, AcquireError, Limiter, Reservation, TokenEstimate, Usage, SLEEP_SLICE,
-};
 use crate::model::{ConverseRequest, Response};
 
 /// The output a call reserves when its request sets no `max_tokens`. The
