@@ -204,12 +204,20 @@ impl std::fmt::Debug for MockServer {
 
 impl MockServer {
     /// Starts the server on `127.0.0.1` with a free port.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error if no port on 127.0.0.1 can be bound or the server thread cannot start.
     pub fn start() -> std::io::Result<MockServer> {
         MockServer::launch(0, None)
     }
 
     /// Starts the server on `127.0.0.1:port` (0: any free port, as
     /// [`start`](MockServer::start)).
+    ///
+    /// # Errors
+    ///
+    /// The I/O error if `port` on 127.0.0.1 cannot be bound (e.g. it is in use) or the server thread cannot start.
     pub fn start_on_port(port: u16) -> std::io::Result<MockServer> {
         MockServer::launch(port, None)
     }
@@ -217,11 +225,19 @@ impl MockServer {
     /// Starts a server that answers with a recording's interactions, in
     /// order, instead of scripted replies (see [`Replay`]). Requests are
     /// still kept ([`requests`](MockServer::requests)).
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](MockServer::start).
     pub fn replay(replay: Replay) -> std::io::Result<MockServer> {
         MockServer::launch(0, Some(replay::Player::new(replay)))
     }
 
     /// [`replay`](MockServer::replay) on `127.0.0.1:port` (0: any free port).
+    ///
+    /// # Errors
+    ///
+    /// As [`start_on_port`](MockServer::start_on_port).
     pub fn replay_on_port(replay: Replay, port: u16) -> std::io::Result<MockServer> {
         MockServer::launch(port, Some(replay::Player::new(replay)))
     }
@@ -388,6 +404,10 @@ impl MockServer {
 
     /// A [`Converser`] aimed at this server (see
     /// [`converser_builder`](MockServer::converser_builder)).
+    ///
+    /// # Errors
+    ///
+    /// As [`ConverserBuilder::build`].
     pub fn converser(&self) -> Result<Converser, Error> {
         self.converser_builder().build()
     }

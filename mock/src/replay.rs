@@ -150,6 +150,10 @@ impl Replay {
     /// Reads a recording file (see the format above). Fails with
     /// [`io::ErrorKind::InvalidData`] naming the interaction and field when
     /// the file is not in that format.
+    ///
+    /// # Errors
+    ///
+    /// The file's I/O error, or as [`from_json`](Replay::from_json).
     pub fn from_file(path: impl AsRef<Path>) -> io::Result<Replay> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)?;
@@ -157,6 +161,10 @@ impl Replay {
     }
 
     /// Parses a recording from its JSON text.
+    ///
+    /// # Errors
+    ///
+    /// An `InvalidData` I/O error if `text` is not a recording in the format `record_to` writes.
     pub fn from_json(text: &str) -> io::Result<Replay> {
         let doc: Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
         let list = doc

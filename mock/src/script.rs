@@ -253,6 +253,10 @@ fn fault(v: &Map<String, Value>, at: &str) -> io::Result<Fault> {
 impl Reply {
     /// One script entry (see [the format](crate::script)) as a reply. Fails
     /// with [`io::ErrorKind::InvalidData`] naming the member that is wrong.
+    ///
+    /// # Errors
+    ///
+    /// An `InvalidData` I/O error naming the member that is unknown or malformed.
     pub fn from_json(entry: &Value) -> io::Result<Reply> {
         Reply::entry(entry, "reply")
     }
@@ -260,6 +264,10 @@ impl Reply {
     /// A script's replies, in order, from its JSON text: an array of
     /// entries (see [the format](crate::script)). Errors name the entry by
     /// its index.
+    ///
+    /// # Errors
+    ///
+    /// An `InvalidData` I/O error if `text` is not a JSON array of valid entries (naming the entry).
     pub fn script_from_json(text: &str) -> io::Result<Vec<Reply>> {
         let doc: Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
         let entries = doc
@@ -274,6 +282,10 @@ impl Reply {
 
     /// A script's replies from a file (see
     /// [`script_from_json`](Reply::script_from_json)); errors name the file.
+    ///
+    /// # Errors
+    ///
+    /// The file's I/O error, or as [`script_from_json`](Reply::script_from_json).
     pub fn script_from_file(path: impl AsRef<Path>) -> io::Result<Vec<Reply>> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
