@@ -163,10 +163,9 @@ impl Converser {
         let parts = self.prepare("converse", request)?;
         let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
         let deadline = Instant::now() + limit;
-        let reservation = self.admit(request, Some(deadline))?;
-        let result = self.converse_inner(request, parts, deadline);
-        self.settle(reservation, &result);
-        result
+        self.metered(request, Some(deadline), || {
+            self.converse_inner(request, parts, deadline)
+        })
     }
 
     fn converse_inner(
@@ -241,11 +240,10 @@ impl Converser {
         handler: &mut H,
     ) -> Result<Response, Error> {
         let parts = self.prepare("converse_with", request)?;
-        let deadline = self.inner.timeout.map(|t| Instant::now() + t);
-        let reservation = self.admit(request, deadline)?;
-        let result = self.converse_with_inner(request, parts, deadline, handler);
-        self.settle(reservation, &result);
-        result
+        let deadline = self.stream_deadline();
+        self.metered(request, deadline, || {
+            self.converse_with_inner(request, parts, deadline, handler)
+        })
     }
 
     fn converse_with_inner<H: StreamHandler + ?Sized>(
@@ -354,15 +352,14 @@ impl Converser {
         handler: &mut H,
     ) -> Result<Response, Error> {
         let parts = self.prepare("converse_with_send", request)?;
-        let deadline = self.inner.timeout.map(|t| Instant::now() + t);
-        let reservation = self.admit(request, deadline)?;
-        let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
-        let idle = Some(self.inner.idle_timeout);
-        let result = engine::inline::run(handler, |sink| {
-            self.start_stream(parts, sink, idle, interrupt, None)
-        });
-        self.settle(reservation, &result);
-        result
+        let deadline = self.stream_deadline();
+        self.metered(request, deadline, || {
+            let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
+            let idle = Some(self.inner.idle_timeout);
+            engine::inline::run(handler, |sink| {
+                self.start_stream(parts, sink, idle, interrupt, None)
+            })
+        })
     }
 
     /// Starts a streaming call in the background and returns at once with a
@@ -430,10 +427,9 @@ impl Converser {
         let (gate, on_end) = self.spawn_admission(request);
         let (receivers, sink) = engine::spawned::spawned(waker, on_end);
         let cancel = CancelToken::new();
-        let deadline = self.inner.timeout.map(|t| Instant::now() + t);
         let interrupt = self.interrupt(
             [Some(cancel.clone()), request.cancel_token.clone()],
-            deadline,
+            self.stream_deadline(),
         );
         self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt, gate)?;
         Ok(CallHandle::new(receivers, cancel, self.inner.clone()))
@@ -452,6 +448,12 @@ impl Converser {
         self.inner.runtime.submit(Box::new(move |client: &Client| {
             engine::stream_task(client, parts, sink, idle, interrupt, gate)
         }))
+    }
+
+    /// A stream's total deadline, counted from now: none unless
+    /// [`timeout`](ConverserBuilder::timeout) is set.
+    fn stream_deadline(&self) -> Option<Instant> {
+        self.inner.timeout.map(|t| Instant::now() + t)
     }
 
     /// For a call run wholly on the runtime thread: resolves when either token

@@ -17,6 +17,7 @@ use crate::engine::spawned::OnEnd;
 use crate::engine::Gate;
 use crate::error::{Error, TimeoutKind};
 use crate::model::{ConverseRequest, Response};
+use crate::sdk::json::document_to_json;
 
 /// The output a call reserves when its request sets no `max_tokens`. The
 /// service itself then reserves the model's maximum (64K for some models),
@@ -43,12 +44,12 @@ pub(super) fn estimate(request: &ConverseRequest) -> TokenEstimate {
                 ContentBlock::Text(t) => bytes += t.len(),
                 ContentBlock::Image(_) => images += 1,
                 ContentBlock::Document(d) => bytes += d.source.as_ref().map_or(0, doc_len),
-                ContentBlock::ToolUse(t) => bytes += format!("{:?}", t.input).len(),
+                ContentBlock::ToolUse(t) => bytes += json_len(&t.input),
                 ContentBlock::ToolResult(r) => {
                     for c in &r.content {
                         match c {
                             ToolResultContentBlock::Text(t) => bytes += t.len(),
-                            ToolResultContentBlock::Json(j) => bytes += format!("{j:?}").len(),
+                            ToolResultContentBlock::Json(j) => bytes += json_len(j),
                             ToolResultContentBlock::Image(_) => images += 1,
                             _ => {}
                         }
@@ -75,6 +76,11 @@ pub(super) fn estimate(request: &ConverseRequest) -> TokenEstimate {
     }
 }
 
+/// The length of a JSON document as it is sent.
+fn json_len(doc: &aws_smithy_types::Document) -> usize {
+    document_to_json(doc).to_string().len()
+}
+
 fn doc_len(source: &aws_sdk_bedrockruntime::types::DocumentSource) -> usize {
     use aws_sdk_bedrockruntime::types::DocumentSource;
     match source {
@@ -98,7 +104,7 @@ fn usage_of(response: &Response) -> Option<Usage> {
 impl Converser {
     /// Waits for room under the quota, if there is one, honouring the
     /// request's token and `deadline`.
-    pub(super) fn admit(
+    fn admit(
         &self,
         request: &ConverseRequest,
         deadline: Option<Instant>,
@@ -124,16 +130,21 @@ impl Converser {
         }
     }
 
-    /// Corrects a call's reservation by what it used, and tells the limiter
-    /// whether the service throttled it.
-    pub(super) fn settle(
+    /// Runs a blocking call within the quota, if there is one: waits for
+    /// room (honouring the request's token and `deadline`), makes the call,
+    /// then corrects the reservation by what the call used.
+    pub(super) fn metered(
         &self,
-        reservation: Option<Reservation>,
-        result: &Result<Response, Error>,
-    ) {
+        request: &ConverseRequest,
+        deadline: Option<Instant>,
+        call: impl FnOnce() -> Result<Response, Error>,
+    ) -> Result<Response, Error> {
+        let reservation = self.admit(request, deadline)?;
+        let result = call();
         if let (Some(limiter), Some(reservation)) = (&self.inner.limiter, reservation) {
-            settle(limiter, reservation, result);
+            settle(limiter, reservation, &result);
         }
+        result
     }
 
     /// For a spawned call, which must not block its caller: a gate that
