@@ -9,6 +9,7 @@
 //! installs the process's one global logger at trace level.
 
 mod batch;
+mod batch_kill;
 mod common;
 mod extract;
 mod foundation;
