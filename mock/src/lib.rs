@@ -72,6 +72,7 @@
 //!
 //! (Any credentials do; the server does not check signatures.)
 
+mod content;
 mod output;
 mod quota;
 mod replay;
@@ -116,6 +117,17 @@ pub enum Operation {
     Converse,
     /// `POST /model/{modelId}/converse-stream`.
     ConverseStream,
+    /// `POST /model/{modelId}/count-tokens`: answered with a count made from
+    /// the request (no scripted reply is taken).
+    CountTokens,
+}
+
+impl Operation {
+    /// Whether the operation runs the model (Converse or ConverseStream), so
+    /// takes a scripted reply and counts against a quota.
+    pub(crate) fn is_inference(self) -> bool {
+        matches!(self, Operation::Converse | Operation::ConverseStream)
+    }
 }
 
 /// A request the server received.

@@ -270,7 +270,7 @@ impl Reply {
         }
     }
 
-    fn edit(mut self, f: impl FnOnce(&mut Script)) -> Reply {
+    pub(crate) fn edit(mut self, f: impl FnOnce(&mut Script)) -> Reply {
         if let Some(s) = self.script() {
             s.frames = FrameCache::default();
             f(s);
@@ -461,6 +461,7 @@ pub(crate) struct Script {
     pub(crate) stop_reason: String,
     pub(crate) usage: Option<(u32, u32)>,
     pub(crate) cache_tokens: Option<(u32, u32)>,
+    pub(crate) cache_details: Vec<(String, u32)>,
     pub(crate) latency_ms: Option<u64>,
     pub(crate) additional_fields: Option<Value>,
     pub(crate) trace: Option<Value>,
@@ -502,6 +503,7 @@ impl Default for Script {
             stop_reason: "end_turn".into(),
             usage: None,
             cache_tokens: None,
+            cache_details: Vec::new(),
             latency_ms: Some(100),
             additional_fields: None,
             trace: None,

@@ -23,6 +23,7 @@ pub(crate) fn parse_path(path: &str) -> (Option<Operation>, String) {
     let (raw_id, op) = match rest.rsplit_once('/') {
         Some((id, "converse")) => (id, Some(Operation::Converse)),
         Some((id, "converse-stream")) => (id, Some(Operation::ConverseStream)),
+        Some((id, "count-tokens")) => (id, Some(Operation::CountTokens)),
         _ => (rest, None),
     };
     let id = percent_encoding::percent_decode_str(raw_id)
@@ -91,7 +92,7 @@ pub(crate) async fn handle(
     let reply = {
         let mut state = shared.lock();
         // Past its quota a request is throttled, and takes no reply.
-        let throttled = operation.is_some()
+        let throttled = operation.is_some_and(Operation::is_inference)
             && method == "POST"
             && invalid.is_none()
             && state
@@ -111,12 +112,19 @@ pub(crate) async fn handle(
         match operation {
             _ if throttled => Some(Reply::throttling()),
             // A replaying server answers from its recording instead.
-            Some(_) if method == "POST" && shared.replay.is_none() && invalid.is_none() => Some(
-                state
-                    .queue
-                    .pop_front()
-                    .unwrap_or_else(|| state.default.clone()),
-            ),
+            Some(op)
+                if op.is_inference()
+                    && method == "POST"
+                    && shared.replay.is_none()
+                    && invalid.is_none() =>
+            {
+                Some(
+                    state
+                        .queue
+                        .pop_front()
+                        .unwrap_or_else(|| state.default.clone()),
+                )
+            }
             _ => None,
         }
     };
@@ -130,6 +138,9 @@ pub(crate) async fn handle(
             &message,
             Some(&format!("mock-{n}")),
         );
+    }
+    if operation == Some(Operation::CountTokens) && method == "POST" {
+        return crate::content::count_tokens(&body, &format!("mock-{n}"));
     }
     let Some(reply) = reply else {
         return error_response(

@@ -23,7 +23,7 @@ pub use media::{ContentLimits, Document, Image};
 pub use message::Message;
 pub use output::{JsonSchemaFormat, OutputConfig};
 pub use request::{ConverseRequest, GuardrailConfig, InferenceConfig};
-pub use response::{Metrics, Response, Trace, Usage};
+pub use response::{CacheDetails, Metrics, Response, Trace, Usage};
 pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
 
 /// The conversation role of a [`Message`].
