@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use std::sync::{Arc, OnceLock};
 
@@ -147,7 +147,7 @@ pub(crate) enum Kind {
 }
 
 impl Reply {
-    fn success(script: Script) -> Reply {
+    pub(crate) fn success(script: Script) -> Reply {
         Reply {
             kind: Kind::Success(script),
             request_id: None,
@@ -161,12 +161,6 @@ impl Reply {
             blocks: vec![ReplyBlock::Text(text.into())],
             ..Default::default()
         })
-    }
-
-    /// A reply whose one text block is `value` as JSON: what a model
-    /// answers to a request with `outputConfig.textFormat`.
-    pub fn json(value: &Value) -> Reply {
-        Reply::text(value.to_string())
     }
 
     /// A reply with no content blocks yet; add them with
@@ -212,46 +206,6 @@ impl Reply {
             },
             request_id: None,
         }
-    }
-
-    /// A reply blocked by a guardrail, as the service sends it: the
-    /// guardrail's message as text, stop reason `guardrail_intervened`, and a
-    /// trace whose input assessment (for guardrail `mock-guardrail`) shows a
-    /// denied topic. Replace the trace with [`trace`](Reply::trace).
-    pub fn guardrail_intervened(message: impl Into<String>) -> Reply {
-        Reply::text(message)
-            .stop_reason("guardrail_intervened")
-            .trace(json!({
-                "guardrail": {
-                    "inputAssessment": {
-                        "mock-guardrail": {
-                            "topicPolicy": {
-                                "topics": [{
-                                    "name": "Investment advice",
-                                    "type": "DENY",
-                                    "action": "BLOCKED",
-                                    "detected": true
-                                }]
-                            },
-                            "invocationMetrics": {
-                                "guardrailProcessingLatency": 87,
-                                "usage": {
-                                    "topicPolicyUnits": 1,
-                                    "contentPolicyUnits": 0,
-                                    "wordPolicyUnits": 0,
-                                    "sensitiveInformationPolicyUnits": 0,
-                                    "sensitiveInformationPolicyFreeUnits": 0,
-                                    "contextualGroundingPolicyUnits": 0
-                                },
-                                "guardrailCoverage": {
-                                    "textCharacters": { "guarded": 40, "total": 40 }
-                                }
-                            }
-                        }
-                    },
-                    "actionReason": "Guardrail blocked."
-                }
-            }))
     }
 
     /// A 429 `ThrottlingException`.
@@ -446,10 +400,15 @@ impl Reply {
                     request_id: self.request_id,
                 }
             }
-            kind => Reply {
-                kind,
-                request_id: self.request_id,
-            },
+            mut kind => {
+                if let Kind::Success(script) = &mut kind {
+                    crate::content::answer_forced_tool(script, body);
+                }
+                Reply {
+                    kind,
+                    request_id: self.request_id,
+                }
+            }
         }
     }
 }
@@ -473,6 +432,9 @@ pub(crate) struct Script {
     pub(crate) first_frame_delay: Duration,
     pub(crate) chunk_bytes: usize,
     pub(crate) frames: FrameCache,
+    /// The JSON of a [`Reply::json`], which a request forcing a tool gets
+    /// as that tool's input instead of as text.
+    pub(crate) json: Option<Value>,
 }
 
 /// A script's encoded stream frames, made on first use and shared by its
@@ -515,6 +477,7 @@ impl Default for Script {
             first_frame_delay: Duration::ZERO,
             chunk_bytes: 0,
             frames: FrameCache::default(),
+            json: None,
         }
     }
 }
