@@ -7,14 +7,14 @@ use aws_sdk_bedrockruntime::types::{DocumentFormat, ImageFormat};
 use super::media::{Document, Image};
 use crate::error::Error;
 
-fn extension(path: &Path) -> String {
+pub(super) fn extension(path: &Path) -> String {
     path.extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase()
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Error> {
+pub(super) fn read(path: &Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|source| Error::File {
         path: path.to_path_buf(),
         source,
