@@ -171,15 +171,28 @@ impl Reply {
     /// Appends the result of a tool the service ran, status `success`, with
     /// `content` in the wire's shape (`{"text": …}`, `{"json": …}`,
     /// `{"searchResult": {"source", "title", "content": [{"text"}]}}`, …).
-    /// In a stream, each `text` and `json` piece is one `toolResult` delta;
-    /// ConverseStream has no delta for other kinds (search results among
-    /// them), so those arrive only in a whole reply.
+    /// In a stream, each `text` piece is split over two `toolResult` deltas
+    /// and each `json` piece is one (a stream cannot tell two text pieces in
+    /// a row from one, so give one); ConverseStream has no delta for other
+    /// kinds (search results among them), so those arrive only in a whole
+    /// reply.
     pub fn tool_result(self, tool_use_id: &str, content: Vec<Value>) -> Reply {
-        let deltas = content
-            .iter()
-            .filter(|c| c.get("text").is_some() || c.get("json").is_some())
-            .map(|c| json!({ "toolResult": [c] }))
-            .collect();
+        let mut deltas = Vec::new();
+        for c in &content {
+            if let Some(text) = c.get("text").and_then(Value::as_str) {
+                let mid = text
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .nth(text.chars().count() / 2)
+                    .unwrap_or(text.len());
+                let (a, b) = text.split_at(mid);
+                for piece in [a, b].into_iter().filter(|p| !p.is_empty()) {
+                    deltas.push(json!({ "toolResult": [{ "text": piece }] }));
+                }
+            } else if c.get("json").is_some() {
+                deltas.push(json!({ "toolResult": [c] }));
+            }
+        }
         self.raw_block(
             json!({ "toolResult": { "toolUseId": tool_use_id, "content": content, "status": "success" } }),
             Some(json!({ "toolResult": { "toolUseId": tool_use_id, "status": "success" } })),

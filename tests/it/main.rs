@@ -8,6 +8,7 @@
 //! the other tests' clients could read mid-test), and `tests/secrets.rs`
 //! installs the process's one global logger at trace level.
 
+mod assembly;
 mod batch;
 mod common;
 mod content;
