@@ -5,43 +5,25 @@
 
 use serde_json::{json, Value};
 
-use crate::reply::{request_words, FrameCache, Reply, ReplyBlock, Script};
-use crate::serve::{error_response, full};
-use crate::Body;
+use crate::reply::{request_words, FrameCache, Kind, Reply, ReplyBlock, Script};
 
-/// Answers `POST /model/{modelId}/count-tokens`: `{"inputTokens": N}`,
-/// where N is the number of words in the Converse request's messages and
-/// system prompts (the estimate an echo reply reports too), at least 1;
-/// a body without `input.converse.messages` is a 400 `ValidationException`.
-pub(crate) fn count_tokens(body: &Value, request_id: &str) -> hyper::Response<Body> {
+/// The count for `POST /model/{modelId}/count-tokens`: the number of
+/// words in the Converse request's messages and system prompts (the
+/// estimate an echo reply reports too), at least 1. `Err` is the
+/// `ValidationException` message for a body without
+/// `input.converse.messages`.
+pub(crate) fn count_tokens(body: &Value) -> Result<Value, String> {
     let Some(converse) = body.pointer("/input/converse") else {
-        return error_response(
-            400,
-            "ValidationException",
-            "input must hold `converse` (or `invokeModel`, which this server does not count)",
-            Some(request_id),
+        return Err(
+            "input must hold `converse` (or `invokeModel`, which this server does not count)"
+                .into(),
         );
     };
     match converse["messages"].as_array() {
         Some(m) if !m.is_empty() => {}
-        _ => {
-            return error_response(
-                400,
-                "ValidationException",
-                "input.converse.messages must be a non-empty list",
-                Some(request_id),
-            )
-        }
+        _ => return Err("input.converse.messages must be a non-empty list".into()),
     }
-    let count = request_words(converse).max(1);
-    full(
-        200,
-        &[
-            ("content-type", "application/json"),
-            ("x-amzn-RequestId", request_id),
-        ],
-        json!({ "inputTokens": count }).to_string().into_bytes(),
-    )
+    Ok(json!({ "inputTokens": request_words(converse).max(1) }))
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -51,7 +33,14 @@ fn b64(bytes: &[u8]) -> String {
 /// A [`Reply::json`] answering a request that forces a tool (`toolChoice`
 /// `{"tool": {"name": …}}`) becomes a call of that tool with the JSON as
 /// its input, stop reason `tool_use`, as a model answers a forced tool.
-pub(crate) fn answer_forced_tool(script: &mut Script, body: &Value) {
+pub(crate) fn answer_forced_tool(mut reply: Reply, body: &Value) -> Reply {
+    if let Kind::Success(script) = &mut reply.kind {
+        force(script, body);
+    }
+    reply
+}
+
+fn force(script: &mut Script, body: &Value) {
     let Some(value) = script.json.clone() else {
         return;
     };

@@ -400,15 +400,10 @@ impl Reply {
                     request_id: self.request_id,
                 }
             }
-            mut kind => {
-                if let Kind::Success(script) = &mut kind {
-                    crate::content::answer_forced_tool(script, body);
-                }
-                Reply {
-                    kind,
-                    request_id: self.request_id,
-                }
-            }
+            kind => Reply {
+                kind,
+                request_id: self.request_id,
+            },
         }
     }
 }

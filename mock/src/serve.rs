@@ -140,7 +140,18 @@ pub(crate) async fn handle(
         );
     }
     if operation == Some(Operation::CountTokens) && method == "POST" {
-        return crate::content::count_tokens(&body, &format!("mock-{n}"));
+        let id = format!("mock-{n}");
+        return match crate::content::count_tokens(&body) {
+            Ok(count) => full(
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("x-amzn-RequestId", &id),
+                ],
+                count.to_string().into_bytes(),
+            ),
+            Err(message) => error_response(400, "ValidationException", &message, Some(&id)),
+        };
     }
     let Some(reply) = reply else {
         return error_response(
@@ -150,7 +161,7 @@ pub(crate) async fn handle(
             None,
         );
     };
-    let reply = reply.resolve(&body);
+    let reply = crate::content::answer_forced_tool(reply.resolve(&body), &body);
     let request_id = reply
         .request_id
         .clone()

@@ -1,13 +1,10 @@
 //! Audio and video for a message ([`Audio`], [`Video`]), as bytes or as S3
-//! locations, with the format from the file extension.
-
-use std::path::Path;
+//! locations, with the format from the file extension (files are read in
+//! `files`).
 
 use aws_sdk_bedrockruntime::types::{AudioFormat, VideoFormat};
 
-use super::files::{extension, read};
 use super::media::S3Source;
-use crate::error::Error;
 
 /// An audio clip for a user turn, sent as bytes or as an S3 location (for
 /// models that take audio).
@@ -80,25 +77,6 @@ impl Audio {
             _ => return None,
         })
     }
-
-    /// Reads an audio file; the format comes from the extension (see
-    /// [`format_for_extension`](Audio::format_for_extension)).
-    ///
-    /// ```no_run
-    /// let clip = bedrock_converse::model::Audio::from_path("call.flac")?;
-    /// # Ok::<(), bedrock_converse::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`Error::File`] if the file cannot be read; [`Error::InvalidRequest`]
-    /// (field `format`) if its extension names no audio format.
-    pub fn from_path(path: impl AsRef<Path>) -> Result<Audio, Error> {
-        let path = path.as_ref();
-        let format = Audio::format_for_extension(&extension(path))
-            .ok_or_else(|| unknown_extension(path, "Audio", "an audio"))?;
-        Ok(Audio::new(format, read(path)?))
-    }
 }
 
 /// A video for a user turn or a tool result, sent as bytes (under 25 MB
@@ -168,33 +146,4 @@ impl Video {
             _ => return None,
         })
     }
-
-    /// Reads a video file; the format comes from the extension (see
-    /// [`format_for_extension`](Video::format_for_extension)).
-    ///
-    /// ```no_run
-    /// let clip = bedrock_converse::model::Video::from_path("clip.mp4")?;
-    /// # Ok::<(), bedrock_converse::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`Error::File`] if the file cannot be read; [`Error::InvalidRequest`]
-    /// (field `format`) if its extension names no video format.
-    pub fn from_path(path: impl AsRef<Path>) -> Result<Video, Error> {
-        let path = path.as_ref();
-        let format = Video::format_for_extension(&extension(path))
-            .ok_or_else(|| unknown_extension(path, "Video", "a video"))?;
-        Ok(Video::new(format, read(path)?))
-    }
-}
-
-fn unknown_extension(path: &Path, ty: &str, what: &str) -> Error {
-    Error::invalid(
-        "format",
-        format!(
-            "cannot be told from the extension of `{}`, which names no {what} format: use {ty}::new with the format",
-            path.display()
-        ),
-    )
 }
