@@ -7,7 +7,9 @@
 //! `POST /model/{modelId}/converse-stream` answers
 //! `application/vnd.amazon.eventstream` frames (with prelude and message
 //! CRC32s and `:event-type`/`:message-type`/`:content-type` headers, written
-//! by `aws-smithy-eventstream`). Errors come in Bedrock's shape: an HTTP
+//! by `aws-smithy-eventstream`); `POST /model/{modelId}/count-tokens`
+//! answers `{"inputTokens": N}`, N the words of the request's messages and
+//! system prompts. Errors come in Bedrock's shape: an HTTP
 //! status, an `x-amzn-ErrorType` header and a JSON message, or an exception
 //! frame in the middle of a stream. Every request is recorded.
 //!

@@ -3,7 +3,7 @@
 
 /// One search result: where it came from, its title and its passages. Put
 /// it in a user turn ([`Message::with`](crate::Message::with)) or in a tool's result
-/// ([`ToolResult::with`](crate::model::ToolResult::with)), and turn
+/// ([`ToolResult::with_search_result`](crate::model::ToolResult::with_search_result)), and turn
 /// [`citations`](SearchResult::citations) on for the model to cite it (its
 /// citations then point at a search result index and passage range).
 ///
