@@ -7,7 +7,9 @@
 //! `POST /model/{modelId}/converse-stream` answers
 //! `application/vnd.amazon.eventstream` frames (with prelude and message
 //! CRC32s and `:event-type`/`:message-type`/`:content-type` headers, written
-//! by `aws-smithy-eventstream`). Errors come in Bedrock's shape: an HTTP
+//! by `aws-smithy-eventstream`); `POST /model/{modelId}/count-tokens`
+//! answers `{"inputTokens": N}`, N the words of the request's messages and
+//! system prompts. Errors come in Bedrock's shape: an HTTP
 //! status, an `x-amzn-ErrorType` header and a JSON message, or an exception
 //! frame in the middle of a stream. Every request is recorded.
 //!
@@ -72,6 +74,7 @@
 //!
 //! (Any credentials do; the server does not check signatures.)
 
+mod content;
 mod output;
 mod quota;
 mod replay;
@@ -116,6 +119,17 @@ pub enum Operation {
     Converse,
     /// `POST /model/{modelId}/converse-stream`.
     ConverseStream,
+    /// `POST /model/{modelId}/count-tokens`: answered with a count made from
+    /// the request (no scripted reply is taken).
+    CountTokens,
+}
+
+impl Operation {
+    /// Whether the operation runs the model (Converse or ConverseStream), so
+    /// takes a scripted reply and counts against a quota.
+    pub(crate) fn is_inference(self) -> bool {
+        matches!(self, Operation::Converse | Operation::ConverseStream)
+    }
 }
 
 /// A request the server received.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use std::sync::{Arc, OnceLock};
 
@@ -147,7 +147,7 @@ pub(crate) enum Kind {
 }
 
 impl Reply {
-    fn success(script: Script) -> Reply {
+    pub(crate) fn success(script: Script) -> Reply {
         Reply {
             kind: Kind::Success(script),
             request_id: None,
@@ -161,12 +161,6 @@ impl Reply {
             blocks: vec![ReplyBlock::Text(text.into())],
             ..Default::default()
         })
-    }
-
-    /// A reply whose one text block is `value` as JSON: what a model
-    /// answers to a request with `outputConfig.textFormat`.
-    pub fn json(value: &Value) -> Reply {
-        Reply::text(value.to_string())
     }
 
     /// A reply with no content blocks yet; add them with
@@ -214,46 +208,6 @@ impl Reply {
         }
     }
 
-    /// A reply blocked by a guardrail, as the service sends it: the
-    /// guardrail's message as text, stop reason `guardrail_intervened`, and a
-    /// trace whose input assessment (for guardrail `mock-guardrail`) shows a
-    /// denied topic. Replace the trace with [`trace`](Reply::trace).
-    pub fn guardrail_intervened(message: impl Into<String>) -> Reply {
-        Reply::text(message)
-            .stop_reason("guardrail_intervened")
-            .trace(json!({
-                "guardrail": {
-                    "inputAssessment": {
-                        "mock-guardrail": {
-                            "topicPolicy": {
-                                "topics": [{
-                                    "name": "Investment advice",
-                                    "type": "DENY",
-                                    "action": "BLOCKED",
-                                    "detected": true
-                                }]
-                            },
-                            "invocationMetrics": {
-                                "guardrailProcessingLatency": 87,
-                                "usage": {
-                                    "topicPolicyUnits": 1,
-                                    "contentPolicyUnits": 0,
-                                    "wordPolicyUnits": 0,
-                                    "sensitiveInformationPolicyUnits": 0,
-                                    "sensitiveInformationPolicyFreeUnits": 0,
-                                    "contextualGroundingPolicyUnits": 0
-                                },
-                                "guardrailCoverage": {
-                                    "textCharacters": { "guarded": 40, "total": 40 }
-                                }
-                            }
-                        }
-                    },
-                    "actionReason": "Guardrail blocked."
-                }
-            }))
-    }
-
     /// A 429 `ThrottlingException`.
     pub fn throttling() -> Reply {
         Reply::error(
@@ -270,7 +224,7 @@ impl Reply {
         }
     }
 
-    fn edit(mut self, f: impl FnOnce(&mut Script)) -> Reply {
+    pub(crate) fn edit(mut self, f: impl FnOnce(&mut Script)) -> Reply {
         if let Some(s) = self.script() {
             s.frames = FrameCache::default();
             f(s);
@@ -461,6 +415,7 @@ pub(crate) struct Script {
     pub(crate) stop_reason: String,
     pub(crate) usage: Option<(u32, u32)>,
     pub(crate) cache_tokens: Option<(u32, u32)>,
+    pub(crate) cache_details: Vec<(String, u32)>,
     pub(crate) latency_ms: Option<u64>,
     pub(crate) additional_fields: Option<Value>,
     pub(crate) trace: Option<Value>,
@@ -472,6 +427,9 @@ pub(crate) struct Script {
     pub(crate) first_frame_delay: Duration,
     pub(crate) chunk_bytes: usize,
     pub(crate) frames: FrameCache,
+    /// The JSON of a [`Reply::json`], which a request forcing a tool gets
+    /// as that tool's input instead of as text.
+    pub(crate) json: Option<Value>,
 }
 
 /// A script's encoded stream frames, made on first use and shared by its
@@ -502,6 +460,7 @@ impl Default for Script {
             stop_reason: "end_turn".into(),
             usage: None,
             cache_tokens: None,
+            cache_details: Vec::new(),
             latency_ms: Some(100),
             additional_fields: None,
             trace: None,
@@ -513,6 +472,7 @@ impl Default for Script {
             first_frame_delay: Duration::ZERO,
             chunk_bytes: 0,
             frames: FrameCache::default(),
+            json: None,
         }
     }
 }

@@ -23,6 +23,7 @@ pub(crate) fn parse_path(path: &str) -> (Option<Operation>, String) {
     let (raw_id, op) = match rest.rsplit_once('/') {
         Some((id, "converse")) => (id, Some(Operation::Converse)),
         Some((id, "converse-stream")) => (id, Some(Operation::ConverseStream)),
+        Some((id, "count-tokens")) => (id, Some(Operation::CountTokens)),
         _ => (rest, None),
     };
     let id = percent_encoding::percent_decode_str(raw_id)
@@ -91,7 +92,7 @@ pub(crate) async fn handle(
     let reply = {
         let mut state = shared.lock();
         // Past its quota a request is throttled, and takes no reply.
-        let throttled = operation.is_some()
+        let throttled = operation.is_some_and(Operation::is_inference)
             && method == "POST"
             && invalid.is_none()
             && state
@@ -111,12 +112,19 @@ pub(crate) async fn handle(
         match operation {
             _ if throttled => Some(Reply::throttling()),
             // A replaying server answers from its recording instead.
-            Some(_) if method == "POST" && shared.replay.is_none() && invalid.is_none() => Some(
-                state
-                    .queue
-                    .pop_front()
-                    .unwrap_or_else(|| state.default.clone()),
-            ),
+            Some(op)
+                if op.is_inference()
+                    && method == "POST"
+                    && shared.replay.is_none()
+                    && invalid.is_none() =>
+            {
+                Some(
+                    state
+                        .queue
+                        .pop_front()
+                        .unwrap_or_else(|| state.default.clone()),
+                )
+            }
             _ => None,
         }
     };
@@ -131,6 +139,20 @@ pub(crate) async fn handle(
             Some(&format!("mock-{n}")),
         );
     }
+    if operation == Some(Operation::CountTokens) && method == "POST" {
+        let id = format!("mock-{n}");
+        return match crate::content::count_tokens(&body) {
+            Ok(count) => full(
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("x-amzn-RequestId", &id),
+                ],
+                count.to_string().into_bytes(),
+            ),
+            Err(message) => error_response(400, "ValidationException", &message, Some(&id)),
+        };
+    }
     let Some(reply) = reply else {
         return error_response(
             404,
@@ -139,7 +161,7 @@ pub(crate) async fn handle(
             None,
         );
     };
-    let reply = reply.resolve(&body);
+    let reply = crate::content::answer_forced_tool(reply.resolve(&body), &body);
     let request_id = reply
         .request_id
         .clone()

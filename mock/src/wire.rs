@@ -39,6 +39,13 @@ impl Script {
             usage["cacheReadInputTokens"] = json!(read);
             usage["cacheWriteInputTokens"] = json!(write);
         }
+        if !self.cache_details.is_empty() {
+            usage["cacheDetails"] = self
+                .cache_details
+                .iter()
+                .map(|(ttl, n)| json!({ "ttl": ttl, "inputTokens": n }))
+                .collect();
+        }
         usage
     }
 

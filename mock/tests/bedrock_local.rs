@@ -197,6 +197,33 @@ fn script_mode_serves_the_example_script_in_order_then_the_default() {
     assert_eq!(reply.stop_reason, Some(StopReason::MaxTokens));
     assert_eq!(reply.request_id.as_deref(), Some("req-scripted"));
 
+    // 9: a JSON reply, as text, with cache writes by TTL.
+    let songs = json!({"songs": [{"title": "Levitating", "artist": "Dua Lipa"}]});
+    let reply = converser.converse(&ask()).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&reply.text()).unwrap(),
+        songs
+    );
+    let details = reply.usage.unwrap().cache_details.unwrap();
+    assert_eq!((details.five_minutes, details.one_hour), (0, 64));
+
+    // 10: the same JSON answers a forced tool with a call of that tool.
+    let schema = json!({"type": "object", "properties": {"songs": {"type": "array"}}});
+    let forced = ask()
+        .tool(bedrock_converse::model::Tool::new(
+            "respond", "Answer.", schema,
+        ))
+        .tool_choice(bedrock_converse::model::ToolChoice::tool("respond"));
+    let reply = converser
+        .converse_with(&forced, &mut Deltas::default())
+        .unwrap();
+    assert_eq!(reply.stop_reason, Some(StopReason::ToolUse));
+    let calls = reply.tool_uses();
+    assert_eq!(
+        (calls[0].name.as_str(), &calls[0].input),
+        ("respond", &songs)
+    );
+
     // Then the default reply, for as long as it runs.
     for _ in 0..2 {
         assert_eq!(converser.converse(&ask()).unwrap().text(), DEFAULT_TEXT);

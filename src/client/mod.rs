@@ -9,6 +9,7 @@
 
 mod aws;
 mod builder;
+mod count;
 mod env;
 #[cfg(feature = "schema")]
 mod extract;

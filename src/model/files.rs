@@ -1,9 +1,11 @@
-//! Reading images and documents from files: the format from the extension.
+//! Reading images, documents, audio and video from files: the format from
+//! the extension.
 
 use std::path::Path;
 
 use aws_sdk_bedrockruntime::types::{DocumentFormat, ImageFormat};
 
+use super::av::{Audio, Video};
 use super::media::{Document, Image};
 use crate::error::Error;
 
@@ -96,4 +98,56 @@ impl Document {
             read(path)?,
         ))
     }
+}
+
+impl Audio {
+    /// Reads an audio file; the format comes from the extension (see
+    /// [`format_for_extension`](Audio::format_for_extension)).
+    ///
+    /// ```no_run
+    /// let clip = bedrock_converse::model::Audio::from_path("call.flac")?;
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] if the file cannot be read; [`Error::InvalidRequest`]
+    /// (field `format`) if its extension names no audio format.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Audio, Error> {
+        let path = path.as_ref();
+        let format = Audio::format_for_extension(&extension(path))
+            .ok_or_else(|| unknown_extension(path, "Audio", "an audio"))?;
+        Ok(Audio::new(format, read(path)?))
+    }
+}
+
+impl Video {
+    /// Reads a video file; the format comes from the extension (see
+    /// [`format_for_extension`](Video::format_for_extension)).
+    ///
+    /// ```no_run
+    /// let clip = bedrock_converse::model::Video::from_path("clip.mp4")?;
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] if the file cannot be read; [`Error::InvalidRequest`]
+    /// (field `format`) if its extension names no video format.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Video, Error> {
+        let path = path.as_ref();
+        let format = Video::format_for_extension(&extension(path))
+            .ok_or_else(|| unknown_extension(path, "Video", "a video"))?;
+        Ok(Video::new(format, read(path)?))
+    }
+}
+
+fn unknown_extension(path: &Path, ty: &str, what: &str) -> Error {
+    Error::invalid(
+        "format",
+        format!(
+            "cannot be told from the extension of `{}`, which names no {what} format: use {ty}::new with the format",
+            path.display()
+        ),
+    )
 }

@@ -1,5 +1,6 @@
-//! Images and documents for a message ([`Image`], [`Document`]) and the
-//! size limits checked before sending ([`ContentLimits`]).
+//! Images and documents for a message ([`Image`], [`Document`]), media in
+//! Amazon S3 ([`S3Source`]), and the size limits checked before sending
+//! ([`ContentLimits`]).
 
 use aws_sdk_bedrockruntime::types::{DocumentFormat, ImageFormat};
 
@@ -16,6 +17,11 @@ const MAX_DOCUMENTS: usize = 5;
 /// Converse API reference.
 const MAX_DOCUMENT_BYTES: usize = 4_718_592;
 
+/// The largest video sent as bytes: the API takes base64 "less than 25MB"
+/// (`VideoSource`), which is 25 × 1024 × 1024 × 3 / 4 raw bytes; larger
+/// videos (up to 1 GB) go through S3.
+const MAX_VIDEO_BYTES: usize = 19_660_800;
+
 /// The longest document name the API accepts.
 pub(crate) const MAX_DOCUMENT_NAME_LEN: usize = 200;
 
@@ -31,7 +37,8 @@ pub(crate) fn allowed_name_char(c: char) -> bool {
 ///
 /// The default is what the Converse API reference documents for
 /// `Message.content`: at most 20 images of 3.75 MB each and 5 documents of
-/// 4.5 MB each. The Bedrock user guide has since relaxed some of these for
+/// 4.5 MB each; videos as bytes under 25 MB once base64-encoded
+/// (`VideoSource`); no limit on audio. Media in S3 is not measured. The Bedrock user guide has since relaxed some of these for
 /// some models (Claude 4 and later accept larger PDFs; image limits are left to
 /// each model), so a limit can be raised or switched off (`None`), and
 /// [`ContentLimits::none`] turns every check off.
@@ -56,6 +63,12 @@ pub struct ContentLimits {
     pub max_documents: Option<usize>,
     /// The largest document in bytes (`None`: no limit).
     pub max_document_bytes: Option<usize>,
+    /// The largest video sent as bytes (`None`: no limit). Videos in S3 are
+    /// not measured.
+    pub max_video_bytes: Option<usize>,
+    /// The largest audio clip sent as bytes (`None`, the default: the API
+    /// reference documents no limit).
+    pub max_audio_bytes: Option<usize>,
 }
 
 impl Default for ContentLimits {
@@ -65,6 +78,8 @@ impl Default for ContentLimits {
             max_image_bytes: Some(MAX_IMAGE_BYTES),
             max_documents: Some(MAX_DOCUMENTS),
             max_document_bytes: Some(MAX_DOCUMENT_BYTES),
+            max_video_bytes: Some(MAX_VIDEO_BYTES),
+            max_audio_bytes: None,
         }
     }
 }
@@ -77,11 +92,52 @@ impl ContentLimits {
             max_image_bytes: None,
             max_documents: None,
             max_document_bytes: None,
+            max_video_bytes: None,
+            max_audio_bytes: None,
         }
     }
 }
 
-/// An image for a user turn or a tool result, sent as bytes.
+/// Media stored in Amazon S3, sent by reference instead of as bytes (for
+/// models that read S3; see "Supported models and features for Converse").
+/// The URI must start with `s3://`, which
+/// [`validate`](crate::ConverseRequest::validate) checks.
+///
+/// ```
+/// use bedrock_converse::model::{Image, S3Source};
+/// use bedrock_converse::types::ImageFormat;
+/// let image = Image::from_s3(ImageFormat::Png, "s3://my-bucket/cat.png");
+/// assert_eq!(image.s3, Some(S3Source::new("s3://my-bucket/cat.png")));
+/// let owned = S3Source::new("s3://shared/cat.png").bucket_owner("111122223333");
+/// assert_eq!(owned.bucket_owner.as_deref(), Some("111122223333"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct S3Source {
+    /// The object's URI, `s3://bucket/key`.
+    pub uri: String,
+    /// The account that owns the bucket, when it is not the caller's.
+    pub bucket_owner: Option<String>,
+}
+
+impl S3Source {
+    /// An object in one of the caller's buckets.
+    pub fn new(uri: impl Into<String>) -> Self {
+        S3Source {
+            uri: uri.into(),
+            bucket_owner: None,
+        }
+    }
+
+    /// Names the account that owns the bucket.
+    pub fn bucket_owner(mut self, account_id: impl Into<String>) -> Self {
+        self.bucket_owner = Some(account_id.into());
+        self
+    }
+}
+
+/// An image for a user turn or a tool result, sent as bytes or as an S3
+/// location ([`Image::from_s3`]).
 ///
 /// ```no_run
 /// use bedrock_converse::{ConverseRequest, Message};
@@ -97,8 +153,11 @@ impl ContentLimits {
 pub struct Image {
     /// The image format.
     pub format: ImageFormat,
-    /// The raw image bytes (not base64: the SDK encodes them).
+    /// The raw image bytes (not base64: the SDK encodes them); empty when
+    /// the image is in S3.
     pub bytes: Vec<u8>,
+    /// Where the image is in S3; when set it is sent instead of the bytes.
+    pub s3: Option<S3Source>,
 }
 
 impl Image {
@@ -107,6 +166,18 @@ impl Image {
         Image {
             format,
             bytes: bytes.into(),
+            s3: None,
+        }
+    }
+
+    /// An image stored in S3 (`s3://bucket/key`), sent by reference. For a
+    /// bucket another account owns, build the [`S3Source`] yourself and set
+    /// [`s3`](Image::s3).
+    pub fn from_s3(format: ImageFormat, uri: impl Into<String>) -> Self {
+        Image {
+            format,
+            bytes: Vec::new(),
+            s3: Some(S3Source::new(uri)),
         }
     }
 
@@ -129,8 +200,8 @@ impl Image {
     }
 }
 
-/// A document for a user turn or a tool result, sent as bytes, with a name
-/// the model sees.
+/// A document for a user turn or a tool result, sent as bytes or as an S3
+/// location ([`Document::from_s3`]), with a name the model sees.
 ///
 /// ```no_run
 /// use bedrock_converse::{ConverseRequest, Message};
@@ -149,8 +220,10 @@ pub struct Document {
     /// The name the model sees: letters, digits, single spaces, `-`, `(`,
     /// `)`, `[` and `]`, 1 to 200 characters.
     pub name: String,
-    /// The raw bytes.
+    /// The raw bytes; empty when the document is in S3.
     pub bytes: Vec<u8>,
+    /// Where the document is in S3; when set it is sent instead of the bytes.
+    pub s3: Option<S3Source>,
     /// Whether the model should cite this document (`None`: not sent).
     pub citations: Option<bool>,
     /// How the model should read the document, for citations.
@@ -164,8 +237,29 @@ impl Document {
             format,
             name: name.into(),
             bytes: bytes.into(),
+            s3: None,
             citations: None,
             context: None,
+        }
+    }
+
+    /// A document stored in S3 (`s3://bucket/key`), sent by reference.
+    ///
+    /// ```
+    /// use bedrock_converse::model::Document;
+    /// use bedrock_converse::types::DocumentFormat;
+    /// let d = Document::from_s3(DocumentFormat::Pdf, "q3 report", "s3://reports/q3.pdf");
+    /// assert!(d.bytes.is_empty());
+    /// assert_eq!(d.s3.unwrap().uri, "s3://reports/q3.pdf");
+    /// ```
+    pub fn from_s3(
+        format: DocumentFormat,
+        name: impl Into<String>,
+        uri: impl Into<String>,
+    ) -> Self {
+        Document {
+            s3: Some(S3Source::new(uri)),
+            ..Document::new(format, name, Vec::new())
         }
     }
 

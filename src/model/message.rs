@@ -12,8 +12,10 @@ use crate::sdk::json::document_to_json;
 ///
 /// Content blocks are the SDK's own [`ContentBlock`](crate::types::ContentBlock),
 /// so anything the Converse API accepts can be put in a message; [`Image`](crate::model::Image),
-/// [`Document`](crate::model::Document), [`ToolResult`](crate::model::ToolResult) and
-/// [`CachePoint`] convert into one with [`Message::with`].
+/// [`Document`](crate::model::Document), [`Audio`](crate::model::Audio),
+/// [`Video`](crate::model::Video), [`SearchResult`](crate::model::SearchResult),
+/// [`ToolResult`](crate::model::ToolResult) and [`CachePoint`] convert into
+/// one with [`Message::with`].
 ///
 /// ```
 /// use bedrock_converse::Message;
@@ -62,8 +64,10 @@ impl Message {
     }
 
     /// Appends a content block (or anything that converts into one: an
-    /// [`Image`](crate::model::Image), a [`Document`](crate::model::Document), a
-    /// [`ToolResult`], a [`CachePoint`]) and returns the message.
+    /// [`Image`](crate::model::Image), a [`Document`](crate::model::Document), an
+    /// [`Audio`](crate::model::Audio) clip, a [`Video`](crate::model::Video), a
+    /// [`SearchResult`](crate::model::SearchResult), a [`ToolResult`], a
+    /// [`CachePoint`]) and returns the message.
     ///
     /// ```
     /// use bedrock_converse::{Message, types::ContentBlock};

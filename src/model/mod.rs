@@ -1,5 +1,6 @@
 //! The plain data of a call: what to send ([`ConverseRequest`], [`Message`],
-//! tools, images, documents, guardrails, cache points) and what comes back
+//! tools, images, documents, audio, video, search results, guardrails,
+//! cache points) and what comes back
 //! ([`Response`], [`Usage`], [`Metrics`], [`Trace`]).
 //!
 //! No runtime and no SDK builders here: content blocks are the SDK's own
@@ -7,6 +8,7 @@
 //! the SDK's inputs lives in the crate's `sdk` layer. `validate` checks a
 //! request the way the service would, and `files` reads media files.
 
+mod av;
 mod cache;
 mod files;
 pub(crate) mod media;
@@ -15,15 +17,18 @@ mod output;
 mod request;
 mod response;
 pub mod schema;
+mod search;
 mod tools;
 mod validate;
 
+pub use av::{Audio, Video};
 pub use cache::CachePoint;
-pub use media::{ContentLimits, Document, Image};
+pub use media::{ContentLimits, Document, Image, S3Source};
 pub use message::Message;
 pub use output::{JsonSchemaFormat, OutputConfig};
 pub use request::{ConverseRequest, GuardrailConfig, InferenceConfig};
-pub use response::{Metrics, Response, Trace, Usage};
+pub use response::{CacheDetails, Metrics, Response, Trace, Usage};
+pub use search::SearchResult;
 pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
 
 /// The conversation role of a [`Message`].

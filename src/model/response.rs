@@ -48,6 +48,60 @@ pub struct Usage {
     pub cache_read_input_tokens: Option<u32>,
     /// Prompt tokens written to the prompt cache, when caching is used.
     pub cache_write_input_tokens: Option<u32>,
+    /// The cache writes broken down by time to live (the service's
+    /// `cacheDetails`), when it sent them.
+    pub cache_details: Option<CacheDetails>,
+}
+
+/// Prompt tokens written to the cache, by the time to live of the cache
+/// point that wrote them (the service's `usage.cacheDetails`, one entry per
+/// TTL). A TTL this version does not know is counted in `other`.
+///
+/// ```
+/// use bedrock_converse::model::CacheDetails;
+/// let d = CacheDetails::new(100, 2048);
+/// assert_eq!((d.five_minutes, d.one_hour, d.other), (100, 2048, 0));
+/// assert_eq!(d.total(), 2148);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheDetails {
+    /// Tokens written with the 5-minute TTL (`"5m"`).
+    pub five_minutes: u32,
+    /// Tokens written with the 1-hour TTL (`"1h"`).
+    pub one_hour: u32,
+    /// Tokens written with a TTL this version does not know.
+    pub other: u32,
+}
+
+impl CacheDetails {
+    /// Tokens written with the 5-minute and the 1-hour TTL.
+    pub fn new(five_minutes: u32, one_hour: u32) -> Self {
+        CacheDetails {
+            five_minutes,
+            one_hour,
+            other: 0,
+        }
+    }
+
+    /// All tokens written, whatever their TTL.
+    pub fn total(&self) -> u32 {
+        self.five_minutes
+            .saturating_add(self.one_hour)
+            .saturating_add(self.other)
+    }
+}
+
+impl std::ops::Add for CacheDetails {
+    type Output = CacheDetails;
+
+    fn add(self, other: CacheDetails) -> CacheDetails {
+        CacheDetails {
+            five_minutes: self.five_minutes.saturating_add(other.five_minutes),
+            one_hour: self.one_hour.saturating_add(other.one_hour),
+            other: self.other.saturating_add(other.other),
+        }
+    }
 }
 
 impl Usage {
@@ -89,6 +143,10 @@ impl std::ops::Add for Usage {
                 self.cache_write_input_tokens,
                 other.cache_write_input_tokens,
             ),
+            cache_details: match (self.cache_details, other.cache_details) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default()),
+            },
         }
     }
 }
@@ -160,5 +218,64 @@ impl Response {
     /// itself), in order. See [`Message::tool_uses`].
     pub fn tool_uses(&self) -> Vec<ToolUse> {
         self.message.tool_uses()
+    }
+
+    /// Whether the reply was cut short by a length limit: the stop reason is
+    /// `max_tokens` (the request's `max_tokens`) or
+    /// `model_context_window_exceeded` (the model's context window). The
+    /// text is then incomplete, and JSON in it is likely unparsable.
+    ///
+    /// ```
+    /// use bedrock_converse::Response;
+    /// use bedrock_converse::types::StopReason;
+    /// let mut r = Response::default();
+    /// r.stop_reason = Some(StopReason::MaxTokens);
+    /// assert!(r.is_truncated());
+    /// r.stop_reason = Some(StopReason::ModelContextWindowExceeded);
+    /// assert!(r.is_truncated());
+    /// r.stop_reason = Some(StopReason::EndTurn);
+    /// assert!(!r.is_truncated());
+    /// ```
+    pub fn is_truncated(&self) -> bool {
+        matches!(
+            self.stop_reason,
+            Some(StopReason::MaxTokens | StopReason::ModelContextWindowExceeded)
+        )
+    }
+
+    /// Whether the model stopped to have tools run (stop reason
+    /// `tool_use`): answer [`tool_uses`](Response::tool_uses) with
+    /// [`Message::tool_results`] and call again.
+    ///
+    /// ```
+    /// use bedrock_converse::Response;
+    /// use bedrock_converse::types::StopReason;
+    /// let mut r = Response::default();
+    /// assert!(!r.stopped_for_tool_use());
+    /// r.stop_reason = Some(StopReason::ToolUse);
+    /// assert!(r.stopped_for_tool_use());
+    /// ```
+    pub fn stopped_for_tool_use(&self) -> bool {
+        matches!(self.stop_reason, Some(StopReason::ToolUse))
+    }
+
+    /// Whether the reply was withheld or cut by a safety layer: the stop
+    /// reason is `guardrail_intervened` (see [`trace`](Response::trace)) or
+    /// `content_filtered`.
+    ///
+    /// ```
+    /// use bedrock_converse::Response;
+    /// use bedrock_converse::types::StopReason;
+    /// let mut r = Response::default();
+    /// r.stop_reason = Some(StopReason::ContentFiltered);
+    /// assert!(r.is_blocked());
+    /// r.stop_reason = Some(StopReason::MaxTokens);
+    /// assert!(!r.is_blocked());
+    /// ```
+    pub fn is_blocked(&self) -> bool {
+        matches!(
+            self.stop_reason,
+            Some(StopReason::GuardrailIntervened | StopReason::ContentFiltered)
+        )
     }
 }

@@ -4,8 +4,10 @@
 use aws_sdk_bedrockruntime::types::{ToolResultContentBlock, ToolResultStatus};
 use serde_json::Value;
 
+use super::av::Video;
 use super::cache::CachePoint;
 use super::media::{Document, Image};
+use super::search::SearchResult;
 use crate::sdk::json::json_to_document;
 
 /// A tool the model may ask you to run: a name, a description that tells the
@@ -54,7 +56,25 @@ impl Tool {
         }
     }
 
-    /// Sets the `strict` flag (structured output enforcement for the input).
+    /// Sets the `strict` flag (structured output enforcement for the input,
+    /// for models that support it). A strict tool's schema must stay within
+    /// the service's structured-output subset: it is sent
+    /// [fitted](crate::model::schema::fit) (every object closed with
+    /// `"additionalProperties": false`), and a keyword the service refuses
+    /// fails [`validate`](crate::ConverseRequest::validate) with its path
+    /// instead of a remote 400.
+    ///
+    /// ```
+    /// use bedrock_converse::{ConverseRequest, Error};
+    /// use bedrock_converse::model::Tool;
+    /// use serde_json::json;
+    ///
+    /// let schema = json!({"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}});
+    /// let tool = Tool::new("pick", "Picks a number.", schema).strict(true);
+    /// let request = ConverseRequest::new("m").user("hi").tool(tool);
+    /// let Err(Error::InvalidRequest { field, .. }) = request.validate() else { panic!() };
+    /// assert_eq!(field, "tool_config.tools[0].input_schema/properties/n/minimum");
+    /// ```
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = Some(strict);
         self
@@ -278,6 +298,25 @@ impl ToolResult {
     pub fn with_document(mut self, document: Document) -> Self {
         self.content
             .push(ToolResultContentBlock::Document(document.to_sdk()));
+        self
+    }
+
+    /// Appends a video.
+    pub fn with_video(mut self, video: Video) -> Self {
+        self.content.push(ToolResultContentBlock::from(video));
+        self
+    }
+
+    /// Appends a search result (a search tool's answer the model can cite).
+    ///
+    /// ```
+    /// use bedrock_converse::model::{SearchResult, ToolResult};
+    /// let r = ToolResult::new("tu-1")
+    ///     .with_search_result(SearchResult::new("https://example.com", "Example").passage("Hello"));
+    /// assert!(r.content[0].is_search_result());
+    /// ```
+    pub fn with_search_result(mut self, result: SearchResult) -> Self {
+        self.content.push(ToolResultContentBlock::from(result));
         self
     }
 

@@ -2,14 +2,17 @@
 //! points, tool results and messages.
 
 use aws_sdk_bedrockruntime::types::{
-    self, CachePointBlock, CachePointType, CitationsConfig, ContentBlock, DocumentBlock,
-    DocumentSource, ImageBlock, ImageSource, SystemContentBlock, ToolResultBlock,
-    ToolResultContentBlock,
+    self, AudioBlock, AudioSource, CachePointBlock, CachePointType, CitationsConfig, ContentBlock,
+    DocumentBlock, DocumentSource, ImageBlock, ImageSource, S3Location, SearchResultBlock,
+    SearchResultContentBlock, SystemContentBlock, ToolResultBlock, ToolResultContentBlock,
+    VideoBlock, VideoSource,
 };
 use aws_smithy_types::Blob;
 
 use crate::error::Error;
-use crate::model::{CachePoint, Document, Image, Message, ToolResult};
+use crate::model::{
+    Audio, CachePoint, Document, Image, Message, S3Source, SearchResult, ToolResult, Video,
+};
 
 impl Message {
     pub(crate) fn to_sdk(&self, index: usize) -> Result<types::Message, Error> {
@@ -48,7 +51,10 @@ impl Image {
     pub(crate) fn to_sdk(&self) -> ImageBlock {
         ImageBlock::builder()
             .format(self.format.clone())
-            .source(ImageSource::Bytes(Blob::new(self.bytes.clone())))
+            .source(match &self.s3 {
+                Some(s3) => ImageSource::S3Location(s3.to_sdk()),
+                None => ImageSource::Bytes(Blob::new(self.bytes.clone())),
+            })
             .build()
             // `format` is the only required member and it is set.
             .expect("format is set")
@@ -72,14 +78,12 @@ impl Document {
         DocumentBlock::builder()
             .format(self.format.clone())
             .name(&self.name)
-            .source(DocumentSource::Bytes(Blob::new(self.bytes.clone())))
+            .source(match &self.s3 {
+                Some(s3) => DocumentSource::S3Location(s3.to_sdk()),
+                None => DocumentSource::Bytes(Blob::new(self.bytes.clone())),
+            })
             .set_context(self.context.clone())
-            .set_citations(self.citations.map(|enabled| {
-                CitationsConfig::builder()
-                    .enabled(enabled)
-                    .build()
-                    .expect("enabled is set")
-            }))
+            .set_citations(self.citations.map(citations_config))
             .build()
             // `name` is the only required member and it is set.
             .expect("name is set")
@@ -108,5 +112,106 @@ impl From<ToolResult> for ContentBlock {
             // Both required members are set just above.
             .expect("tool_use_id and content are set");
         ContentBlock::ToolResult(block)
+    }
+}
+
+fn citations_config(enabled: bool) -> CitationsConfig {
+    CitationsConfig::builder()
+        .enabled(enabled)
+        .build()
+        // `enabled` is the only required member and it is set.
+        .expect("enabled is set")
+}
+
+impl S3Source {
+    pub(crate) fn to_sdk(&self) -> S3Location {
+        S3Location::builder()
+            .uri(&self.uri)
+            .set_bucket_owner(self.bucket_owner.clone())
+            .build()
+            // `uri` is the only required member and it is set.
+            .expect("uri is set")
+    }
+}
+
+impl Audio {
+    pub(crate) fn to_sdk(&self) -> AudioBlock {
+        AudioBlock::builder()
+            .format(self.format.clone())
+            .source(match &self.s3 {
+                Some(s3) => AudioSource::S3Location(s3.to_sdk()),
+                None => AudioSource::Bytes(Blob::new(self.bytes.clone())),
+            })
+            .build()
+            // `format` is the only required member and it is set.
+            .expect("format is set")
+    }
+}
+
+impl From<Audio> for ContentBlock {
+    fn from(audio: Audio) -> Self {
+        ContentBlock::Audio(audio.to_sdk())
+    }
+}
+
+impl Video {
+    pub(crate) fn to_sdk(&self) -> VideoBlock {
+        VideoBlock::builder()
+            .format(self.format.clone())
+            .source(match &self.s3 {
+                Some(s3) => VideoSource::S3Location(s3.to_sdk()),
+                None => VideoSource::Bytes(Blob::new(self.bytes.clone())),
+            })
+            .build()
+            // `format` is the only required member and it is set.
+            .expect("format is set")
+    }
+}
+
+impl From<Video> for ContentBlock {
+    fn from(video: Video) -> Self {
+        ContentBlock::Video(video.to_sdk())
+    }
+}
+
+impl From<Video> for ToolResultContentBlock {
+    fn from(video: Video) -> Self {
+        ToolResultContentBlock::Video(video.to_sdk())
+    }
+}
+
+impl SearchResult {
+    pub(crate) fn to_sdk(&self) -> SearchResultBlock {
+        SearchResultBlock::builder()
+            .source(&self.source)
+            .title(&self.title)
+            .set_content(Some(
+                self.passages
+                    .iter()
+                    .map(|p| {
+                        SearchResultContentBlock::builder()
+                            .text(p)
+                            .build()
+                            // `text` is the only member and it is set.
+                            .expect("text is set")
+                    })
+                    .collect(),
+            ))
+            .set_citations(self.citations.map(citations_config))
+            .build()
+            // `source`, `title` and `content` are set just above.
+            .expect("source, title and content are set")
+    }
+}
+
+impl From<SearchResult> for ContentBlock {
+    fn from(result: SearchResult) -> Self {
+        ContentBlock::SearchResult(result.to_sdk())
+    }
+}
+
+impl From<SearchResult> for ToolResultContentBlock {
+    fn from(result: SearchResult) -> Self {
+        ToolResultContentBlock::SearchResult(result.to_sdk())
     }
 }

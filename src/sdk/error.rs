@@ -229,3 +229,12 @@ modeled_kind!(aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError {
     ThrottlingException => Throttling,
     ServiceUnavailableException => ServiceUnavailable,
 });
+
+modeled_kind!(aws_sdk_bedrockruntime::operation::count_tokens::CountTokensError {
+    AccessDeniedException => AccessDenied,
+    InternalServerException => InternalServer,
+    ResourceNotFoundException => ResourceNotFound,
+    ServiceUnavailableException => ServiceUnavailable,
+    ThrottlingException => Throttling,
+    ValidationException => Validation,
+});

@@ -6,6 +6,7 @@
 
 mod blocks;
 mod content;
+mod count;
 mod error;
 mod event;
 pub(crate) mod json;
@@ -13,5 +14,6 @@ mod request;
 mod response;
 
 pub(crate) use blocks::{Blocks, Problem};
+pub(crate) use count::count_tokens;
 pub(crate) use event::stream_event;
 pub(crate) use request::{fill, SdkParts, SetGuardrail};

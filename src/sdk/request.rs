@@ -179,11 +179,14 @@ impl InferenceConfig {
 }
 
 impl Tool {
-    fn to_sdk(&self) -> Result<types::Tool, Error> {
+    /// The tool spec; a strict tool's schema is sent fitted to the
+    /// structured-output subset (see [`Tool::strict_schema`]).
+    fn to_sdk(&self, index: usize) -> Result<types::Tool, Error> {
+        let schema = self.strict_schema(&format!("tool_config.tools[{index}]"))?;
         ToolSpecification::builder()
             .name(&self.name)
             .set_description(self.description.clone())
-            .input_schema(ToolInputSchema::Json(json_to_document(&self.input_schema)))
+            .input_schema(ToolInputSchema::Json(json_to_document(&schema)))
             .set_strict(self.strict)
             .build()
             .map(types::Tool::ToolSpec)
@@ -211,8 +214,9 @@ impl ToolConfig {
         let tools = self
             .entries
             .iter()
-            .map(|e| match e {
-                ToolEntry::Tool(t) => t.to_sdk(),
+            .enumerate()
+            .map(|(i, e)| match e {
+                ToolEntry::Tool(t) => t.to_sdk(i),
                 ToolEntry::CachePoint(c) => Ok(types::Tool::CachePoint(c.to_sdk())),
                 ToolEntry::SystemTool(name) => SystemTool::builder()
                     .name(name)

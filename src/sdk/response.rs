@@ -7,7 +7,7 @@ use aws_sdk_bedrockruntime::types;
 
 use super::json::document_to_json;
 use crate::error::Error;
-use crate::model::{Message, Metrics, Response, Trace, Usage};
+use crate::model::{CacheDetails, Message, Metrics, Response, Trace, Usage};
 
 /// A count or index the SDK types as `i32`, never negative in practice.
 pub(crate) fn non_negative(v: i32) -> u32 {
@@ -75,8 +75,24 @@ impl From<&types::TokenUsage> for Usage {
             total_tokens: non_negative(u.total_tokens),
             cache_read_input_tokens: u.cache_read_input_tokens.map(non_negative),
             cache_write_input_tokens: u.cache_write_input_tokens.map(non_negative),
+            cache_details: u.cache_details.as_deref().map(cache_details),
         }
     }
+}
+
+/// The service's per-TTL cache writes, summed by TTL.
+fn cache_details(details: &[types::CacheDetail]) -> CacheDetails {
+    let mut out = CacheDetails::default();
+    for d in details {
+        let n = non_negative(d.input_tokens);
+        let slot = match d.ttl {
+            types::CacheTtl::FiveMinutes => &mut out.five_minutes,
+            types::CacheTtl::OneHour => &mut out.one_hour,
+            _ => &mut out.other,
+        };
+        *slot = slot.saturating_add(n);
+    }
+    out
 }
 
 impl From<&types::ConverseMetrics> for Metrics {

@@ -8,9 +8,11 @@
 //! the other tests' clients could read mid-test), and `tests/secrets.rs`
 //! installs the process's one global logger at trace level.
 
+mod assembly;
 mod batch;
 mod batch_kill;
 mod common;
+mod content;
 mod extract;
 mod foundation;
 mod garbage;

@@ -1,7 +1,9 @@
-//! The image and document checks: counts, sizes, names, and where media may go.
+//! The media checks (images, documents, audio, video): counts, sizes,
+//! names, S3 URIs, and where media may go.
 
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, DocumentBlock, DocumentSource, ImageBlock, ImageSource, ToolResultContentBlock,
+    AudioBlock, AudioSource, ContentBlock, DocumentBlock, DocumentSource, ImageBlock, ImageSource,
+    S3Location, ToolResultContentBlock, VideoBlock, VideoSource,
 };
 use aws_smithy_types::Blob;
 
@@ -39,6 +41,66 @@ fn bad_document_name(name: &str) -> Option<String> {
 
 fn blob_len<T>(source: Option<&T>, bytes: impl Fn(&T) -> Option<&Blob>) -> Option<usize> {
     source.and_then(bytes).map(|b| b.as_ref().len())
+}
+
+/// The S3 location of a media block's source, if it has one.
+fn s3_of<'a>(block: &ContentOrResult<'a>) -> Option<&'a S3Location> {
+    match block {
+        ContentOrResult::Image(b) => match b.source.as_ref()? {
+            ImageSource::S3Location(l) => Some(l),
+            _ => None,
+        },
+        ContentOrResult::Document(b) => match b.source.as_ref()? {
+            DocumentSource::S3Location(l) => Some(l),
+            _ => None,
+        },
+        ContentOrResult::Audio(b) => match b.source.as_ref()? {
+            AudioSource::S3Location(l) => Some(l),
+            _ => None,
+        },
+        ContentOrResult::Video(b) => match b.source.as_ref()? {
+            VideoSource::S3Location(l) => Some(l),
+            _ => None,
+        },
+    }
+}
+
+/// A media block, wherever it sits (message content or a tool result).
+enum ContentOrResult<'a> {
+    Image(&'a ImageBlock),
+    Document(&'a DocumentBlock),
+    Audio(&'a AudioBlock),
+    Video(&'a VideoBlock),
+}
+
+/// An S3 location must be an `s3://bucket/key` URI.
+fn check_s3(block: &ContentOrResult<'_>, field: &str) -> Result<(), Error> {
+    let Some(location) = s3_of(block) else {
+        return Ok(());
+    };
+    let uri = location.uri.as_str();
+    let rest = uri.strip_prefix("s3://").unwrap_or("");
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(Error::invalid(
+            format!("{field}.source.s3Location.uri"),
+            format!("is {uri:?}: an S3 location is a URI of the form s3://bucket/key"),
+        ));
+    }
+    Ok(())
+}
+
+fn audio_len(block: &AudioBlock) -> Option<usize> {
+    blob_len(block.source.as_ref(), |s| match s {
+        AudioSource::Bytes(b) => Some(b),
+        _ => None,
+    })
+}
+
+fn video_len(block: &VideoBlock) -> Option<usize> {
+    blob_len(block.source.as_ref(), |s| match s {
+        VideoSource::Bytes(b) => Some(b),
+        _ => None,
+    })
 }
 
 fn image_len(block: &ImageBlock) -> Option<usize> {
@@ -83,6 +145,18 @@ pub(crate) fn check_content(messages: &[Message], limits: &ContentLimits) -> Res
                     documents += 1;
                     check_document(doc, &field, limits)?;
                 }
+                ContentBlock::Audio(audio) => {
+                    if !user {
+                        return Err(media_in_assistant_turn(&field, "an audio clip"));
+                    }
+                    check_audio(audio, &field, limits)?;
+                }
+                ContentBlock::Video(video) => {
+                    if !user {
+                        return Err(media_in_assistant_turn(&field, "a video"));
+                    }
+                    check_video(video, &field, limits)?;
+                }
                 ContentBlock::ToolResult(r) => {
                     for (k, c) in r.content.iter().enumerate() {
                         let field = format!("{field}.content[{k}]");
@@ -94,6 +168,9 @@ pub(crate) fn check_content(messages: &[Message], limits: &ContentLimits) -> Res
                             ToolResultContentBlock::Document(doc) => {
                                 documents += 1;
                                 check_document(doc, &field, limits)?;
+                            }
+                            ToolResultContentBlock::Video(video) => {
+                                check_video(video, &field, limits)?;
                             }
                             _ => {}
                         }
@@ -132,7 +209,7 @@ fn media_in_assistant_turn(field: &str, what: &str) -> Error {
     Error::invalid(
         field,
         format!(
-            "is {what} in an assistant turn: images and documents are only allowed in user turns"
+            "is {what} in an assistant turn: images, documents, audio and video are only allowed in user turns"
         ),
     )
 }
@@ -148,7 +225,35 @@ fn too_big(field: &str, what: &str, len: usize, max: usize) -> Error {
     )
 }
 
+/// A media block sent as bytes must have some, and no more than `max`.
+fn check_len(len: Option<usize>, field: &str, what: &str, max: Option<usize>) -> Result<(), Error> {
+    let Some(len) = len else { return Ok(()) };
+    if len == 0 {
+        return Err(Error::invalid(field, format!("is {what} with no bytes")));
+    }
+    match max {
+        Some(max) if len > max => Err(too_big(field, what, len, max)),
+        _ => Ok(()),
+    }
+}
+
+fn check_audio(audio: &AudioBlock, field: &str, limits: &ContentLimits) -> Result<(), Error> {
+    check_s3(&ContentOrResult::Audio(audio), field)?;
+    check_len(
+        audio_len(audio),
+        field,
+        "an audio clip",
+        limits.max_audio_bytes,
+    )
+}
+
+fn check_video(video: &VideoBlock, field: &str, limits: &ContentLimits) -> Result<(), Error> {
+    check_s3(&ContentOrResult::Video(video), field)?;
+    check_len(video_len(video), field, "a video", limits.max_video_bytes)
+}
+
 fn check_image(img: &ImageBlock, field: &str, limits: &ContentLimits) -> Result<(), Error> {
+    check_s3(&ContentOrResult::Image(img), field)?;
     if let Some(len) = image_len(img) {
         if len == 0 {
             return Err(Error::invalid(field, "is an image with no bytes"));
@@ -166,6 +271,7 @@ fn check_document(doc: &DocumentBlock, field: &str, limits: &ContentLimits) -> R
     if let Some(reason) = bad_document_name(&doc.name) {
         return Err(Error::invalid(format!("{field}.name"), reason));
     }
+    check_s3(&ContentOrResult::Document(doc), field)?;
     if let Some(len) = document_len(doc) {
         if len == 0 {
             return Err(Error::invalid(field, "is a document with no content"));

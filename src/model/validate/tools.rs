@@ -43,7 +43,20 @@ impl Tool {
                 "must be a JSON object (a JSON schema)",
             ));
         }
+        self.strict_schema(field)?;
         Ok(())
+    }
+
+    /// The input schema as sent: for a strict tool, [fitted](crate::model::schema::fit)
+    /// to the service's structured-output subset (objects closed, keywords
+    /// the service refuses refused here, naming their JSON path); otherwise
+    /// as given.
+    pub(crate) fn strict_schema(&self, field: &str) -> Result<serde_json::Value, Error> {
+        if self.strict != Some(true) {
+            return Ok(self.input_schema.clone());
+        }
+        crate::model::schema::fit(self.input_schema.clone())
+            .map_err(|e| Error::invalid(format!("{field}.input_schema{}", e.path), e.reason))
     }
 }
 

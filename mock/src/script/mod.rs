@@ -10,12 +10,14 @@
 //! | `"reasoning": {"text": "…", "signature": "…"}` | a reasoning block (before the text) | [`Reply::reasoning`] |
 //! | `"tool_use": {"id": "t1", "name": "calc", "input": {…}}` | a tool call (after the text); the stop reason becomes `tool_use` | [`Reply::tool_use`] |
 //! | `"blocks": [{"text": …}, {"reasoning": …}, {"tool_use": …}, {"raw": {"converse": …, "start": …, "deltas": […]}}]` | blocks in this order (instead of the three above) | [`Reply::with_text`], …, [`Reply::raw_block`] |
+//! | `"json": {"n": 1}` | one text block holding this JSON (instead of blocks); to a request that forces a tool, a call of that tool with this input | [`Reply::json`] |
 //! | `"echo": "You said: "` | repeat the last user message after this prefix (instead of blocks) | [`Reply::echo`] |
 //! | `"deltas": 3` | stream each block in 3 deltas | [`Reply::deltas`] |
 //! | `"word_deltas": true` | stream text a word at a time | [`Reply::word_deltas`] |
 //! | `"stop_reason": "max_tokens"` | the stop reason (default `end_turn`) | [`Reply::stop_reason`] |
 //! | `"usage": [10, 5]` | input and output tokens | [`Reply::usage`] |
 //! | `"cache_tokens": [100, 0]` | cache read and write tokens | [`Reply::cache_tokens`] |
+//! | `"cache_details": {"5m": 100, "1h": 2048}` | cache writes by TTL | [`Reply::cache_details`] |
 //! | `"latency_ms": 250` | the reported latency (default 100) | [`Reply::latency_ms`] |
 //! | `"additional_model_response_fields": {…}` | model-specific fields | [`Reply::additional_model_response_fields`] |
 //! | `"trace": {…}` | the trace, wire JSON | [`Reply::trace`] |
@@ -64,6 +66,7 @@ fn invalid(message: String) -> io::Error {
 
 const MEMBERS: &[&str] = &[
     "text",
+    "json",
     "reasoning",
     "tool_use",
     "blocks",
@@ -73,6 +76,7 @@ const MEMBERS: &[&str] = &[
     "stop_reason",
     "usage",
     "cache_tokens",
+    "cache_details",
     "latency_ms",
     "additional_model_response_fields",
     "trace",
@@ -335,7 +339,17 @@ impl Reply {
         let shorthand = ["text", "reasoning", "tool_use"]
             .into_iter()
             .find(|k| f.get(k).is_some());
-        let mut reply = if let Some(prefix) = f.str("echo")? {
+        let mut reply = if let Some(value) = f.get("json") {
+            if let Some(other) = shorthand
+                .or(f.get("blocks").map(|_| "blocks"))
+                .or(f.get("echo").map(|_| "echo"))
+            {
+                return Err(invalid(format!(
+                    "{at}: `json` cannot go with `{other}` (the JSON is the reply's one block)"
+                )));
+            }
+            Reply::json(value)
+        } else if let Some(prefix) = f.str("echo")? {
             if let Some(other) = shorthand.or(f.get("blocks").map(|_| "blocks")) {
                 return Err(invalid(format!(
                     "{at}: `echo` cannot go with `{other}` (an echo's text is the user's)"
@@ -384,6 +398,22 @@ impl Reply {
         if let Some((read, write)) = f.pair("cache_tokens")? {
             reply = reply.cache_tokens(read, write);
         }
+        if let Some(details) = f.object("cache_details")? {
+            let mut pairs = Vec::new();
+            for (ttl, n) in details {
+                let n = n
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| {
+                        f.wrong(
+                            "cache_details",
+                            "an object of TTL to whole number, e.g. {\"5m\": 100}",
+                        )
+                    })?;
+                pairs.push((ttl.as_str(), n));
+            }
+            reply = reply.cache_details(&pairs);
+        }
         if let Some(ms) = f.u64("latency_ms")? {
             reply = reply.latency_ms(ms);
         }
@@ -410,108 +440,4 @@ impl Reply {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn err(v: Value) -> String {
-        Reply::from_json(&v).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn entries_map_onto_the_builder() {
-        let r = |v: Value| Reply::from_json(&v).unwrap();
-        assert_eq!(
-            r(json!({"text": "Hi", "deltas": 3, "usage": [10, 5]})),
-            Reply::empty().with_text("Hi").deltas(3).usage(10, 5)
-        );
-        assert_eq!(Reply::text("Hi"), Reply::empty().with_text("Hi"));
-        assert_eq!(
-            r(
-                json!({"reasoning": {"text": "hmm", "signature": "s"}, "text": "42",
-                     "tool_use": {"id": "t1", "name": "calc", "input": {"x": 1}}})
-            ),
-            Reply::empty()
-                .reasoning("hmm", "s")
-                .with_text("42")
-                .tool_use("t1", "calc", json!({"x": 1}))
-        );
-        assert_eq!(
-            r(
-                json!({"blocks": [{"tool_use": {"id": "a", "name": "b"}}, {"text": "after"}],
-                     "stop_reason": "max_tokens"})
-            ),
-            Reply::empty()
-                .tool_use("a", "b", json!({}))
-                .with_text("after")
-                .stop_reason("max_tokens")
-        );
-        assert_eq!(
-            r(
-                json!({"error": {"status": 429, "type": "ThrottlingException", "message": "slow"},
-                     "request_id": "r-9"})
-            ),
-            Reply::error(429, "ThrottlingException", "slow").request_id("r-9")
-        );
-        assert_eq!(
-            r(json!({"text": "partial", "deltas": 3,
-                     "fault": {"kind": "exception", "after": 4, "type": "throttlingException", "message": "m"}})),
-            Reply::text("partial").deltas(3).fault(Fault::Exception {
-                after: 4,
-                exception_type: "throttlingException".into(),
-                message: "m".into()
-            })
-        );
-        assert_eq!(
-            r(
-                json!({"echo": "> ", "word_deltas": true, "delay_ms": 5, "frame_delay_ms": 7,
-                     "fault": {"kind": "drop", "after": 2}})
-            ),
-            Reply::echo("> ")
-                .word_deltas()
-                .first_frame_delay(Duration::from_millis(5))
-                .frame_delay(Duration::from_millis(7))
-                .fault(Fault::Drop { after: 2 })
-        );
-        for (kind, fault) in [
-            ("stall", Fault::Stall { after: 1 }),
-            ("bad_crc", Fault::BadCrc { after: 1 }),
-            ("truncated", Fault::Truncated { after: 1 }),
-        ] {
-            assert_eq!(
-                r(json!({"text": "x", "fault": {"kind": kind, "after": 1}})),
-                Reply::text("x").fault(fault)
-            );
-        }
-    }
-
-    #[test]
-    fn mistakes_are_named() {
-        assert!(err(json!({"txt": "Hi"})).contains("unknown member `txt`"));
-        assert!(err(json!({"text": 5})).contains("`text` must be a string"));
-        assert!(err(json!({"text": "a", "usage": [1]})).contains("`usage` must be a list of two"));
-        assert!(err(json!({"error": {"status": 200, "type": "X"}})).contains("`status`"));
-        assert!(
-            err(json!({"error": {"status": 500, "type": "X"}, "text": "a"}))
-                .contains("`text` cannot go with `error`")
-        );
-        assert!(
-            err(json!({"text": "a", "fault": {"kind": "boom", "after": 1}}))
-                .contains("unknown kind `boom`")
-        );
-        assert!(err(json!({"text": "a", "fault": {"kind": "drop"}})).contains("`after`"));
-        assert!(err(json!({"blocks": [{"text": "a", "tool_use": {}}]})).contains("exactly one"));
-        assert!(err(json!({"tool_use": {"name": "x"}})).contains("`id` is missing"));
-        let script = Reply::script_from_json(r#"[{"text": "ok"}, {"deltas": "3"}]"#)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            script.contains("reply 1: `deltas` must be a whole number"),
-            "{script}"
-        );
-        assert!(Reply::script_from_json("{}")
-            .unwrap_err()
-            .to_string()
-            .contains("array"));
-    }
-}
+mod tests;

@@ -1,0 +1,149 @@
+//! Audio and video for a message ([`Audio`], [`Video`]), as bytes or as S3
+//! locations, with the format from the file extension (files are read in
+//! `files`).
+
+use aws_sdk_bedrockruntime::types::{AudioFormat, VideoFormat};
+
+use super::media::S3Source;
+
+/// An audio clip for a user turn, sent as bytes or as an S3 location (for
+/// models that take audio).
+///
+/// ```
+/// use bedrock_converse::{ConverseRequest, Message};
+/// use bedrock_converse::model::Audio;
+/// use bedrock_converse::types::AudioFormat;
+///
+/// let clip = Audio::new(AudioFormat::Wav, vec![0u8; 64]);
+/// let stored = Audio::from_s3(AudioFormat::Mp3, "s3://my-bucket/call.mp3");
+/// let request = ConverseRequest::new("us.amazon.nova-2-omni-v1:0")
+///     .message(Message::user("Transcribe both.").with(clip).with(stored));
+/// assert!(request.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Audio {
+    /// The audio format.
+    pub format: AudioFormat,
+    /// The raw bytes (the SDK encodes them); empty when the clip is in S3.
+    pub bytes: Vec<u8>,
+    /// Where the clip is in S3; when set it is sent instead of the bytes.
+    pub s3: Option<S3Source>,
+}
+
+impl Audio {
+    /// A clip from bytes in the given format.
+    pub fn new(format: AudioFormat, bytes: impl Into<Vec<u8>>) -> Self {
+        Audio {
+            format,
+            bytes: bytes.into(),
+            s3: None,
+        }
+    }
+
+    /// A clip stored in S3 (`s3://bucket/key`), sent by reference.
+    pub fn from_s3(format: AudioFormat, uri: impl Into<String>) -> Self {
+        Audio {
+            format,
+            bytes: Vec::new(),
+            s3: Some(S3Source::new(uri)),
+        }
+    }
+
+    /// The audio format for a file extension (without the dot, any case).
+    ///
+    /// ```
+    /// use bedrock_converse::model::Audio;
+    /// use bedrock_converse::types::AudioFormat;
+    /// assert_eq!(Audio::format_for_extension("MP3"), Some(AudioFormat::Mp3));
+    /// assert_eq!(Audio::format_for_extension("m4a"), Some(AudioFormat::M4A));
+    /// assert_eq!(Audio::format_for_extension("mid"), None);
+    /// ```
+    pub fn format_for_extension(ext: &str) -> Option<AudioFormat> {
+        Some(match ext.to_ascii_lowercase().as_str() {
+            "aac" => AudioFormat::Aac,
+            "flac" => AudioFormat::Flac,
+            "m4a" => AudioFormat::M4A,
+            "mka" => AudioFormat::Mka,
+            "mp3" => AudioFormat::Mp3,
+            "mp4" => AudioFormat::Mp4,
+            "mpeg" => AudioFormat::Mpeg,
+            "mpga" => AudioFormat::Mpga,
+            "ogg" | "oga" => AudioFormat::Ogg,
+            "opus" => AudioFormat::Opus,
+            "pcm" | "raw" => AudioFormat::Pcm,
+            "wav" => AudioFormat::Wav,
+            "weba" | "webm" => AudioFormat::Webm,
+            _ => return None,
+        })
+    }
+}
+
+/// A video for a user turn or a tool result, sent as bytes (under 25 MB
+/// once base64-encoded) or as an S3 location (up to 1 GB).
+///
+/// ```
+/// use bedrock_converse::{ConverseRequest, Message};
+/// use bedrock_converse::model::{S3Source, Video};
+/// use bedrock_converse::types::VideoFormat;
+///
+/// let mut clip = Video::from_s3(VideoFormat::Mp4, "s3://shared/clip.mp4");
+/// clip.s3 = clip.s3.map(|s| s.bucket_owner("111122223333"));
+/// let request = ConverseRequest::new("amazon.nova-pro-v1:0")
+///     .message(Message::user("What happens in this clip?").with(clip));
+/// assert!(request.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Video {
+    /// The video format.
+    pub format: VideoFormat,
+    /// The raw bytes (the SDK encodes them); empty when the video is in S3.
+    pub bytes: Vec<u8>,
+    /// Where the video is in S3; when set it is sent instead of the bytes.
+    pub s3: Option<S3Source>,
+}
+
+impl Video {
+    /// A video from bytes in the given format.
+    pub fn new(format: VideoFormat, bytes: impl Into<Vec<u8>>) -> Self {
+        Video {
+            format,
+            bytes: bytes.into(),
+            s3: None,
+        }
+    }
+
+    /// A video stored in S3 (`s3://bucket/key`), sent by reference.
+    pub fn from_s3(format: VideoFormat, uri: impl Into<String>) -> Self {
+        Video {
+            format,
+            bytes: Vec::new(),
+            s3: Some(S3Source::new(uri)),
+        }
+    }
+
+    /// The video format for a file extension (without the dot, any case).
+    ///
+    /// ```
+    /// use bedrock_converse::model::Video;
+    /// use bedrock_converse::types::VideoFormat;
+    /// assert_eq!(Video::format_for_extension("MOV"), Some(VideoFormat::Mov));
+    /// assert_eq!(Video::format_for_extension("3gp"), Some(VideoFormat::ThreeGp));
+    /// assert_eq!(Video::format_for_extension("avi"), None);
+    /// ```
+    pub fn format_for_extension(ext: &str) -> Option<VideoFormat> {
+        Some(match ext.to_ascii_lowercase().as_str() {
+            "flv" => VideoFormat::Flv,
+            "mkv" => VideoFormat::Mkv,
+            "mov" | "qt" => VideoFormat::Mov,
+            "mp4" | "m4v" => VideoFormat::Mp4,
+            "mpeg" => VideoFormat::Mpeg,
+            "mpg" => VideoFormat::Mpg,
+            "3gp" => VideoFormat::ThreeGp,
+            "webm" => VideoFormat::Webm,
+            "wmv" => VideoFormat::Wmv,
+            _ => return None,
+        })
+    }
+}
