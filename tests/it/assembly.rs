@@ -13,14 +13,10 @@ use bedrock_converse::types::{
     ToolUseType,
 };
 use bedrock_converse::{ConverseRequest, Converser, Response};
-use bedrock_converse_mock::{MockServer, Operation, Reply};
+use bedrock_converse_mock::{MockServer, Reply};
 use serde_json::{json, Value};
 
-fn setup() -> (MockServer, Converser) {
-    let server = MockServer::start().unwrap();
-    let converser = server.converser().unwrap();
-    (server, converser)
-}
+use crate::common::{both_ways, setup};
 
 fn request() -> ConverseRequest {
     ConverseRequest::new("anthropic.claude-haiku-4-5-20251001-v1:0").user("hello")
@@ -30,29 +26,7 @@ fn request() -> ConverseRequest {
 /// operations were used and gave equal content and equal `Response`s;
 /// returns the whole one.
 fn same_both_ways(server: &MockServer, converser: &Converser, reply: Reply) -> Response {
-    same_for(server, converser, reply, &request())
-}
-
-fn same_for(
-    server: &MockServer,
-    converser: &Converser,
-    reply: Reply,
-    req: &ConverseRequest,
-) -> Response {
-    server.push(reply.clone().request_id("same"));
-    server.push(reply.request_id("same"));
-    let whole = converser.converse(req).expect("whole reply");
-    let streamed = converser
-        .converse_with(req, &mut NoopHandler)
-        .expect("streamed reply");
-    let ops: Vec<_> = server.requests().iter().map(|r| r.operation).collect();
-    assert_eq!(
-        ops[ops.len() - 2..],
-        [Some(Operation::Converse), Some(Operation::ConverseStream)]
-    );
-    assert_eq!(streamed.content(), whole.content(), "content");
-    assert_eq!(streamed, whole, "whole Response");
-    whole
+    both_ways(server, converser, reply, &request())
 }
 
 #[test]
@@ -250,7 +224,7 @@ fn a_json_reply_assembles_the_same_as_text_and_as_a_forced_tool() {
             json!({"type": "object"}),
         ))
         .tool_choice(bedrock_converse::model::ToolChoice::tool("respond"));
-    let r = same_for(&server, &converser, Reply::json(&songs).deltas(5), &forced);
+    let r = both_ways(&server, &converser, Reply::json(&songs).deltas(5), &forced);
     assert!(r.stopped_for_tool_use());
     let calls = r.tool_uses();
     assert_eq!(

@@ -1,8 +1,8 @@
 //! Helpers shared by several test modules.
 
 use bedrock_converse::error::TimeoutKind;
-use bedrock_converse::{ConverseRequest, Error};
-use bedrock_converse_mock::Reply;
+use bedrock_converse::{ConverseRequest, Converser, Error, Response};
+use bedrock_converse_mock::{MockServer, Operation, Reply};
 use serde_json::json;
 
 /// Asserts that `err` is an [`Error::Timeout`] of the given kind.
@@ -46,4 +46,36 @@ pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let port = socket.local_addr().unwrap().port();
     (socket, port)
+}
+
+/// A local server and a `Converser` on it.
+pub fn setup() -> (MockServer, Converser) {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    (server, converser)
+}
+
+/// Serves `reply` to `converse` and to `converse_with`; asserts that both
+/// operations were used and gave equal content and equal `Response`s;
+/// returns the whole one.
+pub fn both_ways(
+    server: &MockServer,
+    converser: &Converser,
+    reply: Reply,
+    req: &ConverseRequest,
+) -> Response {
+    server.push(reply.clone().request_id("same"));
+    server.push(reply.request_id("same"));
+    let whole = converser.converse(req).expect("whole reply");
+    let streamed = converser
+        .converse_with(req, &mut bedrock_converse::stream::NoopHandler)
+        .expect("streamed reply");
+    let ops: Vec<_> = server.requests().iter().map(|r| r.operation).collect();
+    assert_eq!(
+        ops[ops.len() - 2..],
+        [Some(Operation::Converse), Some(Operation::ConverseStream)]
+    );
+    assert_eq!(streamed.content(), whole.content(), "content");
+    assert_eq!(streamed, whole, "whole Response");
+    whole
 }

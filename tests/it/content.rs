@@ -14,11 +14,7 @@ use bedrock_converse::{ConverseRequest, Converser, Error, Message, Response};
 use bedrock_converse_mock::{MockServer, Operation, Reply};
 use serde_json::{json, Value};
 
-fn setup() -> (MockServer, Converser) {
-    let server = MockServer::start().unwrap();
-    let converser = server.converser().unwrap();
-    (server, converser)
-}
+use crate::common::{both_ways, setup};
 
 fn request() -> ConverseRequest {
     ConverseRequest::new("anthropic.claude-haiku-4-5-20251001-v1:0").user("hello there")
@@ -28,35 +24,7 @@ fn request() -> ConverseRequest {
 /// give the same content (and the same whole `Response`), and returns the
 /// whole one.
 fn both(server: &MockServer, converser: &Converser, reply: Reply) -> Response {
-    both_for(server, converser, reply, &request())
-}
-
-fn both_for(
-    server: &MockServer,
-    converser: &Converser,
-    reply: Reply,
-    req: &ConverseRequest,
-) -> Response {
-    server.push(reply.clone().request_id("same"));
-    server.push(reply.request_id("same"));
-    let whole = converser.converse(req).expect("whole reply");
-    let streamed = converser
-        .converse_with(req, &mut bedrock_converse::stream::NoopHandler)
-        .expect("streamed reply");
-    assert_eq!(streamed.content(), whole.content(), "content");
-    assert_eq!(streamed, whole, "whole Response");
-    let ops: Vec<_> = server
-        .requests()
-        .iter()
-        .rev()
-        .take(2)
-        .map(|r| r.operation)
-        .collect();
-    assert_eq!(
-        ops,
-        [Some(Operation::ConverseStream), Some(Operation::Converse)]
-    );
-    whole
+    both_ways(server, converser, reply, &request())
 }
 
 // ------------------------------------------------------------ stop reasons
