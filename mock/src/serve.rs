@@ -68,6 +68,7 @@ pub(crate) async fn handle(
 ) -> hyper::Response<Body> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -84,6 +85,8 @@ pub(crate) async fn handle(
     };
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let (operation, model_id) = parse_path(&path);
+    // The Batch Inference path: S3 and the Bedrock control plane.
+    let s3_request = crate::s3::request(&method, &path, &query, &headers);
     let n = shared.counter.fetch_add(1, Ordering::SeqCst) + 1;
     // As the service does, a bad structured-output schema is refused before
     // any reply is taken (a queued one stays queued).
@@ -120,6 +123,12 @@ pub(crate) async fn handle(
             _ => None,
         }
     };
+    if let Some(request) = s3_request {
+        return crate::s3::serve(request, &bytes, &mut shared.lock().s3);
+    }
+    if crate::control::is_control(&path) {
+        return crate::control::serve(&method, &path, &body, &mut shared.lock());
+    }
     if let Some(player) = &shared.replay {
         return player.serve(&method, &path, &body);
     }

@@ -9,6 +9,8 @@
 //! installs the process's one global logger at trace level.
 
 mod batch;
+#[cfg(feature = "batch-inference")]
+mod batch_inference;
 mod common;
 mod extract;
 mod foundation;
