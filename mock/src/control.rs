@@ -18,7 +18,22 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use serde_json::{json, Value};
 
 use crate::reply::Kind;
-use crate::{error_response, full, Body, MockServer, State};
+use crate::s3::Answer;
+use crate::{MockServer, State};
+
+/// A Bedrock error: the status, `x-amzn-ErrorType`, and `{"message"}`.
+fn error_response(status: u16, error_type: &str, message: &str) -> Answer {
+    Answer {
+        status,
+        content_type: "application/json",
+        error_type: Some(error_type.to_owned()),
+        body: json!({ "message": message }).to_string().into_bytes(),
+    }
+}
+
+fn ok(body: &Value) -> Answer {
+    Answer::new(200, "application/json", body.to_string().into_bytes())
+}
 
 /// The jobs, and how they behave.
 #[derive(Debug)]
@@ -61,8 +76,8 @@ pub(crate) fn is_control(path: &str) -> bool {
     path == "/model-invocation-job" || path.starts_with("/model-invocation-job/")
 }
 
-fn validation(message: &str) -> hyper::Response<Body> {
-    error_response(400, "ValidationException", message, None)
+fn validation(message: &str) -> Answer {
+    error_response(400, "ValidationException", message)
 }
 
 fn split_s3(uri: &str) -> Option<(String, String)> {
@@ -72,12 +87,7 @@ fn split_s3(uri: &str) -> Option<(String, String)> {
 }
 
 /// Answers a control-plane request.
-pub(crate) fn serve(
-    method: &str,
-    path: &str,
-    body: &Value,
-    state: &mut State,
-) -> hyper::Response<Body> {
+pub(crate) fn serve(method: &str, path: &str, body: &Value, state: &mut State) -> Answer {
     let rest = path
         .trim_start_matches("/model-invocation-job")
         .trim_start_matches('/');
@@ -101,12 +111,11 @@ pub(crate) fn serve(
                     404,
                     "ResourceNotFoundException",
                     &format!("no model invocation job {identifier:?}"),
-                    None,
                 );
             };
             if stop {
                 state.jobs.jobs[index].stop = true;
-                return full(200, &[("content-type", "application/json")], b"{}".to_vec());
+                return ok(&json!({}));
             }
             poll(index, state)
         }
@@ -114,12 +123,11 @@ pub(crate) fn serve(
             404,
             "UnknownOperationException",
             &format!("no such operation: {method} {path}"),
-            None,
         ),
     }
 }
 
-fn create(body: &Value, state: &mut State) -> hyper::Response<Body> {
+fn create(body: &Value, state: &mut State) -> Answer {
     for field in ["jobName", "roleArn", "modelId"] {
         if !body[field].is_string() {
             return validation(&format!("{field} is required"));
@@ -184,14 +192,10 @@ fn create(body: &Value, state: &mut State) -> hyper::Response<Body> {
         succeeded: 0,
         failed: 0,
     });
-    full(
-        200,
-        &[("content-type", "application/json")],
-        json!({ "jobArn": arn }).to_string().into_bytes(),
-    )
+    ok(&json!({ "jobArn": arn }))
 }
 
-fn poll(index: usize, state: &mut State) -> hyper::Response<Body> {
+fn poll(index: usize, state: &mut State) -> Answer {
     let polls = state.jobs.polls;
     let job = &mut state.jobs.jobs[index];
     job.polls += 1;
@@ -230,11 +234,7 @@ fn poll(index: usize, state: &mut State) -> hyper::Response<Body> {
     if job.status == "Stopped" {
         answer["message"] = json!("stopped by StopModelInvocationJob");
     }
-    full(
-        200,
-        &[("content-type", "application/json")],
-        answer.to_string().into_bytes(),
-    )
+    ok(&answer)
 }
 
 /// One record's output line, from the next reply.

@@ -4,7 +4,27 @@
 
 use std::collections::BTreeMap;
 
-use crate::{full, Body, MockServer};
+use crate::MockServer;
+
+/// A response of the Batch Inference path, turned into HTTP by `serve`.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    /// The `x-amzn-ErrorType` header of a Bedrock error.
+    pub(crate) error_type: Option<String>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Answer {
+    pub(crate) fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Answer {
+        Answer {
+            status,
+            content_type,
+            error_type: None,
+            body,
+        }
+    }
+}
 
 /// The objects, by bucket and key.
 #[derive(Debug, Default)]
@@ -112,20 +132,16 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn error(status: u16, code: &str, message: &str) -> hyper::Response<Body> {
+fn error(status: u16, code: &str, message: &str) -> Answer {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{}</Message></Error>",
         xml_escape(message)
     );
-    full(
-        status,
-        &[("content-type", "application/xml")],
-        body.into_bytes(),
-    )
+    Answer::new(status, "application/xml", body.into_bytes())
 }
 
 /// Answers an S3 request from `store`.
-pub(crate) fn serve(request: Request, body: &[u8], store: &mut Store) -> hyper::Response<Body> {
+pub(crate) fn serve(request: Request, body: &[u8], store: &mut Store) -> Answer {
     let Request {
         method,
         bucket,
@@ -147,14 +163,10 @@ pub(crate) fn serve(request: Request, body: &[u8], store: &mut Store) -> hyper::
                 body.to_vec()
             };
             store.put(&bucket, &key, bytes);
-            full(200, &[("etag", "\"mock\"")], Vec::new())
+            Answer::new(200, "application/xml", Vec::new())
         }
         ("GET", false) => match store.get(&bucket, &key) {
-            Some(bytes) => full(
-                200,
-                &[("content-type", "application/octet-stream")],
-                bytes.clone(),
-            ),
+            Some(bytes) => Answer::new(200, "application/octet-stream", bytes.clone()),
             None => error(
                 404,
                 "NoSuchKey",
@@ -178,11 +190,7 @@ pub(crate) fn serve(request: Request, body: &[u8], store: &mut Store) -> hyper::
                 ));
             }
             xml.push_str("</ListBucketResult>");
-            full(
-                200,
-                &[("content-type", "application/xml")],
-                xml.into_bytes(),
-            )
+            Answer::new(200, "application/xml", xml.into_bytes())
         }
         _ => error(
             501,

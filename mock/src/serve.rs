@@ -62,6 +62,15 @@ pub(crate) fn error_response(
     )
 }
 
+/// An answer of the Batch Inference path (S3, control plane) as HTTP.
+fn answer(a: crate::s3::Answer) -> hyper::Response<Body> {
+    let mut headers = vec![("content-type", a.content_type)];
+    if let Some(error_type) = &a.error_type {
+        headers.push(("x-amzn-ErrorType", error_type));
+    }
+    full(a.status, &headers, a.body)
+}
+
 pub(crate) async fn handle(
     req: hyper::Request<Incoming>,
     shared: Arc<Shared>,
@@ -124,10 +133,15 @@ pub(crate) async fn handle(
         }
     };
     if let Some(request) = s3_request {
-        return crate::s3::serve(request, &bytes, &mut shared.lock().s3);
+        return answer(crate::s3::serve(request, &bytes, &mut shared.lock().s3));
     }
     if crate::control::is_control(&path) {
-        return crate::control::serve(&method, &path, &body, &mut shared.lock());
+        return answer(crate::control::serve(
+            &method,
+            &path,
+            &body,
+            &mut shared.lock(),
+        ));
     }
     if let Some(player) = &shared.replay {
         return player.serve(&method, &path, &body);

@@ -1,9 +1,33 @@
 //! [`InferenceError`]: why a Batch Inference job could not be submitted,
-//! followed or read back.
+//! followed or read back, and [`Limit`], the limit a job broke.
+
+use std::fmt;
 
 use super::job::{JobArn, JobStatus};
-use super::limits::Limit;
 use crate::error::Error;
+
+/// One of the limits [`Limits`](super::Limits) holds, named in [`InferenceError::Limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Records per batch inference job (the maximum).
+    RecordsPerJob,
+    /// Bytes of one input file: a single record larger than this can never
+    /// be sent.
+    FileBytes,
+    /// Bytes of all the input files of a job.
+    JobBytes,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Limit::RecordsPerJob => "records per job",
+            Limit::FileBytes => "input file size (bytes)",
+            Limit::JobBytes => "job size (bytes)",
+        })
+    }
+}
 
 /// What went wrong with a Batch Inference job. Per-record failures are not
 /// errors of this kind: they come back in

@@ -2,33 +2,9 @@
 //! uploaded, and the split of the records into input files.
 
 use std::collections::HashSet;
-use std::fmt;
 
-use super::error::InferenceError;
+use super::error::{InferenceError, Limit};
 use crate::batch::Record;
-
-/// One of the limits [`Limits`] holds, named in [`InferenceError::Limit`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Limit {
-    /// Records per batch inference job (the maximum).
-    RecordsPerJob,
-    /// Bytes of one input file: a single record larger than this can never
-    /// be sent.
-    FileBytes,
-    /// Bytes of all the input files of a job.
-    JobBytes,
-}
-
-impl fmt::Display for Limit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Limit::RecordsPerJob => "records per job",
-            Limit::FileBytes => "input file size (bytes)",
-            Limit::JobBytes => "job size (bytes)",
-        })
-    }
-}
 
 /// The service quotas a job must fit, checked locally before submitting.
 ///

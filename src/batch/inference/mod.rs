@@ -105,6 +105,7 @@
 //! ```
 
 mod clients;
+mod collect;
 mod control;
 mod error;
 mod job;
@@ -117,8 +118,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use error::InferenceError;
+pub use error::Limit;
 pub use job::{JobArn, JobState, JobStatus};
-pub use limits::{Limit, Limits};
+pub use limits::Limits;
 pub use output::{JobResults, Manifest};
 
 use crate::batch::Record;
@@ -141,6 +143,36 @@ pub const DEFAULT_MAX_POLL: Duration = Duration::from_secs(300);
 ///
 /// Only `submit` needs the model, S3 location and role; `status`, `wait`,
 /// `collect` and `stop` need only the job's ARN.
+///
+/// ```
+/// # use bedrock_converse_mock::MockServer;
+/// # let server = MockServer::start()?;
+/// # let converser = server.converser()?;
+/// use std::time::Duration;
+///
+/// use bedrock_converse::batch::inference::{BatchInference, JobStatus};
+/// use bedrock_converse::batch::Record;
+/// use serde_json::json;
+///
+/// let records = (0..100).map(|i| {
+///     Record::new(
+///         format!("r{i:03}"),
+///         json!({"messages": [{"role": "user", "content": [{"text": format!("Hi {i}")}]}]}),
+///     )
+/// });
+/// let jobs = BatchInference::new(&converser)
+///     .model("amazon.nova-lite-v1:0")
+///     .s3("s3://bucket/batches")
+///     .role_arn("arn:aws:iam::123456789012:role/BedrockBatch")
+///     .endpoint(server.endpoint()) // the local server's S3 and control plane
+///     .poll_interval(Duration::from_millis(10), Duration::from_millis(40));
+/// let mut statuses = Vec::new();
+/// let results = jobs.run(records, |state| statuses.push(state.status.clone()))?;
+/// assert_eq!(statuses.last(), Some(&JobStatus::Completed));
+/// assert_eq!(results.succeeded(), 100);
+/// assert_eq!(results.results[7].outcome.as_ref().unwrap().text(), "You said: Hi 7");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct BatchInference<'a> {
     converser: &'a Converser,
     model_id: Option<String>,
@@ -416,84 +448,6 @@ impl<'a> BatchInference<'a> {
             std::thread::sleep(pause);
             pause = (pause * 2).min(self.max_poll);
         }
-    }
-
-    /// Reads a finished job's results from S3: its input records (for the
-    /// ids and inputs), every `.jsonl.out` output file and the manifest,
-    /// joined by record id in input order. Needs only the ARN: a job
-    /// submitted by another process, or days ago, is collected the same way.
-    ///
-    /// # Errors
-    ///
-    /// [`InferenceError::NoOutput`] when the job has not finished, or ended
-    /// `Failed` or `Expired`; [`InferenceError::S3`] or
-    /// [`InferenceError::Control`] when a call fails;
-    /// [`InferenceError::Malformed`] for a file that is not JSONL records.
-    pub fn collect(&self, job: &JobArn) -> Result<JobResults, InferenceError> {
-        let state = self.status(job)?;
-        if !state.status.has_output() {
-            return Err(InferenceError::NoOutput {
-                job: job.clone(),
-                status: state.status,
-                message: state.message,
-            });
-        }
-        let input = S3Uri::parse(&state.input_uri)?;
-        let output = S3Uri::parse(&state.output_uri)?
-            .folder()
-            .join(&format!("{}/", job.job_id()));
-        self.run_on_runtime(move |clients| async move {
-            let input_keys = if input.key.ends_with(".jsonl") {
-                vec![input.key.clone()]
-            } else {
-                let mut keys = s3::list(&clients.s3, &input.folder()).await?;
-                keys.retain(|k| k.ends_with(".jsonl"));
-                keys
-            };
-            let mut records = Vec::new();
-            for key in input_keys {
-                let uri = S3Uri {
-                    bucket: input.bucket.clone(),
-                    key,
-                };
-                output::read_input(
-                    &uri.to_string(),
-                    &s3::get(&clients.s3, &uri).await?,
-                    &mut records,
-                )?;
-            }
-            let mut outcomes = output::Outcomes::new();
-            let mut manifest = None;
-            for key in s3::list(&clients.s3, &output).await? {
-                let uri = S3Uri {
-                    bucket: output.bucket.clone(),
-                    key,
-                };
-                if uri.key.ends_with(".jsonl.out") {
-                    let bytes = s3::get(&clients.s3, &uri).await?;
-                    output::read_output(&uri.to_string(), &bytes, &mut outcomes)?;
-                } else if uri.key.ends_with("manifest.json.out") {
-                    manifest = Manifest::parse(&s3::get(&clients.s3, &uri).await?);
-                }
-            }
-            Ok(output::join(state, records, outcomes, manifest))
-        })
-    }
-
-    /// [`submit`](BatchInference::submit), [`wait`](BatchInference::wait)
-    /// and [`collect`](BatchInference::collect) in one call.
-    ///
-    /// # Errors
-    ///
-    /// Those of the three.
-    pub fn run(
-        &self,
-        records: impl IntoIterator<Item = Record>,
-        progress: impl FnMut(&JobState),
-    ) -> Result<JobResults, InferenceError> {
-        let job = self.submit(records)?;
-        self.wait(&job, progress)?;
-        self.collect(&job)
     }
 
     /// Asks the service to stop the job (`StopModelInvocationJob`); it goes
