@@ -14,18 +14,20 @@
 //! `modelOutput` (the Converse response body) or `error`. With `--resume`, the
 //! records already in the output file are skipped. Without credentials (or
 //! with `--local`) the bundled local server answers, echoing each prompt.
-//! Progress goes to stderr, one line a second.
+//! Progress goes to stderr: a progress bar when stderr is a terminal, one
+//! plain line a second otherwise (a log file, a pipe, CI).
 
 #[path = "common/mod.rs"]
 mod common;
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_converse::batch::{Batch, Record};
+use bedrock_converse::batch::{Batch, Progress, Record};
 use bedrock_converse::client::Quota;
 use bedrock_converse_mock::Reply;
+use indicatif::{ProgressBar, ProgressStyle};
 
 const DEFAULT_MODEL: &str = "amazon.nova-lite-v1:0";
 
@@ -153,17 +155,22 @@ fn main() -> ExitCode {
         args.concurrency,
         if args.resume { ", resuming" } else { "" }
     );
+    let reporter = Reporter::new(records.len());
     let result = Batch::new(&backend.converser, &args.model)
         .concurrency(args.concurrency)
         .max_attempts(args.max_attempts)
         .journal(&args.output)
         .resume(args.resume)
-        .on_progress(Duration::from_secs(1), |p| eprintln!("{p}"))
+        .on_progress(reporter.every(), |p| reporter.progress(p))
         .run(records, |r| {
             if let Err(e) = &r.outcome {
-                eprintln!("{}: failed after {} attempt(s): {e}", r.id, r.attempts);
+                reporter.say(&format!(
+                    "{}: failed after {} attempt(s): {e}",
+                    r.id, r.attempts
+                ));
             }
         });
+    reporter.finish();
     match result {
         Ok(stats) => {
             eprintln!(
@@ -186,6 +193,67 @@ fn main() -> ExitCode {
                 args.output
             );
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Progress on stderr: a bar on a terminal, plain lines elsewhere.
+enum Reporter {
+    Bar(ProgressBar),
+    Lines,
+}
+
+impl Reporter {
+    fn new(total: usize) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Reporter::Lines;
+        }
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{wide_bar}] {pos}/{len} {per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Reporter::Bar(bar)
+    }
+
+    /// How often the run reports its counts.
+    fn every(&self) -> Duration {
+        match self {
+            Reporter::Bar(_) => Duration::from_millis(250),
+            Reporter::Lines => Duration::from_secs(1),
+        }
+    }
+
+    fn progress(&self, p: &Progress) {
+        match self {
+            Reporter::Bar(bar) => {
+                bar.set_position((p.done() + p.skipped) as u64);
+                bar.set_message(format!(
+                    "{} failed, {} in flight, {} retries, {} tokens",
+                    p.failed,
+                    p.in_flight,
+                    p.retries,
+                    p.input_tokens + p.output_tokens
+                ));
+            }
+            Reporter::Lines => eprintln!("{p}"),
+        }
+    }
+
+    /// A line of its own, above the bar if there is one.
+    fn say(&self, line: &str) {
+        match self {
+            Reporter::Bar(bar) => bar.println(line),
+            Reporter::Lines => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Reporter::Bar(bar) = self {
+            bar.finish_and_clear();
         }
     }
 }

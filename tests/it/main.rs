@@ -11,6 +11,7 @@
 mod batch;
 #[cfg(feature = "batch-inference")]
 mod batch_inference;
+mod batch_kill;
 mod common;
 mod extract;
 mod foundation;
