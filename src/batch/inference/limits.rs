@@ -8,10 +8,12 @@ use crate::batch::Record;
 
 /// The service quotas a job must fit, checked locally before submitting.
 ///
-/// The defaults are the Bedrock quotas' default values as documented when
-/// this was written; several are per model and can be raised for an account
-/// (Service Quotas, "Amazon Bedrock", search "batch inference"), so set what
-/// your account has.
+/// The defaults are Bedrock's usual default quotas: the minimum of 100 and
+/// the 1 GB / 5 GB sizes are the documented defaults; the 50,000 records
+/// per file and per job are the commonly cited defaults, not re-checked
+/// against the quotas page when this was written. Several are per model and
+/// can be raised for an account (Service Quotas, "Amazon Bedrock", search
+/// "batch inference"), so set what your account has.
 ///
 /// ```
 /// use bedrock_converse::batch::inference::Limits;

@@ -63,8 +63,9 @@
 //!   `errorRecordCount`, `inputTokenCount`, `outputTokenCount`).
 //! - **Quotas** ([Amazon Bedrock endpoints and quotas](https://docs.aws.amazon.com/general/latest/gr/bedrock.html)):
 //!   a minimum number of records per job (100 by default), records per
-//!   input file and per job (50,000 by default), input file size (1 GB) and
-//!   job size (5 GB); several are per model and adjustable, so
+//!   input file and per job (commonly 50,000 by default: check Service
+//!   Quotas), input file size (1 GB) and job size (5 GB); several are per
+//!   model and adjustable, so
 //!   [`Limits`] holds the defaults and can be set to an account's values.
 //!   A job below the minimum fails validation; more records or bytes per
 //!   file than allowed are split into several input files here.
