@@ -7,6 +7,9 @@
 //! cargo run --example batch -- --input in.jsonl --output out.jsonl --model amazon.nova-lite-v1:0 \
 //!     --region us-west-2 --concurrency 16 --rpm 200 --tpm 200000
 //! cargo run --example batch -- --input in.jsonl --output out.jsonl --resume   # after a crash or ^C
+//! # Bedrock Batch Inference (a job in AWS, records in S3), with the feature:
+//! cargo run --features batch-inference --example batch -- --input in.jsonl --output out.jsonl \
+//!     --bedrock-batch s3://bucket/prefix --role-arn ARN [--no-wait | --collect JOB_ARN]
 //! ```
 //!
 //! Each input line is `{"recordId": "...", "modelInput": {...}}` with a
@@ -41,10 +44,17 @@ struct Args {
     tpm: Option<u32>,
     resume: bool,
     target: common::Target,
+    /// `--bedrock-batch s3://bucket/prefix`, `--role-arn`, `--no-wait`,
+    /// `--collect JOB_ARN`: a Bedrock Batch Inference job instead.
+    bedrock_batch: Option<String>,
+    role_arn: Option<String>,
+    no_wait: bool,
+    collect: Option<String>,
 }
 
 const USAGE: &str = "usage: batch --input IN.jsonl --output OUT.jsonl [--model ID] [--region R] \
-[--local] [--aws] [--concurrency N] [--max-attempts N] [--rpm N] [--tpm N] [--resume]";
+[--local] [--aws] [--concurrency N] [--max-attempts N] [--rpm N] [--tpm N] [--resume] \
+[--bedrock-batch s3://bucket/prefix --role-arn ARN [--no-wait | --collect JOB_ARN]]";
 
 fn parse_args() -> Result<Args, String> {
     let mut input = None;
@@ -59,6 +69,10 @@ fn parse_args() -> Result<Args, String> {
         tpm: None,
         resume: false,
         target: common::Target::default(),
+        bedrock_batch: None,
+        role_arn: None,
+        no_wait: false,
+        collect: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -72,6 +86,10 @@ fn parse_args() -> Result<Args, String> {
             "--rpm" => args.rpm = Some(number(&value("--rpm")?)?),
             "--tpm" => args.tpm = Some(number(&value("--tpm")?)?),
             "--resume" => args.resume = true,
+            "--bedrock-batch" => args.bedrock_batch = Some(value("--bedrock-batch")?),
+            "--role-arn" => args.role_arn = Some(value("--role-arn")?),
+            "--no-wait" => args.no_wait = true,
+            "--collect" => args.collect = Some(value("--collect")?),
             "--help" | "-h" => return Err(USAGE.to_string()),
             other if args.target.parse_flag(other, &mut it)? => {}
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -127,8 +145,12 @@ fn main() -> ExitCode {
         }
         quota = Some(q);
     }
+    let mut local_endpoint = None;
     let backend = args.target.connect_with(
         |server| {
+            // The local server also plays S3 and the Batch Inference control plane.
+            local_endpoint = Some(server.endpoint());
+            server.set_batch_min_records(1);
             server.set_default(
                 Reply::echo("Local reply to: ")
                     .word_deltas()
@@ -147,6 +169,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if args.bedrock_batch.is_some() || args.collect.is_some() {
+        return bedrock_batch(&args, &backend.converser, local_endpoint, records);
+    }
     eprintln!(
         "{} records from {}, model {}, {} at a time{}",
         records.len(),
@@ -195,6 +220,89 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--bedrock-batch` / `--collect`: the records as one Bedrock Batch
+/// Inference job; its results, joined by record id, to the output file.
+#[cfg(feature = "batch-inference")]
+fn bedrock_batch(
+    args: &Args,
+    converser: &bedrock_converse::Converser,
+    local_endpoint: Option<String>,
+    records: Vec<Record>,
+) -> ExitCode {
+    use bedrock_converse::batch::inference::{BatchInference, JobArn, Limits};
+    use std::io::Write;
+    let mut jobs = BatchInference::new(converser).model(&args.model);
+    if let Some(uri) = &args.bedrock_batch {
+        jobs = jobs.s3(uri);
+    }
+    if let Some(role) = &args.role_arn {
+        jobs = jobs.role_arn(role);
+    }
+    if let Some(url) = local_endpoint {
+        // The local server takes jobs of any size and finishes them in 3 polls.
+        jobs = jobs
+            .endpoint(url)
+            .limits(Limits {
+                min_records: 1,
+                ..Limits::default()
+            })
+            .poll_interval(Duration::from_millis(50), Duration::from_millis(200));
+    }
+    let run = || -> Result<usize, Box<dyn std::error::Error>> {
+        let arn = match &args.collect {
+            Some(arn) => JobArn::new(arn),
+            None => {
+                let arn = jobs.submit(records)?;
+                eprintln!("submitted {arn}");
+                arn
+            }
+        };
+        if args.no_wait {
+            println!("{arn}");
+            eprintln!("collect it later with --collect {arn}");
+            return Ok(0);
+        }
+        jobs.wait(&arn, |s| {
+            eprintln!(
+                "{arn}: {} ({:?} of {:?} records processed)",
+                s.status, s.processed_records, s.total_records
+            )
+        })?;
+        let results = jobs.collect(&arn)?;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&args.output)?);
+        for result in &results.results {
+            writeln!(out, "{}", result.to_json_line())?;
+        }
+        out.flush()?;
+        eprintln!(
+            "{} succeeded, {} failed ({} with no output line), written to {}",
+            results.succeeded(),
+            results.failed(),
+            results.missing.len(),
+            args.output
+        );
+        Ok(results.failed())
+    };
+    match run() {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("batch inference: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "batch-inference"))]
+fn bedrock_batch(
+    _: &Args,
+    _: &bedrock_converse::Converser,
+    _: Option<String>,
+    _: Vec<Record>,
+) -> ExitCode {
+    eprintln!("--bedrock-batch and --collect need the batch-inference feature: cargo run --features batch-inference --example batch -- ...");
+    ExitCode::from(2)
 }
 
 /// Progress on stderr: a bar on a terminal, plain lines elsewhere.

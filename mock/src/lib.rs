@@ -75,10 +75,12 @@
 //! (Any credentials do; the server does not check signatures.)
 
 mod content;
+mod control;
 mod output;
 mod quota;
 mod replay;
 mod reply;
+mod s3;
 pub mod script;
 mod serve;
 mod wire;
@@ -179,6 +181,9 @@ pub(crate) struct State {
     record: bool,
     /// Set in quota mode: what each model has used of its quota.
     quota: Option<quota::Meter>,
+    /// The Batch Inference path: the in-memory S3, and the jobs.
+    s3: s3::Store,
+    jobs: control::Jobs,
 }
 
 pub(crate) struct Shared {
@@ -274,6 +279,8 @@ impl MockServer {
                 stats: StreamStats::default(),
                 record: true,
                 quota: None,
+                s3: s3::Store::default(),
+                jobs: control::Jobs::default(),
             }),
             counter: AtomicU64::new(0),
             replay,

@@ -63,12 +63,22 @@ pub(crate) fn error_response(
     )
 }
 
+/// An answer of the Batch Inference path (S3, control plane) as HTTP.
+fn answer(a: crate::s3::Answer) -> hyper::Response<Body> {
+    let mut headers = vec![("content-type", a.content_type)];
+    if let Some(error_type) = &a.error_type {
+        headers.push(("x-amzn-ErrorType", error_type));
+    }
+    full(a.status, &headers, a.body)
+}
+
 pub(crate) async fn handle(
     req: hyper::Request<Incoming>,
     shared: Arc<Shared>,
 ) -> hyper::Response<Body> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -85,6 +95,8 @@ pub(crate) async fn handle(
     };
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let (operation, model_id) = parse_path(&path);
+    // The Batch Inference path: S3 and the Bedrock control plane.
+    let s3_request = crate::s3::request(&method, &path, &query, &headers);
     let n = shared.counter.fetch_add(1, Ordering::SeqCst) + 1;
     // As the service does, a bad structured-output schema is refused before
     // any reply is taken (a queued one stays queued).
@@ -128,6 +140,17 @@ pub(crate) async fn handle(
             _ => None,
         }
     };
+    if let Some(request) = s3_request {
+        return answer(crate::s3::serve(request, &bytes, &mut shared.lock().s3));
+    }
+    if crate::control::is_control(&path) {
+        return answer(crate::control::serve(
+            &method,
+            &path,
+            &body,
+            &mut shared.lock(),
+        ));
+    }
     if let Some(player) = &shared.replay {
         return player.serve(&method, &path, &body);
     }

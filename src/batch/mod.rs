@@ -32,6 +32,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "batch-inference")]
+#[cfg_attr(docsrs, doc(cfg(feature = "batch-inference")))]
+pub mod inference;
 mod journal;
 mod progress;
 mod record;

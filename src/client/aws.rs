@@ -2,9 +2,12 @@
 //! credentials, endpoints, bearer tokens) the way the AWS CLI reads it, with
 //! the builder's settings on top, into one SDK client.
 
+use std::sync::{Arc, OnceLock};
+
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_bedrockruntime::Client;
 
 use super::builder::{Base, ConverserBuilder};
@@ -13,10 +16,20 @@ use crate::error::Error;
 impl ConverserBuilder {
     /// Loads the configuration (on the runtime thread: the chain is async)
     /// and builds the client. Fails with [`Error::Config`] without a region.
-    pub(super) async fn make_client(self) -> Result<Client, Error> {
+    /// The credentials provider the client ends up with, when it is known
+    /// (not for a service config given whole), is left in `credentials_seen`
+    /// for the other AWS clients a `Converser` may make.
+    pub(super) async fn make_client(
+        self,
+        credentials_seen: Arc<OnceLock<SharedCredentialsProvider>>,
+    ) -> Result<Client, Error> {
+        let mut seen = None;
         let mut conf = match self.base {
             Base::Service(config) => config.to_builder(),
-            Base::Shared(shared) => aws_sdk_bedrockruntime::config::Builder::from(&*shared),
+            Base::Shared(shared) => {
+                seen = shared.credentials_provider();
+                aws_sdk_bedrockruntime::config::Builder::from(&*shared)
+            }
             Base::Env => {
                 let mut loader = aws_config::defaults(BehaviorVersion::latest());
                 if let Some(profile) = &self.profile {
@@ -28,7 +41,9 @@ impl ConverserBuilder {
                 if let Some(credentials) = &self.credentials {
                     loader = loader.credentials_provider(credentials.clone());
                 }
-                let mut conf = aws_sdk_bedrockruntime::config::Builder::from(&loader.load().await);
+                let sdk = loader.load().await;
+                seen = sdk.credentials_provider();
+                let mut conf = aws_sdk_bedrockruntime::config::Builder::from(&sdk);
                 if self.endpoint_url.is_none() {
                     let (env, fs) = (
                         aws_types::os_shim_internal::Env::real(),
@@ -51,7 +66,11 @@ impl ConverserBuilder {
             conf = conf.endpoint_url(url);
         }
         if let Some(credentials) = self.credentials {
+            seen = Some(SharedCredentialsProvider::new(credentials.clone()));
             conf = conf.credentials_provider(credentials);
+        }
+        if let Some(credentials) = seen {
+            let _ = credentials_seen.set(credentials);
         }
         if let Some(token) = self.bearer_token {
             conf = conf

@@ -247,10 +247,13 @@ impl ConverserBuilder {
         let limiter = self
             .quota
             .map(|q| Arc::new(crate::client::limiter::Limiter::new(q)));
-        let runtime = Runtime::start(move || self.make_client())?;
+        let credentials = Arc::new(std::sync::OnceLock::new());
+        let seen = credentials.clone();
+        let runtime = Runtime::start(move || self.make_client(seen))?;
         Ok(Converser {
             inner: Arc::new(Inner {
                 runtime,
+                credentials,
                 limiter,
                 timeout,
                 idle_timeout,

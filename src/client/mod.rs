@@ -5,7 +5,8 @@
 //! - `builder` and `aws`: the settings, and the AWS configuration chain;
 //! - `env`: questions about the environment answered without the network;
 //! - `wait`: the one caller-side wait (deadline, idle, cancel);
-//! - `handle`: [`CallHandle`].
+//! - `handle`: [`CallHandle`];
+//! - `on_runtime`: one future run on the runtime thread (`batch-inference`).
 
 mod aws;
 mod builder;
@@ -15,6 +16,8 @@ mod env;
 mod extract;
 mod handle;
 pub mod limiter;
+#[cfg(feature = "batch-inference")]
+mod on_runtime;
 mod quota;
 mod runtime;
 mod wait;
@@ -87,6 +90,11 @@ pub struct Converser {
 /// What the clones of a `Converser` and its live call handles share.
 struct Inner {
     runtime: Runtime,
+    /// The client's credentials provider when known, for the other AWS
+    /// clients made from this one (Batch Inference's S3 and control plane).
+    #[cfg_attr(not(feature = "batch-inference"), allow(dead_code))]
+    credentials:
+        Arc<std::sync::OnceLock<aws_credential_types::provider::SharedCredentialsProvider>>,
     /// The quota limiter every call of every clone goes through, if any.
     limiter: Option<Arc<crate::client::limiter::Limiter>>,
     timeout: Option<Duration>,

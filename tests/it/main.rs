@@ -10,6 +10,8 @@
 
 mod assembly;
 mod batch;
+#[cfg(feature = "batch-inference")]
+mod batch_inference;
 mod batch_kill;
 mod common;
 mod content;

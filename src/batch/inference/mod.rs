@@ -1,0 +1,466 @@
+//! Bedrock Batch Inference (feature `batch-inference`): the same records as
+//! a local [`Batch`](crate::batch::Batch) run, sent as one asynchronous job
+//! that AWS runs past one machine and one account's on-demand quota, at
+//! about half the on-demand price.
+//!
+//! [`BatchInference`] uploads the records to S3 as JSONL, creates the job
+//! with `CreateModelInvocationJob` and `modelInvocationType: "Converse"`,
+//! polls `GetModelInvocationJob`, and reads the output back from S3, joined
+//! to the inputs by `recordId`. Jobs take up to a day, so
+//! [`submit`](BatchInference::submit) returns the job's ARN at once and
+//! [`collect`](BatchInference::collect) reads the results later, from any
+//! process: everything it needs is in the job's description and in S3.
+//!
+//! The S3 and Bedrock control-plane clients use the `Converser`'s region,
+//! credentials and HTTP client, and run on its runtime thread. Their
+//! endpoints are the services' own unless set with
+//! [`s3_endpoint`](BatchInference::s3_endpoint) /
+//! [`bedrock_endpoint`](BatchInference::bedrock_endpoint) (or
+//! [`endpoint`](BatchInference::endpoint) for both) or in the environment
+//! (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_BEDROCK`, `AWS_ENDPOINT_URL`);
+//! with an S3 endpoint set, S3 is addressed path-style
+//! (`http://host/bucket/key`), as local stores expect.
+//!
+//! # What the service does, and what this module assumes
+//!
+//! - **Request**
+//!   ([CreateModelInvocationJob](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelInvocationJob.html)):
+//!   `POST /model-invocation-job` with `jobName` (1–63 characters, letters,
+//!   digits, `-`, `+`, `.`), `roleArn` (a service role that can read the
+//!   input and write the output bucket), `modelId`, `modelInvocationType`
+//!   (`Converse` here; the default is `InvokeModel`),
+//!   `inputDataConfig.s3InputDataConfig` (`s3Uri` of a `.jsonl` file or a
+//!   folder of them, `s3InputFormat: "JSONL"`),
+//!   `outputDataConfig.s3OutputDataConfig.s3Uri`, and optionally
+//!   `timeoutDurationInHours` (24 to 168; 24 by default). The answer is the
+//!   job's ARN.
+//! - **Records**
+//!   ([Format and upload your batch inference data](https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-data.html)):
+//!   one `{"recordId": …, "modelInput": …}` per line, where for `Converse`
+//!   jobs `modelInput` is a Converse request body; the model is the job's.
+//!   The output order is **not** guaranteed to be the input order, so
+//!   results are joined by `recordId`.
+//! - **Tools**
+//!   ([Process multiple prompts with batch inference](https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html)):
+//!   Converse-type jobs do not support tool calling; records with a
+//!   `toolConfig` fail with a 400 error. They are refused here before
+//!   anything is uploaded ([`InferenceError::ToolConfig`]).
+//! - **Statuses**
+//!   ([GetModelInvocationJob](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetModelInvocationJob.html)):
+//!   `Submitted`, `Validating`, `Scheduled`, `InProgress`, then `Completed`,
+//!   `PartiallyCompleted` (not every record processed in time), `Failed`,
+//!   `Stopping`/`Stopped`, or `Expired` (scheduled but not started before
+//!   the timeout). The answer also carries `totalRecordCount`,
+//!   `processedRecordCount`, `successRecordCount` and `errorRecordCount`,
+//!   which [`wait`](BatchInference::wait) reports as progress.
+//! - **Output**
+//!   ([View the results of a batch inference job](https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-results.html)):
+//!   under `<output s3Uri>/<job id>/` (the job id is the ARN's last path
+//!   segment), one `<input file name>.out` per input file, each line the
+//!   record with `modelOutput` (a Converse response body) or
+//!   `"error": {"errorCode", "errorMessage"}`, and `manifest.json.out`
+//!   (`totalRecordCount`, `processedRecordCount`, `successRecordCount`,
+//!   `errorRecordCount`, `inputTokenCount`, `outputTokenCount`).
+//! - **Quotas** ([Amazon Bedrock endpoints and quotas](https://docs.aws.amazon.com/general/latest/gr/bedrock.html)):
+//!   a minimum number of records per job (100 by default), records per
+//!   input file and per job (commonly 50,000 by default: check Service
+//!   Quotas), input file size (1 GB) and job size (5 GB); several are per
+//!   model and adjustable, so
+//!   [`Limits`] holds the defaults and can be set to an account's values.
+//!   A job below the minimum fails validation; more records or bytes per
+//!   file than allowed are split into several input files here.
+//!
+//! # Layout in S3
+//!
+//! Given `s3://bucket/prefix` and a job name `NAME`, the records go to
+//! `s3://bucket/prefix/NAME/input.jsonl` (or, when they need several files,
+//! `…/NAME/input/records-00001.jsonl`, … with the folder as the job's
+//! input), and the job writes under `s3://bucket/prefix/NAME/output/`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use bedrock_converse::batch::inference::BatchInference;
+//! use bedrock_converse::batch::Record;
+//! use bedrock_converse::Converser;
+//! use serde_json::json;
+//!
+//! let converser = Converser::from_env()?;
+//! let records = (0..100).map(|i| {
+//!     Record::new(
+//!         format!("r{i:05}"),
+//!         json!({"messages": [{"role": "user", "content": [{"text": format!("Say {i}")}]}]}),
+//!     )
+//! });
+//! let jobs = BatchInference::new(&converser)
+//!     .model("amazon.nova-lite-v1:0")
+//!     .s3("s3://my-bucket/batches")
+//!     .role_arn("arn:aws:iam::123456789012:role/BedrockBatch");
+//! let arn = jobs.submit(records)?; // returns at once; keep the ARN
+//! jobs.wait(&arn, |state| eprintln!("{}: {:?} processed", state.status, state.processed_records))?;
+//! let results = jobs.collect(&arn)?;
+//! for result in &results.results {
+//!     println!("{}", result.to_json_line());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod clients;
+mod collect;
+mod control;
+mod error;
+mod job;
+mod limits;
+mod output;
+mod s3;
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use error::InferenceError;
+pub use error::Limit;
+pub use job::{JobArn, JobState, JobStatus};
+pub use limits::Limits;
+pub use output::{JobResults, Manifest};
+
+use crate::batch::Record;
+use crate::client::Converser;
+use clients::{Clients, Endpoints};
+use control::NewJob;
+use s3::S3Uri;
+
+/// The first wait between two polls of a job by default; waits then double
+/// up to [`DEFAULT_MAX_POLL`].
+pub const DEFAULT_FIRST_POLL: Duration = Duration::from_secs(15);
+/// The longest wait between two polls of a job by default.
+pub const DEFAULT_MAX_POLL: Duration = Duration::from_secs(300);
+
+/// Bedrock Batch Inference jobs of `Converse` records, through one
+/// [`Converser`]: settings, then [`submit`](BatchInference::submit),
+/// [`wait`](BatchInference::wait), [`collect`](BatchInference::collect)
+/// (or [`run`](BatchInference::run) for all three). See the
+/// [module docs](self) for what the service does.
+///
+/// Only `submit` needs the model, S3 location and role; `status`, `wait`,
+/// `collect` and `stop` need only the job's ARN.
+///
+/// ```
+/// # use bedrock_converse_mock::MockServer;
+/// # let server = MockServer::start()?;
+/// # let converser = server.converser()?;
+/// use std::time::Duration;
+///
+/// use bedrock_converse::batch::inference::{BatchInference, JobStatus};
+/// use bedrock_converse::batch::Record;
+/// use serde_json::json;
+///
+/// let records = (0..100).map(|i| {
+///     Record::new(
+///         format!("r{i:03}"),
+///         json!({"messages": [{"role": "user", "content": [{"text": format!("Hi {i}")}]}]}),
+///     )
+/// });
+/// let jobs = BatchInference::new(&converser)
+///     .model("amazon.nova-lite-v1:0")
+///     .s3("s3://bucket/batches")
+///     .role_arn("arn:aws:iam::123456789012:role/BedrockBatch")
+///     .endpoint(server.endpoint()) // the local server's S3 and control plane
+///     .poll_interval(Duration::from_millis(10), Duration::from_millis(40));
+/// let mut statuses = Vec::new();
+/// let results = jobs.run(records, |state| statuses.push(state.status.clone()))?;
+/// assert_eq!(statuses.last(), Some(&JobStatus::Completed));
+/// assert_eq!(results.succeeded(), 100);
+/// assert_eq!(results.results[7].outcome.as_ref().unwrap().text(), "You said: Hi 7");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct BatchInference<'a> {
+    converser: &'a Converser,
+    model_id: Option<String>,
+    location: Option<String>,
+    role_arn: Option<String>,
+    job_name: Option<String>,
+    timeout_hours: Option<u32>,
+    limits: Limits,
+    check_limits: bool,
+    endpoints: Endpoints,
+    first_poll: Duration,
+    max_poll: Duration,
+    clients: OnceLock<Clients>,
+}
+
+impl<'a> BatchInference<'a> {
+    /// Jobs run with `converser`'s region and credentials.
+    pub fn new(converser: &'a Converser) -> Self {
+        BatchInference {
+            converser,
+            model_id: None,
+            location: None,
+            role_arn: None,
+            job_name: None,
+            timeout_hours: None,
+            limits: Limits::default(),
+            check_limits: true,
+            endpoints: Endpoints::default(),
+            first_poll: DEFAULT_FIRST_POLL,
+            max_poll: DEFAULT_MAX_POLL,
+            clients: OnceLock::new(),
+        }
+    }
+
+    /// The model (or inference profile) every record is sent to.
+    pub fn model(mut self, model_id: impl Into<String>) -> Self {
+        self.model_id = Some(model_id.into());
+        self
+    }
+
+    /// Where jobs keep their files: `s3://bucket/prefix`; each job gets a
+    /// folder named after it there.
+    pub fn s3(mut self, uri: impl Into<String>) -> Self {
+        self.location = Some(uri.into());
+        self
+    }
+
+    /// The service role Bedrock runs the job as; it must be able to read
+    /// and write the S3 location.
+    pub fn role_arn(mut self, arn: impl Into<String>) -> Self {
+        self.role_arn = Some(arn.into());
+        self
+    }
+
+    /// The job's name (also its folder in S3). By default
+    /// `bedrock-converse-<time>`, different for each submit.
+    pub fn job_name(mut self, name: impl Into<String>) -> Self {
+        self.job_name = Some(name.into());
+        self
+    }
+
+    /// `timeoutDurationInHours`: how long the job may take (the service's
+    /// default when not set).
+    pub fn timeout_hours(mut self, hours: u32) -> Self {
+        self.timeout_hours = Some(hours);
+        self
+    }
+
+    /// The quotas checked before submitting ([`Limits::default`] unless set).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Submit without checking the records first (all in one input file):
+    /// the service is then the one to refuse what breaks its rules.
+    pub fn skip_checks(mut self) -> Self {
+        self.check_limits = false;
+        self
+    }
+
+    /// The S3 endpoint (for an S3-compatible store or a local server);
+    /// addressing becomes path-style.
+    pub fn s3_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoints.s3 = Some(url.into());
+        self
+    }
+
+    /// The Bedrock control-plane endpoint.
+    pub fn bedrock_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoints.bedrock = Some(url.into());
+        self
+    }
+
+    /// One endpoint for both S3 and the Bedrock control plane, as the
+    /// bundled local server offers.
+    pub fn endpoint(self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.s3_endpoint(url.clone()).bedrock_endpoint(url)
+    }
+
+    /// Path-style S3 addressing on or off (by default on exactly when an
+    /// S3 endpoint is set).
+    pub fn s3_path_style(mut self, on: bool) -> Self {
+        self.endpoints.s3_path_style = Some(on);
+        self
+    }
+
+    /// The first wait between two polls in [`wait`](BatchInference::wait),
+    /// and the longest it doubles to.
+    pub fn poll_interval(mut self, first: Duration, max: Duration) -> Self {
+        self.first_poll = first;
+        self.max_poll = max.max(first);
+        self
+    }
+
+    fn clients(&self) -> Result<Clients, InferenceError> {
+        if let Some(clients) = self.clients.get() {
+            return Ok(clients.clone());
+        }
+        let endpoints = self.endpoints.clone();
+        let credentials = self.converser.credentials_provider();
+        let clients = self.converser.block_on_runtime(move |client| {
+            let clients = Clients::new(client.config(), credentials, &endpoints);
+            async move { clients }
+        })?;
+        Ok(self.clients.get_or_init(|| clients).clone())
+    }
+
+    /// Runs `f` on the `Converser`'s runtime thread and waits for it.
+    fn run_on_runtime<T, F>(
+        &self,
+        f: impl FnOnce(Clients) -> F + Send + 'static,
+    ) -> Result<T, InferenceError>
+    where
+        F: Future<Output = Result<T, InferenceError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let clients = self.clients()?;
+        self.converser.block_on_runtime(move |_| f(clients))?
+    }
+
+    fn job_name_for_submit(&self) -> Result<String, InferenceError> {
+        let name = match &self.job_name {
+            Some(name) => name.clone(),
+            None => {
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
+                format!(
+                    "bedrock-converse-{}-{:09}",
+                    now.as_secs(),
+                    now.subsec_nanos()
+                )
+            }
+        };
+        let ok_chars = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'));
+        if name.is_empty()
+            || name.len() > 63
+            || !ok_chars
+            || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        {
+            return Err(InferenceError::config(format!(
+                "job name {name:?}: 1 to 63 letters, digits, '-', '+' or '.', starting with a letter or digit"
+            )));
+        }
+        Ok(name)
+    }
+
+    /// Checks the records against the [`Limits`] and the rules of Converse
+    /// jobs, uploads them to S3 and creates the job; returns its ARN
+    /// without waiting for it.
+    ///
+    /// # Errors
+    ///
+    /// [`InferenceError::Config`] without a model, S3 location or role;
+    /// a limit error ([`TooFewRecords`](InferenceError::TooFewRecords),
+    /// [`Limit`](InferenceError::Limit),
+    /// [`ToolConfig`](InferenceError::ToolConfig),
+    /// [`DuplicateRecordId`](InferenceError::DuplicateRecordId)) before
+    /// anything is sent; [`InferenceError::S3`] or
+    /// [`InferenceError::Control`] when a call fails.
+    pub fn submit(
+        &self,
+        records: impl IntoIterator<Item = Record>,
+    ) -> Result<JobArn, InferenceError> {
+        let records: Vec<Record> = records.into_iter().collect();
+        let missing = |what: &str| InferenceError::config(format!("no {what} set"));
+        let model_id = self.model_id.clone().ok_or_else(|| missing("model"))?;
+        let role_arn = self.role_arn.clone().ok_or_else(|| missing("role ARN"))?;
+        let location = S3Uri::parse(
+            self.location
+                .as_deref()
+                .ok_or_else(|| missing("S3 location"))?,
+        )?;
+        let name = self.job_name_for_submit()?;
+        let files = if self.check_limits {
+            self.limits.plan(&records)?
+        } else {
+            vec![records
+                .iter()
+                .flat_map(|r| (r.to_json_line() + "\n").into_bytes())
+                .collect()]
+        };
+        let base = location.join(&name);
+        let (input_uri, objects) = if files.len() == 1 {
+            let uri = base.join("input.jsonl");
+            (
+                uri.clone(),
+                vec![(uri, files.into_iter().next().unwrap_or_default())],
+            )
+        } else {
+            let folder = base.join("input/");
+            let objects = files
+                .into_iter()
+                .enumerate()
+                .map(|(i, f)| (folder.join(&format!("records-{:05}.jsonl", i + 1)), f))
+                .collect();
+            (folder, objects)
+        };
+        let job = NewJob {
+            name,
+            role_arn,
+            model_id,
+            input_uri: input_uri.to_string(),
+            output_uri: base.join("output/").to_string(),
+            timeout_hours: self.timeout_hours,
+        };
+        self.run_on_runtime(move |clients| async move {
+            for (uri, body) in objects {
+                s3::put(&clients.s3, &uri, body).await?;
+            }
+            control::create(&clients.bedrock, job).await
+        })
+    }
+
+    /// The job's state now (one `GetModelInvocationJob`).
+    ///
+    /// # Errors
+    ///
+    /// [`InferenceError::Control`] when the call fails (an unknown job is
+    /// `ResourceNotFoundException`).
+    pub fn status(&self, job: &JobArn) -> Result<JobState, InferenceError> {
+        let job = job.clone();
+        self.run_on_runtime(
+            move |clients| async move { control::get(&clients.bedrock, &job).await },
+        )
+    }
+
+    /// Polls the job until it has ended, with waits that double from the
+    /// [first poll interval](BatchInference::poll_interval) to the longest,
+    /// calling `progress` with each state; returns the final state (which
+    /// may be `Failed`, `Stopped` or `Expired`: see
+    /// [`JobStatus::has_output`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`status`](BatchInference::status).
+    pub fn wait(
+        &self,
+        job: &JobArn,
+        mut progress: impl FnMut(&JobState),
+    ) -> Result<JobState, InferenceError> {
+        let mut pause = self.first_poll;
+        loop {
+            let state = self.status(job)?;
+            progress(&state);
+            if state.status.is_finished() {
+                return Ok(state);
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(self.max_poll);
+        }
+    }
+
+    /// Asks the service to stop the job (`StopModelInvocationJob`); it goes
+    /// `Stopping`, then `Stopped`, and what it finished can be collected.
+    ///
+    /// # Errors
+    ///
+    /// [`InferenceError::Control`] when the call fails.
+    pub fn stop(&self, job: &JobArn) -> Result<(), InferenceError> {
+        let job = job.clone();
+        self.run_on_runtime(
+            move |clients| async move { control::stop(&clients.bedrock, &job).await },
+        )
+    }
+}

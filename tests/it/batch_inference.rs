@@ -1,0 +1,362 @@
+//! Bedrock Batch Inference (feature `batch-inference`) against the local
+//! server's S3 and control plane: what is uploaded, what the job is created
+//! with, the polling, the join by record id, per-record errors, the limits
+//! checked before anything is sent, and collecting from another Converser.
+
+use std::time::Duration;
+
+use bedrock_converse::batch::inference::{
+    BatchInference, InferenceError, JobStatus, Limit, Limits,
+};
+use bedrock_converse::batch::{Record, RecordError};
+use bedrock_converse_mock::{MockServer, Reply};
+use serde_json::{json, Value};
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/BatchRole";
+
+fn records(n: usize) -> Vec<Record> {
+    (0..n)
+        .map(|i| {
+            Record::new(
+                format!("r{i:05}"),
+                json!({"messages": [{"role": "user", "content": [{"text": format!("Say {i}")}]}],
+                       "inferenceConfig": {"maxTokens": 20}}),
+            )
+        })
+        .collect()
+}
+
+fn make_jobs<'a>(
+    server: &MockServer,
+    converser: &'a bedrock_converse::Converser,
+    name: &str,
+) -> BatchInference<'a> {
+    BatchInference::new(converser)
+        .model("amazon.nova-lite-v1:0")
+        .s3("s3://bucket/batches")
+        .role_arn(ROLE)
+        .job_name(name)
+        .endpoint(server.endpoint())
+        .poll_interval(Duration::from_millis(1), Duration::from_millis(4))
+}
+
+fn lines(bytes: &[u8]) -> Vec<Value> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    assert!(text.ends_with('\n'), "JSONL ends with a newline");
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_job_round_trips_uploaded_created_polled_and_joined_by_record_id() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let input = records(120);
+    let jobs = make_jobs(&server, &converser, "job-1").timeout_hours(24);
+    let arn = jobs.submit(input.clone()).unwrap();
+    assert_eq!(arn.job_id(), "mockjob00001");
+
+    // The bytes in S3 are the records, one JSON line each, in order.
+    let uploaded = server
+        .s3_object("bucket", "batches/job-1/input.jsonl")
+        .expect("uploaded");
+    let expected: Vec<Value> = input
+        .iter()
+        .map(|r| json!({"recordId": r.id, "modelInput": r.model_input}))
+        .collect();
+    assert_eq!(lines(&uploaded), expected);
+
+    // The job was created as a Converse job on that file, signed with the
+    // Converser's credentials and region.
+    let requests = server.requests();
+    let create = requests
+        .iter()
+        .find(|r| r.method == "POST" && r.path == "/model-invocation-job")
+        .expect("CreateModelInvocationJob");
+    // The SDK adds an idempotency token of its own (kept across its retries).
+    let mut body = create.body.clone();
+    let token = body.as_object_mut().unwrap().remove("clientRequestToken");
+    assert!(token.is_some_and(|t| t.as_str().is_some_and(|t| !t.is_empty())));
+    assert_eq!(
+        body,
+        json!({
+            "jobName": "job-1",
+            "roleArn": ROLE,
+            "modelId": "amazon.nova-lite-v1:0",
+            "modelInvocationType": "Converse",
+            "inputDataConfig": {"s3InputDataConfig": {
+                "s3Uri": "s3://bucket/batches/job-1/input.jsonl", "s3InputFormat": "JSONL"}},
+            "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://bucket/batches/job-1/output/"}},
+            "timeoutDurationInHours": 24,
+        })
+    );
+    for request in requests
+        .iter()
+        .filter(|r| r.path.starts_with("/bucket/") || r.path == create.path)
+    {
+        let auth = request.header("authorization").unwrap_or_default();
+        assert!(auth.contains("Credential=AKIDMOCKEXAMPLE/"), "{auth}");
+        assert!(auth.contains("/us-east-1/"), "{auth}");
+    }
+    assert!(requests
+        .iter()
+        .any(|r| r.method == "PUT" && r.path == "/bucket/batches/job-1/input.jsonl"));
+
+    // Polling goes through the states, one GetModelInvocationJob each.
+    let mut seen = Vec::new();
+    let last = jobs
+        .wait(&arn, |s| seen.push((s.status.clone(), s.processed_records)))
+        .unwrap();
+    assert_eq!(
+        seen,
+        [
+            (JobStatus::Submitted, Some(0)),
+            (JobStatus::InProgress, Some(0)),
+            (JobStatus::Completed, Some(120)),
+        ]
+    );
+    assert_eq!(last.total_records, Some(120));
+    let polls = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/model-invocation-job/"))
+        .count();
+    assert_eq!(polls, 3);
+
+    // The job wrote its output in another order than the input's...
+    let out = server
+        .s3_object(
+            "bucket",
+            "batches/job-1/output/mockjob00001/input.jsonl.out",
+        )
+        .expect("output written");
+    let out_ids: Vec<String> = lines(&out)
+        .iter()
+        .map(|l| l["recordId"].as_str().unwrap().to_owned())
+        .collect();
+    let in_ids: Vec<String> = input.iter().map(|r| r.id.clone()).collect();
+    assert_ne!(
+        out_ids, in_ids,
+        "the mock must scramble the order for this test to mean anything"
+    );
+    // ...and the results come back joined by id, in input order.
+    let results = jobs.collect(&arn).unwrap();
+    let ids: Vec<&str> = results.results.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, in_ids.iter().map(String::as_str).collect::<Vec<_>>());
+    for (i, result) in results.results.iter().enumerate() {
+        let response = result.outcome.as_ref().unwrap();
+        assert_eq!(response.text(), format!("You said: Say {i}"));
+        assert_eq!(result.model_input, input[i].model_input);
+    }
+    assert!(results.missing.is_empty());
+    let manifest = results.manifest.expect("manifest.json.out");
+    assert_eq!(
+        (manifest.total_records, manifest.succeeded_records),
+        (Some(120), Some(120))
+    );
+}
+
+#[test]
+fn per_record_errors_are_typed_and_records_without_output_are_reported() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::text("first"));
+    server.push(Reply::error(400, "ValidationException", "bad input"));
+    let jobs = make_jobs(&server, &converser, "job-2");
+    let arn = jobs.submit(records(100)).unwrap();
+    jobs.wait(&arn, |_| {}).unwrap();
+    // Drop one record's line from the output, as a job that ran out of time would.
+    let key = "batches/job-2/output/mockjob00001/input.jsonl.out";
+    let out = server.s3_object("bucket", key).unwrap();
+    let kept: String = std::str::from_utf8(&out)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("\"r00050\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(kept.lines().count(), 99);
+    server.put_s3_object("bucket", key, kept.into_bytes());
+
+    let results = jobs.collect(&arn).unwrap();
+    assert_eq!(results.results.len(), 100);
+    assert_eq!(results.results[0].outcome.as_ref().unwrap().text(), "first");
+    assert_eq!(
+        results.results[1].outcome.as_ref().unwrap_err(),
+        &RecordError {
+            code: 400,
+            message: "ValidationException: bad input".into()
+        }
+    );
+    assert_eq!(results.missing, ["r00050"]);
+    let missing = &results.results[50];
+    assert_eq!(
+        (missing.attempts, missing.outcome.as_ref().unwrap_err().code),
+        (0, 0)
+    );
+    assert_eq!((results.succeeded(), results.failed()), (98, 2));
+    // The output line format is the local runner's: an error line for each.
+    let line: Value = serde_json::from_str(&results.results[1].to_json_line()).unwrap();
+    assert_eq!(
+        line["error"],
+        json!({"errorCode": 400, "errorMessage": "ValidationException: bad input"})
+    );
+}
+
+#[test]
+fn limits_are_checked_before_anything_is_sent_and_the_server_refuses_the_same() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let jobs = make_jobs(&server, &converser, "job-3");
+    let err = jobs.submit(records(99)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            InferenceError::TooFewRecords {
+                count: 99,
+                min: 100
+            }
+        ),
+        "{err}"
+    );
+    let mut tools = records(100);
+    tools[7].model_input["toolConfig"] =
+        json!({"tools": [{"toolSpec": {"name": "f", "inputSchema": {"json": {}}}}]});
+    let err = jobs.submit(tools.clone()).unwrap_err();
+    assert!(
+        matches!(&err, InferenceError::ToolConfig { record } if record == "r00007"),
+        "{err}"
+    );
+    let small = make_jobs(&server, &converser, "job-3").limits(Limits {
+        records_per_job: 50,
+        ..Limits::default()
+    });
+    let err = small.submit(records(100)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            InferenceError::Limit {
+                limit: Limit::RecordsPerJob,
+                value: 100,
+                max: 50,
+                record: None
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(server.request_count(), 0, "nothing reached S3 or Bedrock");
+
+    // Unchecked, the service refuses the same: the job outright...
+    let unchecked = jobs.skip_checks();
+    let err = unchecked.submit(records(99)).unwrap_err();
+    match &err {
+        InferenceError::Control {
+            operation, code, ..
+        } => {
+            assert_eq!(
+                (*operation, code.as_deref()),
+                ("CreateModelInvocationJob", Some("ValidationException"))
+            )
+        }
+        other => panic!("{other}"),
+    }
+    // ...and the tool-using record, with a 400 error line.
+    let unchecked = make_jobs(&server, &converser, "job-4").skip_checks();
+    let results = unchecked.run(tools, |_| {}).unwrap();
+    let error = results.results[7].outcome.as_ref().unwrap_err();
+    assert_eq!(error.code, 400, "{error}");
+    assert!(error.message.contains("toolConfig"), "{error}");
+    assert_eq!(results.succeeded(), 99);
+}
+
+#[test]
+fn records_past_the_per_file_limit_go_to_several_input_files() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let input = records(100);
+    let jobs = make_jobs(&server, &converser, "job-5").limits(Limits {
+        records_per_file: 40,
+        ..Limits::default()
+    });
+    let results = jobs.run(input.clone(), |_| {}).unwrap();
+    assert_eq!(
+        server.s3_keys("bucket", "batches/job-5/input/"),
+        [
+            "batches/job-5/input/records-00001.jsonl",
+            "batches/job-5/input/records-00002.jsonl",
+            "batches/job-5/input/records-00003.jsonl"
+        ]
+    );
+    let counts: Vec<usize> = server
+        .s3_keys("bucket", "batches/job-5/input/")
+        .iter()
+        .map(|k| lines(&server.s3_object("bucket", k).unwrap()).len())
+        .collect();
+    assert_eq!(counts, [40, 40, 20]);
+    assert_eq!(
+        server
+            .s3_keys("bucket", "batches/job-5/output/mockjob00001/")
+            .len(),
+        4,
+        "3 outputs and the manifest"
+    );
+    let ids: Vec<&str> = results.results.iter().map(|r| r.id.as_str()).collect();
+    let expected: Vec<&str> = input.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(results.succeeded(), 100);
+}
+
+#[test]
+fn a_job_submitted_by_one_converser_is_collected_by_another() {
+    let server = MockServer::start().unwrap();
+    let arn = {
+        let converser = server.converser().unwrap();
+        make_jobs(&server, &converser, "job-6")
+            .submit(records(100))
+            .unwrap()
+    };
+    // A new Converser, knowing nothing but the ARN.
+    let converser = server.converser().unwrap();
+    let later = BatchInference::new(&converser)
+        .endpoint(server.endpoint())
+        .poll_interval(Duration::from_millis(1), Duration::from_millis(2));
+    let err = later.collect(&arn).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            InferenceError::NoOutput {
+                status: JobStatus::Submitted,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        later.wait(&arn, |_| {}).unwrap().status,
+        JobStatus::Completed
+    );
+    let results = later.collect(&arn).unwrap();
+    assert_eq!(results.results.len(), 100);
+    assert_eq!(
+        results.results[99].outcome.as_ref().unwrap().text(),
+        "You said: Say 99"
+    );
+
+    // A stopped job: nothing ran, so every record is reported missing.
+    let jobs = make_jobs(&server, &converser, "job-7");
+    let stopped = jobs.submit(records(100)).unwrap();
+    jobs.stop(&stopped).unwrap();
+    assert_eq!(jobs.status(&stopped).unwrap().status, JobStatus::Stopped);
+    let results = jobs.collect(&stopped).unwrap();
+    assert_eq!(results.missing.len(), 100);
+    // An unknown job is the service's error, typed.
+    let err = jobs
+        .status(&bedrock_converse::batch::inference::JobArn::new(
+            "arn:aws:bedrock:us-east-1:0:model-invocation-job/nope",
+        ))
+        .unwrap_err();
+    assert!(
+        matches!(&err, InferenceError::Control { code: Some(c), .. } if c == "ResourceNotFoundException"),
+        "{err}"
+    );
+}
