@@ -17,6 +17,7 @@ mod handlers;
 mod inline;
 mod load;
 mod mock_chunking;
+mod mutants;
 mod new_user;
 mod promises;
 mod record;
