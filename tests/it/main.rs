@@ -10,6 +10,7 @@
 
 mod batch;
 mod common;
+mod examples;
 mod extract;
 mod foundation;
 mod garbage;
