@@ -262,9 +262,11 @@ fn voluntary_switches() -> Option<u64> {
 }
 
 /// "`converse_with_send` ... calls it inside the task that reads the stream
-/// instead: your thread wakes once, for the result", where `converse_with`
-/// wakes it for each event. Counted as the calling thread's voluntary
-/// context switches over a 100-event stream with 2 ms between events.
+/// instead: your thread wakes once, for the result." Counted as the calling
+/// thread's voluntary context switches over a 100-event stream with 2 ms
+/// between events (`converse_with`, the control, wakes for most of them on
+/// an idle machine; on a loaded one events bunch up, so it only shows here
+/// that the count moves at all).
 #[test]
 fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
     if voluntary_switches().is_none() {
@@ -275,6 +277,14 @@ fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
         eprintln!("skipping: no /proc/thread-self/status here");
         return;
     }
+    // The measure itself: ten sleeps are ten voluntary switches.
+    let before = voluntary_switches().unwrap();
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let slept = voluntary_switches().unwrap() - before;
+    assert!(slept >= 10, "ten sleeps counted as {slept} switches");
+
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     let reply = || {
@@ -282,8 +292,8 @@ fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
             .deltas(100)
             .frame_delay(Duration::from_millis(2))
     };
-    // A first call opens the connection, so that neither measured call
-    // includes the connect.
+    // A first call opens the connection, so that the measured call does not
+    // include the connect.
     server.push(Reply::text("warm"));
     converser.converse(&request()).unwrap();
 
@@ -295,6 +305,10 @@ fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
         .unwrap();
     let send = voluntary_switches().unwrap() - before;
     assert_eq!(calls.load(Ordering::SeqCst), 100);
+    assert!(
+        send <= 3,
+        "converse_with_send: the caller woke {send} times"
+    );
 
     server.push(reply());
     let before = voluntary_switches().unwrap();
@@ -303,13 +317,5 @@ fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
         .unwrap();
     let with = voluntary_switches().unwrap() - before;
     assert_eq!(calls.load(Ordering::SeqCst), 200);
-
-    assert!(
-        send <= 3,
-        "converse_with_send: the caller woke {send} times"
-    );
-    assert!(
-        with >= 30,
-        "converse_with woke the caller only {with} times for 100 events 2 ms apart: the measure is broken"
-    );
+    eprintln!("caller wake-ups for 100 events: converse_with_send {send}, converse_with {with}");
 }
