@@ -20,6 +20,7 @@ mod load;
 mod mock_chunking;
 mod mutants;
 mod new_user;
+mod paths;
 mod promises;
 mod record;
 mod recorded;
