@@ -121,3 +121,45 @@ fn if_the_runtime_thread_dies_mid_call_an_inline_call_ends_with_shutdown() {
         .unwrap_err();
     assert!(matches!(err, Error::Shutdown { partial: None }), "{err:?}");
 }
+
+impl Converser {
+    /// The connect timeout in the SDK client's own configuration.
+    fn sdk_connect_timeout(&self) -> Option<Duration> {
+        let (tx, rx) = mpsc::channel();
+        self.inner
+            .runtime
+            .submit(Box::new(move |client: &Client| {
+                let connect = client
+                    .config()
+                    .timeout_config()
+                    .and_then(|t| t.connect_timeout());
+                let _ = tx.send(connect);
+                Box::pin(async {})
+            }))
+            .unwrap();
+        rx.recv().unwrap()
+    }
+}
+
+/// README: "Defaults: connect timeout 3.1 s (the SDK's)". The client that
+/// the builder makes from the standard configuration chain carries it, and
+/// `connect_timeout` replaces it.
+#[test]
+fn the_connect_timeout_is_3_1_s_unless_set() {
+    let builder = || {
+        Converser::builder()
+            .region("us-east-1")
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials("AKIDMOCKEXAMPLE", "mock-secret-key", None)
+    };
+    let default = builder().build().unwrap();
+    assert_eq!(
+        default.sdk_connect_timeout(),
+        Some(Duration::from_millis(3100))
+    );
+    let set = builder()
+        .connect_timeout(Duration::from_millis(750))
+        .build()
+        .unwrap();
+    assert_eq!(set.sdk_connect_timeout(), Some(Duration::from_millis(750)));
+}

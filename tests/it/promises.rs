@@ -256,3 +256,71 @@ fn converse_with_send_never_uses_the_handler_after_a_timeout_or_cancel() {
         drop(handler);
     }
 }
+
+/// The calling thread's voluntary context switches so far: each time it
+/// blocked and was woken again (Linux's `/proc/thread-self/status`).
+fn voluntary_switches() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// "`converse_with_send` ... calls it inside the task that reads the stream
+/// instead: your thread wakes once, for the result." Counted as the calling
+/// thread's voluntary context switches over a 100-event stream with 2 ms
+/// between events (`converse_with`, the control, wakes for most of them on
+/// an idle machine; on a loaded one events bunch up, so it only shows here
+/// that the count moves at all).
+#[test]
+fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
+    if voluntary_switches().is_none() {
+        if cfg!(target_os = "linux") {
+            panic!("/proc/thread-self/status should exist on Linux");
+        }
+        eprintln!("skipping: no /proc/thread-self/status here");
+        return;
+    }
+    // The measure itself: ten sleeps are ten voluntary switches.
+    let before = voluntary_switches().unwrap();
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let slept = voluntary_switches().unwrap() - before;
+    assert!(slept >= 10, "ten sleeps counted as {slept} switches");
+
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let reply = || {
+        Reply::text("x".repeat(100))
+            .deltas(100)
+            .frame_delay(Duration::from_millis(2))
+    };
+    // A first call opens the connection, so that the measured call does not
+    // include the connect.
+    server.push(Reply::text("warm"));
+    converser.converse(&request()).unwrap();
+
+    server.push(reply());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let before = voluntary_switches().unwrap();
+    converser
+        .converse_with_send(&request(), &mut Counting(calls.clone()))
+        .unwrap();
+    let send = voluntary_switches().unwrap() - before;
+    assert_eq!(calls.load(Ordering::SeqCst), 100);
+    assert!(
+        send <= 3,
+        "converse_with_send: the caller woke {send} times"
+    );
+
+    server.push(reply());
+    let before = voluntary_switches().unwrap();
+    converser
+        .converse_with(&request(), &mut Counting(calls.clone()))
+        .unwrap();
+    let with = voluntary_switches().unwrap() - before;
+    assert_eq!(calls.load(Ordering::SeqCst), 200);
+    eprintln!("caller wake-ups for 100 events: converse_with_send {send}, converse_with {with}");
+}

@@ -1,0 +1,502 @@
+//! The examples as a user runs them: the built binaries (`cargo test` builds
+//! every example beside the test binaries), with no AWS credentials in sight
+//! (`env_clear`, a fresh `HOME`, `AWS_EC2_METADATA_DISABLED=true`). Each must
+//! say on stderr that it uses the bundled local server and succeed, accept the
+//! flags its doc comment and the README list, and refuse an unknown flag with
+//! a usage message. The GUI example is a package of its own and is checked by
+//! `.ci/run` instead.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bedrock_converse::ConverseRequest;
+use bedrock_converse_mock::MockServer;
+
+/// What every example prints on stderr when it falls back to the local
+/// server (examples/common/mod.rs), before the server's URL.
+const NO_CREDENTIALS: &str =
+    "no AWS credentials found; using the bundled local Bedrock-compatible server at http://127.0.0.1:";
+/// The same line when `--local` asked for it.
+const LOCAL_GIVEN: &str =
+    "--local given; using the bundled local Bedrock-compatible server at http://127.0.0.1:";
+/// The part of those lines that does not depend on why.
+const BUNDLED: &str = "using the bundled local Bedrock-compatible server";
+
+/// The examples that talk to Bedrock (all but `mock_server`, which is a
+/// server, and the GUI, a package of its own).
+const CLIENTS: [&str; 6] = ["playlist", "chat", "tools", "worker", "extract", "batch"];
+
+/// The built example `name`, beside this test binary's directory
+/// (`target/debug/deps/it-…` → `target/debug/examples/name`).
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let path = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds the examples; with a narrower \
+         command run `cargo build --examples` first",
+        path.display()
+    );
+    path
+}
+
+/// A fresh, empty directory for one run's `HOME` and files.
+fn scratch() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "bedrock-converse-examples-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The example `name` with `args`, nothing from this process's environment
+/// (so no credentials, profile or region), `HOME` an empty directory and the
+/// instance metadata service off.
+fn command(name: &str, args: &[&str], home: &Path) -> Command {
+    let mut cmd = Command::new(binary(name));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs `cmd` with `input` on its stdin, killing it after a minute.
+fn run(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The example's stdout and stderr, for assertion messages.
+fn shown(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `name` and asserts it succeeded, saying on stderr (exactly once)
+/// which local-server line `expected` is.
+fn run_ok(name: &str, args: &[&str], input: &str, expected: &str) -> Output {
+    let home = scratch();
+    let out = run(command(name, args, &home), input);
+    assert!(out.status.success(), "{name} {args:?}: {}", shown(&out));
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with(expected)).count(),
+        1,
+        "{name} {args:?}: {}",
+        shown(&out)
+    );
+    out
+}
+
+/// With no credentials and no flags, each example says on stderr that it
+/// uses the bundled local server and succeeds with the local reply. (The
+/// extract and batch examples run here with all their flags, in
+/// `extract_and_batch_accept_their_flags`, so that their heavier paths run
+/// once.)
+#[test]
+fn without_credentials_each_example_uses_the_bundled_local_server() {
+    let out = run_ok("playlist", &[], "", NO_CREDENTIALS);
+    assert!(
+        stdout(&out).contains("\"Blinding Lights\" - The Weeknd"),
+        "{}",
+        shown(&out)
+    );
+    let out = run_ok("chat", &[], "Hello there\n/quit\n", NO_CREDENTIALS);
+    assert!(
+        stdout(&out).contains("You said: Hello there"),
+        "{}",
+        shown(&out)
+    );
+    let out = run_ok("tools", &[], "", NO_CREDENTIALS);
+    assert!(
+        stdout(&out).contains("= 7006742"),
+        "the calculator's answer: {}",
+        shown(&out)
+    );
+    let out = run_ok("worker", &[], "", NO_CREDENTIALS);
+    assert!(
+        stdout(&out).contains("until the story was told"),
+        "{}",
+        shown(&out)
+    );
+}
+
+#[test]
+fn playlist_accepts_its_documented_flags() {
+    let out = run_ok(
+        "playlist",
+        &[
+            "--model",
+            "amazon.nova-lite-v1:0",
+            "--region",
+            "us-west-2",
+            "--no-stream",
+            "--local",
+        ],
+        "",
+        LOCAL_GIVEN,
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("Finished conversation with model amazon.nova-lite-v1:0."),
+        "{}",
+        shown(&out)
+    );
+    assert!(
+        text.contains("\"Levitating\" - Dua Lipa"),
+        "{}",
+        shown(&out)
+    );
+}
+
+#[test]
+fn chat_accepts_its_documented_flags() {
+    let out = run_ok(
+        "chat",
+        &[
+            "--local",
+            "--model",
+            "amazon.nova-lite-v1:0",
+            "--region",
+            "us-west-2",
+            "--system",
+            "You are a pirate.",
+        ],
+        "Ahoy\n/reset\n/quit\n",
+        LOCAL_GIVEN,
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("Chatting with amazon.nova-lite-v1:0."),
+        "{}",
+        shown(&out)
+    );
+    assert!(text.contains("You said: Ahoy"), "{}", shown(&out));
+    assert!(text.contains("(conversation reset)"), "{}", shown(&out));
+}
+
+#[test]
+fn tools_accepts_its_documented_flags_and_a_question() {
+    let out = run_ok(
+        "tools",
+        &[
+            "--local",
+            "--model",
+            "amazon.nova-lite-v1:0",
+            "--region",
+            "us-west-2",
+            "--",
+            "What is (17.5 - 2) * 4 / 3?",
+        ],
+        "",
+        LOCAL_GIVEN,
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("Q: What is (17.5 - 2) * 4 / 3?"),
+        "{}",
+        shown(&out)
+    );
+    // The question's arithmetic reached the calculator: 15.5 * 4 / 3.
+    assert!(text.contains("= 20.66666"), "{}", shown(&out));
+}
+
+#[test]
+fn worker_accepts_its_documented_flags() {
+    // The story takes 40 deltas 40 ms apart; cancelled after 0.3 s it keeps
+    // what had arrived.
+    let out = run_ok(
+        "worker",
+        &[
+            "--local",
+            "--model",
+            "amazon.nova-lite-v1:0",
+            "--region",
+            "us-west-2",
+            "--cancel-after",
+            "0.3",
+        ],
+        "",
+        LOCAL_GIVEN,
+    );
+    let err = stderr(&out);
+    assert!(err.contains("cancelled ("), "{}", shown(&out));
+    assert!(
+        !stdout(&out).contains("until the story was told"),
+        "cancelled before the end: {}",
+        shown(&out)
+    );
+}
+
+/// The two heavier examples, once each, with no credentials (the
+/// local-server line) and every documented flag; then the batch again with
+/// `--resume`, which sends nothing.
+#[test]
+fn extract_and_batch_accept_their_flags() {
+    let out = run_ok(
+        "extract",
+        &[
+            "--mode",
+            "tool",
+            "--model",
+            "anthropic.claude-haiku-4-5-20251001-v1:0",
+            "--region",
+            "us-west-2",
+        ],
+        "",
+        NO_CREDENTIALS,
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("title: \"Blinding Lights\""),
+        "{}",
+        shown(&out)
+    );
+    assert!(text.contains("artist: \"The Weeknd\""), "{}", shown(&out));
+
+    let dir = scratch();
+    let output = dir.join("out.jsonl");
+    let output = output.to_str().unwrap();
+    let args = [
+        "--input",
+        "examples/batch-input.jsonl",
+        "--output",
+        output,
+        "--model",
+        "amazon.nova-lite-v1:0",
+        "--region",
+        "us-west-2",
+        "--concurrency",
+        "3",
+        "--max-attempts",
+        "2",
+        "--rpm",
+        "6000",
+        "--tpm",
+        "10000000",
+    ];
+    let out = run_ok("batch", &args, "", NO_CREDENTIALS);
+    assert!(
+        stderr(&out).contains(
+            "5 records from examples/batch-input.jsonl, model amazon.nova-lite-v1:0, 3 at a time\n"
+        ),
+        "{}",
+        shown(&out)
+    );
+    let written = std::fs::read_to_string(output).unwrap();
+    let mut ids: Vec<String> = written
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert!(v["modelOutput"]["stopReason"].is_string(), "{l}");
+            v["recordId"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    ids.sort();
+    let expected: Vec<String> = (1..=5).map(|i| format!("CALL000000{i}")).collect();
+    assert_eq!(ids, expected);
+
+    let mut resumed = args.to_vec();
+    resumed.push("--resume");
+    let out = run_ok("batch", &resumed, "", NO_CREDENTIALS);
+    assert!(
+        stderr(&out).contains("3 at a time, resuming"),
+        "{}",
+        shown(&out)
+    );
+    assert!(stderr(&out).contains("5 skipped"), "{}", shown(&out));
+    assert_eq!(std::fs::read_to_string(output).unwrap(), written);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `--aws` uses the AWS configuration although no credentials are visible:
+/// no local server, and without a region that is a configuration error.
+#[test]
+fn aws_skips_the_local_server_and_region_sets_the_region() {
+    for name in CLIENTS {
+        let home = scratch();
+        let args: &[&str] = if name == "batch" {
+            &["--aws", "--input", "examples/batch-input.jsonl", "--output"]
+        } else {
+            &["--aws"]
+        };
+        let mut cmd = command(name, args, &home);
+        if name == "batch" {
+            cmd.arg(home.join("out.jsonl"));
+        }
+        let out = run(cmd, "");
+        assert!(!out.status.success(), "{name}: {}", shown(&out));
+        assert!(!stderr(&out).contains(BUNDLED), "{name}: {}", shown(&out));
+        assert!(
+            stderr(&out).contains("no AWS region"),
+            "{name}: {}",
+            shown(&out)
+        );
+    }
+    // With `--region` that error is gone: the call is made (here to a local
+    // server named by the standard endpoint variable) and fails for want of
+    // credentials, before anything is sent.
+    let server = MockServer::start().unwrap();
+    let home = scratch();
+    let mut cmd = command("playlist", &["--aws", "--region", "us-west-2"], &home);
+    cmd.env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.endpoint());
+    let out = run(cmd, "");
+    assert!(!out.status.success(), "{}", shown(&out));
+    let err = stderr(&out);
+    assert!(!err.contains(BUNDLED), "{}", shown(&out));
+    assert!(!err.contains("no AWS region"), "{}", shown(&out));
+    assert!(err.contains("An error occurred"), "{}", shown(&out));
+    assert_eq!(server.request_count(), 0, "unsigned requests were sent");
+}
+
+/// `--help` prints a usage line naming every documented flag; an unknown
+/// flag exits with status 2 and prints or points at the usage, before
+/// anything starts.
+#[test]
+fn unknown_flags_are_refused_with_a_usage_message() {
+    // (The worker has no --help: its unknown-flag message is its usage.)
+    let documented: [(&str, &[&str]); 6] = [
+        (
+            "playlist",
+            &["--model", "--region", "--no-stream", "--local", "--aws"],
+        ),
+        (
+            "chat",
+            &["--model", "--region", "--system", "--local", "--aws"],
+        ),
+        ("tools", &["--model", "--region", "--local", "--aws"]),
+        (
+            "worker",
+            &["--model", "--region", "--local", "--aws", "--cancel-after"],
+        ),
+        (
+            "extract",
+            &["--model", "--region", "--mode", "--local", "--aws"],
+        ),
+        (
+            "batch",
+            &[
+                "--input",
+                "--output",
+                "--model",
+                "--region",
+                "--local",
+                "--aws",
+                "--concurrency",
+                "--max-attempts",
+                "--rpm",
+                "--tpm",
+                "--resume",
+            ],
+        ),
+    ];
+    for (name, flags) in documented {
+        let home = scratch();
+        let out = run(command(name, &["--help"], &home), "");
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", shown(&out));
+        let usage = stderr(&out);
+        assert!(
+            usage.contains(&format!("usage: {name} ")),
+            "{name}: {usage}"
+        );
+        for flag in flags {
+            assert!(usage.contains(flag), "{name}: {flag} missing from {usage}");
+        }
+    }
+    for name in CLIENTS.into_iter().chain(["mock_server"]) {
+        let home = scratch();
+        let out = run(command(name, &["--local", "--no-such-flag"], &home), "");
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", shown(&out));
+        let err = stderr(&out);
+        assert!(
+            (err.contains("--no-such-flag") && err.contains("try --help"))
+                || err.contains(&format!("usage: {name} ")),
+            "{name}: {}",
+            shown(&out)
+        );
+        assert!(!err.contains(BUNDLED), "{name}: {}", shown(&out));
+        assert!(out.stdout.is_empty(), "{name}: {}", shown(&out));
+    }
+}
+
+/// `mock_server --deltas N --text-bytes N --seconds N` serves a reply of
+/// that many bytes in that many deltas, then exits.
+#[test]
+fn mock_server_serves_what_its_flags_say() {
+    let home = scratch();
+    let mut cmd = command(
+        "mock_server",
+        &["--deltas", "3", "--text-bytes", "30", "--seconds", "2"],
+        &home,
+    );
+    cmd.stdin(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let endpoint = first.trim();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint:?}");
+    let converser = bedrock_converse::Converser::builder()
+        .region("us-east-1")
+        .endpoint_url(endpoint)
+        .credentials("AKIDEXAMPLE", "secret", None)
+        .build()
+        .unwrap();
+    let request = ConverseRequest::new("amazon.nova-lite-v1:0").user("hi");
+    let mut deltas = 0;
+    let reply = converser
+        .converse_with(
+            &request,
+            &mut bedrock_converse::stream::handler_fn(|e: &bedrock_converse::StreamEvent| {
+                deltas += usize::from(e.text().is_some());
+            }),
+        )
+        .unwrap();
+    assert_eq!(reply.text().len(), 30);
+    assert_eq!(deltas, 3);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
