@@ -87,6 +87,13 @@ impl Error {
                 partial: None,
             },
             SdkError::DispatchFailure(f) => {
+                if let Some(c) = f.as_connector_error().filter(|c| no_usable_credentials(*c)) {
+                    // Not transient: the same request fails the same way
+                    // until the configuration changes.
+                    return Error::Config {
+                        message: format!("no usable AWS credentials: {}", causes(c)),
+                    };
+                }
                 if f.is_timeout() {
                     Error::Timeout {
                         kind: TimeoutKind::Connect,
@@ -162,6 +169,36 @@ fn causes(err: &(dyn std::error::Error + 'static)) -> String {
         cur = e.source();
     }
     text
+}
+
+/// Whether the request could not be signed because there are no
+/// credentials (or no bearer token), or their configuration is invalid: the
+/// SDK's typed [`CredentialsError`] / [`TokenError`] somewhere in the chain.
+/// A provider that timed out or failed (say, a network call to SSO) is left
+/// to the other kinds: that may pass.
+///
+/// [`CredentialsError`]: aws_credential_types::provider::error::CredentialsError
+/// [`TokenError`]: aws_credential_types::provider::error::TokenError
+fn no_usable_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
+    use aws_credential_types::provider::error::{CredentialsError, TokenError};
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            return matches!(
+                c,
+                CredentialsError::CredentialsNotLoaded(_)
+                    | CredentialsError::InvalidConfiguration(_)
+            );
+        }
+        if let Some(t) = e.downcast_ref::<TokenError>() {
+            return matches!(
+                t,
+                TokenError::TokenNotLoaded(_) | TokenError::InvalidConfiguration(_)
+            );
+        }
+        cur = e.source();
+    }
+    false
 }
 
 /// Whether reading a reply failed because the connection did: an I/O error

@@ -324,3 +324,52 @@ fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
     assert_eq!(calls.load(Ordering::SeqCst), 200);
     eprintln!("caller wake-ups for 100 events: converse_with_send {send}, converse_with {with}");
 }
+
+/// No credentials at all (the provider says so, as the default chain does
+/// when nothing is configured): a configuration error, not retryable, and
+/// nothing reaches the server.
+#[test]
+fn missing_credentials_are_a_config_error_not_a_transient_one() {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+
+    #[derive(Debug)]
+    struct Nothing;
+    impl ProvideCredentials for Nothing {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            future::ProvideCredentials::ready(Err(CredentialsError::not_loaded(
+                "no credentials in the environment or profile",
+            )))
+        }
+    }
+
+    let server = MockServer::start().unwrap();
+    let shared = aws_config::SdkConfig::builder()
+        .region(aws_config::Region::new("us-west-2"))
+        .endpoint_url(server.endpoint())
+        .credentials_provider(SharedCredentialsProvider::new(Nothing))
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let converser = bedrock_converse::Converser::builder()
+        .sdk_config(shared)
+        .build()
+        .unwrap();
+    for streamed in [false, true] {
+        let err = if streamed {
+            converser.converse_with(&request(), &mut NoopHandler)
+        } else {
+            converser.converse(&request())
+        }
+        .unwrap_err();
+        assert!(
+            matches!(err, bedrock_converse::Error::Config { .. }),
+            "streamed={streamed}: {err:?}"
+        );
+        assert!(!err.is_retryable(), "{err}");
+        assert!(err.to_string().contains("credentials"), "{err}");
+    }
+    assert_eq!(server.request_count(), 0, "nothing was sent unsigned");
+}
