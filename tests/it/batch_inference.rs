@@ -360,3 +360,67 @@ fn a_job_submitted_by_one_converser_is_collected_by_another() {
         "{err}"
     );
 }
+
+/// `wait` gives up when its limit passes or its token is cancelled, never
+/// before the limit, and the job is left running in the service.
+#[test]
+fn wait_ends_at_its_limit_or_on_cancel_and_the_job_goes_on() {
+    use bedrock_converse::CancelToken;
+    use std::time::Instant;
+
+    let server = MockServer::start().unwrap();
+    server.set_batch_job_polls(1_000_000); // never finishes here
+    let converser = server.converser().unwrap();
+
+    // The limit: not before it, and not long after (polls every ≤ 20 ms).
+    let jobs = make_jobs(&server, &converser, "job-wait-limit")
+        .poll_interval(Duration::from_millis(5), Duration::from_millis(20))
+        .wait_limit(Duration::from_millis(300));
+    let arn = jobs.submit(records(100)).unwrap();
+    let mut polls = 0;
+    let started = Instant::now();
+    let err = jobs.wait(&arn, |_| polls += 1).unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(&err, InferenceError::WaitEnded { cancelled: false, last } if last.arn == arn),
+        "{err}"
+    );
+    assert!(took >= Duration::from_millis(300), "ended early: {took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(polls >= 2, "it polled while it waited ({polls})");
+    assert!(err.to_string().contains("the job goes on"), "{err}");
+    assert!(
+        !jobs.status(&arn).unwrap().status.is_finished(),
+        "the job was left running"
+    );
+
+    // The token: a cancel ends a long nap at once, not at the next poll.
+    let token = CancelToken::new();
+    let jobs = make_jobs(&server, &converser, "job-wait-cancel")
+        .poll_interval(Duration::from_secs(60), Duration::from_secs(60))
+        .cancel_token(token.clone());
+    let arn = jobs.submit(records(100)).unwrap();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        token.cancel();
+    });
+    let started = Instant::now();
+    let err = jobs.wait(&arn, |_| {}).unwrap_err();
+    canceller.join().unwrap();
+    assert!(
+        matches!(
+            &err,
+            InferenceError::WaitEnded {
+                cancelled: true,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the 60 s nap was cut short: {:?}",
+        started.elapsed()
+    );
+    assert!(!jobs.status(&arn).unwrap().status.is_finished());
+}

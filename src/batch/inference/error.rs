@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::job::{JobArn, JobStatus};
+use super::job::{JobArn, JobState, JobStatus};
 use crate::error::Error;
 
 /// One of the limits [`Limits`](super::Limits) holds, named in [`InferenceError::Limit`].
@@ -126,6 +126,18 @@ pub enum InferenceError {
         line: usize,
         /// What is wrong with it.
         message: String,
+    },
+
+    /// [`wait`](super::BatchInference::wait) gave up before the job ended:
+    /// its [cancel token](super::BatchInference::cancel_token) was cancelled
+    /// or its [wait limit](super::BatchInference::wait_limit) passed. The job
+    /// goes on in the service: wait again or collect it later with its ARN.
+    #[error("stopped waiting for job {} ({}): {}; the job goes on, collect it later by its ARN", last.arn, last.status, if *cancelled { "cancelled" } else { "the wait limit passed" })]
+    WaitEnded {
+        /// The job's state at the last poll.
+        last: Box<JobState>,
+        /// `true` when cancelled, `false` when the wait limit passed.
+        cancelled: bool,
     },
 
     /// The `Converser`'s runtime could not run the calls.

@@ -113,6 +113,7 @@ mod job;
 mod limits;
 mod output;
 mod s3;
+mod wait;
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -126,6 +127,7 @@ pub use output::{JobResults, Manifest};
 
 use crate::batch::Record;
 use crate::client::Converser;
+use crate::CancelToken;
 use clients::{Clients, Endpoints};
 use control::NewJob;
 use s3::S3Uri;
@@ -186,6 +188,8 @@ pub struct BatchInference<'a> {
     endpoints: Endpoints,
     first_poll: Duration,
     max_poll: Duration,
+    wait_limit: Option<Duration>,
+    cancel: Option<CancelToken>,
     clients: OnceLock<Clients>,
 }
 
@@ -204,6 +208,8 @@ impl<'a> BatchInference<'a> {
             endpoints: Endpoints::default(),
             first_poll: DEFAULT_FIRST_POLL,
             max_poll: DEFAULT_MAX_POLL,
+            wait_limit: None,
+            cancel: None,
             clients: OnceLock::new(),
         }
     }
@@ -287,6 +293,24 @@ impl<'a> BatchInference<'a> {
     pub fn poll_interval(mut self, first: Duration, max: Duration) -> Self {
         self.first_poll = first;
         self.max_poll = max.max(first);
+        self
+    }
+
+    /// The longest [`wait`](BatchInference::wait) (and so
+    /// [`run`](BatchInference::run)) polls before it gives up with
+    /// [`InferenceError::WaitEnded`]; the job itself goes on. No limit by
+    /// default: jobs take up to a day.
+    pub fn wait_limit(mut self, limit: Duration) -> Self {
+        self.wait_limit = Some(limit);
+        self
+    }
+
+    /// A token that, once cancelled, ends [`wait`](BatchInference::wait)
+    /// (and so [`run`](BatchInference::run)) at once with
+    /// [`InferenceError::WaitEnded`]; the job itself goes on (see
+    /// [`stop`](BatchInference::stop)).
+    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
         self
     }
 
@@ -423,32 +447,6 @@ impl<'a> BatchInference<'a> {
         self.run_on_runtime(
             move |clients| async move { control::get(&clients.bedrock, &job).await },
         )
-    }
-
-    /// Polls the job until it has ended, with waits that double from the
-    /// [first poll interval](BatchInference::poll_interval) to the longest,
-    /// calling `progress` with each state; returns the final state (which
-    /// may be `Failed`, `Stopped` or `Expired`: see
-    /// [`JobStatus::has_output`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`status`](BatchInference::status).
-    pub fn wait(
-        &self,
-        job: &JobArn,
-        mut progress: impl FnMut(&JobState),
-    ) -> Result<JobState, InferenceError> {
-        let mut pause = self.first_poll;
-        loop {
-            let state = self.status(job)?;
-            progress(&state);
-            if state.status.is_finished() {
-                return Ok(state);
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(self.max_poll);
-        }
     }
 
     /// Asks the service to stop the job (`StopModelInvocationJob`); it goes
