@@ -290,14 +290,14 @@ impl ToolResult {
     /// Appends an image.
     pub fn with_image(mut self, image: Image) -> Self {
         self.content
-            .push(ToolResultContentBlock::Image(image.to_sdk()));
+            .push(ToolResultContentBlock::Image(image.into_sdk()));
         self
     }
 
     /// Appends a document.
     pub fn with_document(mut self, document: Document) -> Self {
         self.content
-            .push(ToolResultContentBlock::Document(document.to_sdk()));
+            .push(ToolResultContentBlock::Document(document.into_sdk()));
         self
     }
 

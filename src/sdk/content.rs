@@ -48,12 +48,12 @@ impl From<CachePoint> for SystemContentBlock {
 }
 
 impl Image {
-    pub(crate) fn to_sdk(&self) -> ImageBlock {
+    pub(crate) fn into_sdk(self) -> ImageBlock {
         ImageBlock::builder()
-            .format(self.format.clone())
-            .source(match &self.s3 {
+            .format(self.format)
+            .source(match self.s3 {
                 Some(s3) => ImageSource::S3Location(s3.to_sdk()),
-                None => ImageSource::Bytes(Blob::new(self.bytes.clone())),
+                None => ImageSource::Bytes(Blob::new(self.bytes)),
             })
             .build()
             // `format` is the only required member and it is set.
@@ -63,26 +63,26 @@ impl Image {
 
 impl From<Image> for ContentBlock {
     fn from(image: Image) -> Self {
-        ContentBlock::Image(image.to_sdk())
+        ContentBlock::Image(image.into_sdk())
     }
 }
 
 impl From<Image> for ToolResultContentBlock {
     fn from(image: Image) -> Self {
-        ToolResultContentBlock::Image(image.to_sdk())
+        ToolResultContentBlock::Image(image.into_sdk())
     }
 }
 
 impl Document {
-    pub(crate) fn to_sdk(&self) -> DocumentBlock {
+    pub(crate) fn into_sdk(self) -> DocumentBlock {
         DocumentBlock::builder()
-            .format(self.format.clone())
-            .name(&self.name)
-            .source(match &self.s3 {
+            .format(self.format)
+            .name(self.name)
+            .source(match self.s3 {
                 Some(s3) => DocumentSource::S3Location(s3.to_sdk()),
-                None => DocumentSource::Bytes(Blob::new(self.bytes.clone())),
+                None => DocumentSource::Bytes(Blob::new(self.bytes)),
             })
-            .set_context(self.context.clone())
+            .set_context(self.context)
             .set_citations(self.citations.map(citations_config))
             .build()
             // `name` is the only required member and it is set.
@@ -92,13 +92,13 @@ impl Document {
 
 impl From<Document> for ContentBlock {
     fn from(document: Document) -> Self {
-        ContentBlock::Document(document.to_sdk())
+        ContentBlock::Document(document.into_sdk())
     }
 }
 
 impl From<Document> for ToolResultContentBlock {
     fn from(document: Document) -> Self {
-        ToolResultContentBlock::Document(document.to_sdk())
+        ToolResultContentBlock::Document(document.into_sdk())
     }
 }
 
@@ -135,12 +135,12 @@ impl S3Source {
 }
 
 impl Audio {
-    pub(crate) fn to_sdk(&self) -> AudioBlock {
+    pub(crate) fn into_sdk(self) -> AudioBlock {
         AudioBlock::builder()
-            .format(self.format.clone())
-            .source(match &self.s3 {
+            .format(self.format)
+            .source(match self.s3 {
                 Some(s3) => AudioSource::S3Location(s3.to_sdk()),
-                None => AudioSource::Bytes(Blob::new(self.bytes.clone())),
+                None => AudioSource::Bytes(Blob::new(self.bytes)),
             })
             .build()
             // `format` is the only required member and it is set.
@@ -150,17 +150,17 @@ impl Audio {
 
 impl From<Audio> for ContentBlock {
     fn from(audio: Audio) -> Self {
-        ContentBlock::Audio(audio.to_sdk())
+        ContentBlock::Audio(audio.into_sdk())
     }
 }
 
 impl Video {
-    pub(crate) fn to_sdk(&self) -> VideoBlock {
+    pub(crate) fn into_sdk(self) -> VideoBlock {
         VideoBlock::builder()
-            .format(self.format.clone())
-            .source(match &self.s3 {
+            .format(self.format)
+            .source(match self.s3 {
                 Some(s3) => VideoSource::S3Location(s3.to_sdk()),
-                None => VideoSource::Bytes(Blob::new(self.bytes.clone())),
+                None => VideoSource::Bytes(Blob::new(self.bytes)),
             })
             .build()
             // `format` is the only required member and it is set.
@@ -170,13 +170,13 @@ impl Video {
 
 impl From<Video> for ContentBlock {
     fn from(video: Video) -> Self {
-        ContentBlock::Video(video.to_sdk())
+        ContentBlock::Video(video.into_sdk())
     }
 }
 
 impl From<Video> for ToolResultContentBlock {
     fn from(video: Video) -> Self {
-        ToolResultContentBlock::Video(video.to_sdk())
+        ToolResultContentBlock::Video(video.into_sdk())
     }
 }
 
