@@ -264,10 +264,13 @@ fn bedrock_batch(
             eprintln!("collect it later with --collect {arn}");
             return Ok(0);
         }
+        let count = |n: Option<u64>| n.map_or_else(|| "?".to_owned(), |n| n.to_string());
         jobs.wait(&arn, |s| {
             eprintln!(
-                "{arn}: {} ({:?} of {:?} records processed)",
-                s.status, s.processed_records, s.total_records
+                "{arn}: {} ({} of {} records processed)",
+                s.status,
+                count(s.processed_records),
+                count(s.total_records)
             )
         })?;
         let results = jobs.collect(&arn)?;
