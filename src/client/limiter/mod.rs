@@ -136,6 +136,22 @@ struct State {
 }
 
 impl State {
+    /// Appends an entry to the window (a request, or tokens only) and counts
+    /// it in the window's totals; returns its id.
+    fn log_entry(&mut self, at: Instant, request: bool, tokens: u64) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.log.push_back(Entry {
+            id,
+            at,
+            request,
+            tokens,
+        });
+        self.requests += u64::from(request);
+        self.tokens += tokens;
+        id
+    }
+
     /// Moves the clock to `now`, or keeps it if `now` is earlier (threads may
     /// read `Instant::now()` and take the lock in different orders), then drops
     /// expired log entries. Returns the clock.
@@ -286,16 +302,7 @@ impl Limiter {
         if oversized {
             st.drain_until = None;
         }
-        let id = st.next_id;
-        st.next_id += 1;
-        st.log.push_back(Entry {
-            id,
-            at: now,
-            request: true,
-            tokens: cost,
-        });
-        st.requests += 1;
-        st.tokens += cost;
+        let id = st.log_entry(now, true, cost);
         st.stats.calls += 1;
         Ok(Reservation {
             owner: self.owner,
@@ -349,15 +356,7 @@ impl Limiter {
             }
         } else if used > reservation.tokens {
             let extra = used - reservation.tokens;
-            let id = st.next_id;
-            st.next_id += 1;
-            st.log.push_back(Entry {
-                id,
-                at: now,
-                request: false,
-                tokens: extra,
-            });
-            st.tokens += extra;
+            st.log_entry(now, false, extra);
             st.stats.tokens_overrun += extra;
         }
     }
