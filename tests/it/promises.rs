@@ -77,12 +77,12 @@ fn an_exception_as_the_first_frame_is_not_retried() {
     assert_eq!(server.request_count(), 1);
 }
 
-#[test]
-fn a_deadline_ends_a_stream_no_earlier_than_its_limit_and_closes_the_connection() {
-    let server = MockServer::start().unwrap();
-    let limit = Duration::from_millis(300);
-    let converser = server.converser_builder().timeout(limit).build().unwrap();
-    // The server's script: two events, then silence for ever.
+/// Streams two events ("ab") and then stays silent for ever; returns the
+/// call's error and how long the call took.
+fn stalled_after_two_events(
+    server: &MockServer,
+    converser: &bedrock_converse::Converser,
+) -> (bedrock_converse::Error, Duration) {
     server.push(
         Reply::text("abcd")
             .deltas(2)
@@ -92,7 +92,15 @@ fn a_deadline_ends_a_stream_no_earlier_than_its_limit_and_closes_the_connection(
     let err = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap_err();
-    let took = started.elapsed();
+    (err, started.elapsed())
+}
+
+#[test]
+fn a_deadline_ends_a_stream_no_earlier_than_its_limit_and_closes_the_connection() {
+    let server = MockServer::start().unwrap();
+    let limit = Duration::from_millis(300);
+    let converser = server.converser_builder().timeout(limit).build().unwrap();
+    let (err, took) = stalled_after_two_events(&server, &converser);
     assert_timeout(&err, TimeoutKind::Deadline);
     assert!(took + EARLY >= limit, "fired early: {took:?}");
     assert!(took < limit + Duration::from_secs(2), "took {took:?}");
@@ -112,18 +120,9 @@ fn an_idle_timeout_never_fires_early() {
         .idle_timeout(idle)
         .build()
         .unwrap();
-    // Two events, then silence: the last event came after `started`, so the
-    // call may not end before `idle` has passed since then.
-    server.push(
-        Reply::text("abcd")
-            .deltas(2)
-            .fault(Fault::Stall { after: 2 }),
-    );
-    let started = Instant::now();
-    let err = converser
-        .converse_with(&request(), &mut NoopHandler)
-        .unwrap_err();
-    let took = started.elapsed();
+    // The last event came after the call started, so the call may not end
+    // before `idle` has passed since its start.
+    let (err, took) = stalled_after_two_events(&server, &converser);
     assert_timeout(&err, TimeoutKind::Idle);
     assert_eq!(err.partial_response().unwrap().text(), "ab");
     assert!(took + EARLY >= idle, "fired early: {took:?}");
