@@ -100,7 +100,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
-pub use quota::ServerQuota;
+pub use quota::{QuotaModel, ServerQuota};
 pub use replay::{json_diff, JsonDifference, Replay};
 pub use reply::{Fault, Reply, ReplyBlock};
 use serve::handle;

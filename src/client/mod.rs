@@ -15,7 +15,7 @@ mod env;
 #[cfg(feature = "schema")]
 mod extract;
 mod handle;
-pub mod limiter;
+pub(crate) mod limiter;
 #[cfg(feature = "batch-inference")]
 mod on_runtime;
 mod quota;
