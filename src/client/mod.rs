@@ -36,6 +36,7 @@ pub use env::credentials_configured;
 pub use extract::{Extract, ExtractMode, Extracted, DEFAULT_TOOL_NAME};
 pub use handle::CallHandle;
 pub use quota::DEFAULT_OUTPUT_ESTIMATE;
+pub(crate) use quota::settle as settle_quota;
 
 /// The quota limiter's settings and counters, for [`ConverserBuilder::quota`]
 /// and [`Converser::limiter_stats`].
