@@ -80,26 +80,23 @@ pub(super) struct Pacing(Option<Limiter>);
 
 impl Pacing {
     pub(super) fn new(converser: &Converser) -> Self {
-        Pacing(
-            converser
-                .limiter_stats()
-                .is_none()
-                .then(Limiter::learning),
-        )
+        Pacing(converser.limiter_stats().is_none().then(Limiter::learning))
     }
 
     /// A reservation for a call to send now, or how long to wait first.
     pub(super) fn admit(&self) -> Result<Option<Reservation>, Duration> {
         match &self.0 {
-            Some(limiter) => limiter
-                .try_acquire_now(TokenEstimate::default())
-                .map(Some),
+            Some(limiter) => limiter.try_acquire_now(TokenEstimate::default()).map(Some),
             None => Ok(None),
         }
     }
 
     /// Tells the pacing how a call it admitted ended.
-    pub(super) fn ended(&self, reservation: Option<Reservation>, outcome: &Result<Response, Error>) {
+    pub(super) fn ended(
+        &self,
+        reservation: Option<Reservation>,
+        outcome: &Result<Response, Error>,
+    ) {
         let (Some(limiter), Some(reservation)) = (&self.0, reservation) else {
             return;
         };
@@ -186,7 +183,10 @@ mod tests {
             first: Some(Instant::now()),
         };
         let limits = Limits::default();
-        assert_eq!(limits.next(&throttled, &many, &mut j), Next::Retry(Duration::ZERO));
+        assert_eq!(
+            limits.next(&throttled, &many, &mut j),
+            Next::Retry(Duration::ZERO)
+        );
         let capped = Limits {
             max_attempts: Some(1000),
             ..limits
@@ -201,7 +201,10 @@ mod tests {
             ..limits
         };
         assert_eq!(timed.next(&throttled, &old, &mut j), Next::Fail);
-        assert_eq!(timed.next(&throttled, &many, &mut j), Next::Retry(Duration::ZERO));
+        assert_eq!(
+            timed.next(&throttled, &many, &mut j),
+            Next::Retry(Duration::ZERO)
+        );
     }
 
     #[test]
@@ -221,7 +224,10 @@ mod tests {
             panic!("retried")
         };
         assert!(wait >= Duration::from_millis(100) && wait <= Duration::from_millis(200));
-        assert_eq!(limits.next(&busy, &tries(DEFAULT_MAX_ATTEMPTS), &mut j), Next::Fail);
+        assert_eq!(
+            limits.next(&busy, &tries(DEFAULT_MAX_ATTEMPTS), &mut j),
+            Next::Fail
+        );
         let invalid = service(ServiceErrorKind::Validation);
         assert_eq!(limits.next(&invalid, &tries(1), &mut j), Next::Fail);
     }

@@ -35,8 +35,8 @@ pub use env::credentials_configured;
 #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
 pub use extract::{Extract, ExtractMode, Extracted, DEFAULT_TOOL_NAME};
 pub use handle::CallHandle;
-pub use quota::DEFAULT_OUTPUT_ESTIMATE;
 pub(crate) use quota::settle as settle_quota;
+pub use quota::DEFAULT_OUTPUT_ESTIMATE;
 
 /// The quota limiter's settings and counters, for [`ConverserBuilder::quota`]
 /// and [`Converser::limiter_stats`].

@@ -195,7 +195,11 @@ impl Converser {
 
 /// Corrects `reservation` by what the call used, and tells the limiter
 /// whether the service throttled it.
-pub(crate) fn settle(limiter: &Limiter, reservation: Reservation, result: &Result<Response, Error>) {
+pub(crate) fn settle(
+    limiter: &Limiter,
+    reservation: Reservation,
+    result: &Result<Response, Error>,
+) {
     match result {
         Ok(response) => {
             limiter.settle_now(reservation, usage_of(response));

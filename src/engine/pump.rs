@@ -124,7 +124,8 @@ fn retried_as_first_frame(error: &Error) -> bool {
     )
 }
 
-type StreamSend = aws_sdk_bedrockruntime::operation::converse_stream::builders::ConverseStreamFluentBuilder;
+type StreamSend =
+    aws_sdk_bedrockruntime::operation::converse_stream::builders::ConverseStreamFluentBuilder;
 
 /// Sends the request, then moves every stream event into `sink`; re-sends
 /// it while its first frame is a retryable error and attempts are left.

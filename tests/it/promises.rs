@@ -100,7 +100,9 @@ fn a_throttle_as_the_first_frame_is_retried_like_a_throttled_request() {
     // With retries off, it is the caller's.
     let once = server.converser_builder().max_attempts(1).build().unwrap();
     server.push(Reply::text("never").fault(throttle_after(0)));
-    let err = once.converse_with(&request(), &mut NoopHandler).unwrap_err();
+    let err = once
+        .converse_with(&request(), &mut NoopHandler)
+        .unwrap_err();
     assert!(err.is_throttling() && err.is_retryable(), "{err:?}");
     assert_eq!(server.request_count(), 7);
 }

@@ -153,7 +153,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
                 limited = true;
             }
             "--output-weight" => {
-                quota = quota.output_token_weight(number("--output-weight", &value("--output-weight")?)?)
+                quota = quota
+                    .output_token_weight(number("--output-weight", &value("--output-weight")?)?)
             }
             "--quota-model" => model = Some(value("--quota-model")?),
             "--burst-seconds" => {
@@ -323,7 +324,11 @@ mod tests {
         };
         let q = o.quota.unwrap();
         assert_eq!(
-            (q.requests_per_minute, q.tokens_per_minute, q.output_token_weight),
+            (
+                q.requests_per_minute,
+                q.tokens_per_minute,
+                q.output_token_weight
+            ),
             (Some(300), Some(1000), 5)
         );
         assert_eq!(
@@ -340,16 +345,25 @@ mod tests {
             panic!()
         };
         assert!(o.quota.is_none());
-        assert!(args(&["--rpm", "x"]).unwrap_err().contains("not a valid number"));
+        assert!(args(&["--rpm", "x"])
+            .unwrap_err()
+            .contains("not a valid number"));
         assert!(args(&["--rpm", "5", "--quota-model", "leaky"])
             .unwrap_err()
             .contains("not one of"));
         assert!(args(&["--rpm", "5", "--burst-seconds", "10"])
             .unwrap_err()
             .contains("goes with --quota-model bucket"));
-        assert!(args(&["--rpm", "5", "--quota-model", "bucket", "--burst-seconds", "-1"])
-            .unwrap_err()
-            .contains("not a positive number"));
+        assert!(args(&[
+            "--rpm",
+            "5",
+            "--quota-model",
+            "bucket",
+            "--burst-seconds",
+            "-1"
+        ])
+        .unwrap_err()
+        .contains("not a positive number"));
         assert!(args(&["--quota-model", "fixed"])
             .unwrap_err()
             .contains("need --rpm or --tpm"));

@@ -130,11 +130,12 @@ mod window;
 // The module documentation and the tests name them.
 #[allow(unused_imports)]
 pub(crate) use pace::{
-    BURST_GROWTH, INITIAL_BURST, MAX_BURST, MIN_RATE_FACTOR, RECOVERY_PER_SECOND,
-    THROTTLE_DECREASE,
+    BURST_GROWTH, INITIAL_BURST, MAX_BURST, MIN_RATE_FACTOR, RECOVERY_PER_SECOND, THROTTLE_DECREASE,
+};
+pub(crate) use types::{
+    estimate_input_tokens, AcquireError, Reservation, TokenEstimate, TokensUsed,
 };
 pub use types::{LimiterStats, Quota};
-pub(crate) use types::{estimate_input_tokens, AcquireError, Reservation, TokenEstimate, TokensUsed};
 #[allow(unused_imports)]
 pub(crate) use window::WINDOW;
 
@@ -314,7 +315,12 @@ impl Limiter {
     /// an estimate, or drop the reservation unsettled.
     ///
     /// A reservation from another limiter is ignored (with a warning).
-    pub(crate) fn settle(&self, reservation: Reservation, actual: Option<TokensUsed>, now: Instant) {
+    pub(crate) fn settle(
+        &self,
+        reservation: Reservation,
+        actual: Option<TokensUsed>,
+        now: Instant,
+    ) {
         if reservation.owner != self.owner {
             log::warn!("limiter: ignoring a reservation from another limiter");
             return;

@@ -261,7 +261,12 @@ pub(super) fn run(limiter: &Limiter, server: &mut Server, job: &Job) -> Outcome 
                     jitter ^= jitter << 17;
                     let arrival = t + (jitter % 50) as f64 / 1000.0;
                     let id = server.arrive(arrival, reserve);
-                    let end = arrival + if id.is_some() { job.latency } else { job.latency / 10.0 };
+                    let end = arrival
+                        + if id.is_some() {
+                            job.latency
+                        } else {
+                            job.latency / 10.0
+                        };
                     queue.push(ns(end), Event::End(w, id, r));
                 }
                 Err(wait) => {

@@ -90,7 +90,13 @@ fn no_quota_admits_everything() {
 
 /// Knocks with `callers` calls every `step` for `total`, each admitted call
 /// succeeding at once; returns the admission times.
-fn knock(limiter: &Limiter, t0: Instant, step: Duration, total: Duration, callers: usize) -> Vec<Instant> {
+fn knock(
+    limiter: &Limiter,
+    t0: Instant,
+    step: Duration,
+    total: Duration,
+    callers: usize,
+) -> Vec<Instant> {
     let mut admitted = Vec::new();
     let mut now = t0;
     while now <= t0 + total {
@@ -257,7 +263,11 @@ fn throttles_of_calls_sent_before_a_reaction_do_not_compound() {
     let limiter = Limiter::new(Quota::new().requests_per_minute(600));
     let t0 = Instant::now();
     let calls: Vec<_> = (0..3)
-        .map(|i| limiter.try_acquire(est(1, 1), t0 + secs(0.2 * f64::from(i))).unwrap())
+        .map(|i| {
+            limiter
+                .try_acquire(est(1, 1), t0 + secs(0.2 * f64::from(i)))
+                .unwrap()
+        })
         .collect();
     let at = t0 + secs(1.0);
     for c in &calls {
@@ -320,9 +330,9 @@ fn the_burst_grows_only_while_it_holds_calls_back_and_a_throttle_blames_it_first
     assert!(grown > 2.0 * INITIAL_BURST && grown <= MAX_BURST, "{grown}");
     // A throttle now is the burst's: it drops back, the rate stays.
     let now = later + secs(11.0);
-    let b = limiter.try_acquire(est(1, 1), now).unwrap_or_else(|w| {
-        limiter.try_acquire(est(1, 1), now + w).unwrap()
-    });
+    let b = limiter
+        .try_acquire(est(1, 1), now)
+        .unwrap_or_else(|w| limiter.try_acquire(est(1, 1), now + w).unwrap());
     limiter.on_throttled(b.admitted_at(), now + secs(1.0));
     let stats = limiter.stats();
     assert_eq!((stats.burst_decreases, stats.rate_decreases), (1, 1));
@@ -330,15 +340,18 @@ fn the_burst_grows_only_while_it_holds_calls_back_and_a_throttle_blames_it_first
     // It grows back to at most half of what it was.
     knock(&limiter, now + secs(2.0), secs(0.01), secs(30.0), 10);
     let regrown = limiter.stats().current_burst_seconds;
-    assert!(regrown > INITIAL_BURST && regrown <= grown / 2.0 + 1e-9, "{grown} -> {regrown}");
+    assert!(
+        regrown > INITIAL_BURST && regrown <= grown / 2.0 + 1e-9,
+        "{grown} -> {regrown}"
+    );
     // With the burst grown again, the next throttle is the burst's again,
     // and the one after it the rate's.
     let now = now + secs(33.0);
     for (i, decreases) in [(0.0, (2, 1)), (1.0, (2, 2))] {
         let at = now + secs(i);
-        let c = limiter.try_acquire(est(1, 1), at).unwrap_or_else(|w| {
-            limiter.try_acquire(est(1, 1), at + w).unwrap()
-        });
+        let c = limiter
+            .try_acquire(est(1, 1), at)
+            .unwrap_or_else(|w| limiter.try_acquire(est(1, 1), at + w).unwrap());
         limiter.on_throttled(c.admitted_at(), c.admitted_at() + secs(0.1));
         let stats = limiter.stats();
         assert_eq!((stats.burst_decreases, stats.rate_decreases), decreases);
@@ -473,7 +486,11 @@ mod against_each_server_model {
     /// requests throttled, no gap in admissions over 5 s once throttled.
     fn check(what: &str, o: &Outcome, paced: f64) {
         println!("{what}: {o:?}");
-        assert!(o.took <= paced * 1.10, "{what}: took {:.1} s: {o:?}", o.took);
+        assert!(
+            o.took <= paced * 1.10,
+            "{what}: took {:.1} s: {o:?}",
+            o.took
+        );
         assert!(o.throttled_share() < 0.05, "{what}: {o:?}");
         assert!(o.max_gap_after_throttle <= 5.0, "{what}: {o:?}");
     }

@@ -75,7 +75,13 @@ impl Window {
 
     /// When the window will hold at most `keep` (`count` reads one entry's
     /// share of `used`), `now` if it already does.
-    fn free_at(&self, now: Instant, used: u64, keep: u64, count: impl Fn(&Entry) -> u64) -> Instant {
+    fn free_at(
+        &self,
+        now: Instant,
+        used: u64,
+        keep: u64,
+        count: impl Fn(&Entry) -> u64,
+    ) -> Instant {
         let mut remaining = used;
         for e in &self.log {
             if remaining <= keep {
@@ -134,9 +140,7 @@ impl Window {
         let mut ready = now;
         if let Some(rpm) = rpm {
             let cap = u64::from(rpm).max(1);
-            ready = ready.max(self.ready_for(now, cap, self.requests, 1, |e| {
-                u64::from(e.request)
-            }));
+            ready = ready.max(self.ready_for(now, cap, self.requests, 1, |e| u64::from(e.request)));
         }
         if let Some(tpm) = tpm {
             let cap = u64::from(tpm).max(1);
