@@ -305,3 +305,95 @@ pub(super) fn run(limiter: &Limiter, server: &mut Server, job: &Job) -> Outcome 
         max_gap_after_throttle: max_gap,
     }
 }
+
+/// The scenarios: each server model against the limiter.
+#[cfg(test)]
+mod against_each_server_model {
+    use super::*;
+    use crate::client::limiter::Quota;
+
+    fn est(input: u32, max_output: u32) -> TokenEstimate {
+        TokenEstimate { input, max_output }
+    }
+
+    /// The bar: within 1.10x of the paced time, under 5% of the
+    /// requests throttled, no gap in admissions over 5 s once throttled.
+    fn check(what: &str, o: &Outcome, paced: f64) {
+        println!("{what}: {o:?}");
+        assert!(
+            o.took <= paced * 1.10,
+            "{what}: took {:.1} s: {o:?}",
+            o.took
+        );
+        assert!(o.throttled_share() < 0.05, "{what}: {o:?}");
+        assert!(o.max_gap_after_throttle <= 5.0, "{what}: {o:?}");
+    }
+
+    #[test]
+    fn four_hundred_calls_at_300_rpm() {
+        for model in MODELS {
+            let limiter = Limiter::new(Quota::new().requests_per_minute(300));
+            let mut server = Server::new(model, Some(300), None);
+            let o = run(&limiter, &mut server, &Job::default());
+            check(&format!("{model:?}"), &o, 80.0);
+            // No model is throttled at all: none allows less than the pace.
+            assert_eq!(o.throttled, 0, "{model:?}: {o:?}");
+        }
+    }
+
+    #[test]
+    fn four_hundred_calls_at_300_a_minute_of_tokens_with_5x_output_weight() {
+        // Each call reserves 100 + 5 × 200 = 1,100 and uses 100 + 5 × 100 =
+        // 600; the quota is 300 reservations a minute.
+        let job = Job {
+            estimate: est(100, 200),
+            used: TokensUsed {
+                input_tokens: 100,
+                output_tokens: 100,
+            },
+            weight: 5.0,
+            ..Job::default()
+        };
+        for model in MODELS {
+            let quota = Quota::new()
+                .tokens_per_minute(330_000)
+                .output_token_weight(5.0);
+            let limiter = Limiter::new(quota);
+            let mut server = Server::new(model, None, Some(330_000));
+            let o = run(&limiter, &mut server, &job);
+            check(&format!("{model:?}"), &o, 80.0);
+        }
+    }
+
+    #[test]
+    fn a_server_allowing_less_than_the_quota_costs_few_throttles_and_no_stall() {
+        // The client believes 300 RPM; the server allows 200.
+        for model in [
+            Model::Sliding,
+            Model::Fixed { phase: 30.0 },
+            Model::Bucket { seconds: 10.0 },
+        ] {
+            let limiter = Limiter::new(Quota::new().requests_per_minute(300));
+            let mut server = Server::new(model, Some(200), None);
+            let job = Job {
+                calls: 1000,
+                ..Job::default()
+            };
+            let o = run(&limiter, &mut server, &job);
+            // 1000 calls at 200 a minute: 300 s at best.
+            check(&format!("{model:?}"), &o, 300.0);
+            assert!(o.throttled > 0, "{model:?}: {o:?}");
+        }
+    }
+
+    #[test]
+    fn learning_mode_finishes_against_a_ten_second_bucket() {
+        // No quota known: 400 calls against a 300 RPM bucket of 10 s.
+        let limiter = Limiter::learning();
+        let mut server = Server::new(Model::Bucket { seconds: 10.0 }, Some(300), None);
+        let o = run(&limiter, &mut server, &Job::default());
+        assert!(o.took <= 120.0, "{o:?}");
+        let learned = limiter.stats().learned_requests_per_minute.unwrap();
+        assert!(learned > 0.0, "{learned}");
+    }
+}
