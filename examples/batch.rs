@@ -39,7 +39,8 @@ struct Args {
     output: String,
     model: String,
     concurrency: usize,
-    max_attempts: u32,
+    /// `None`: throttled records are sent again as long as it takes.
+    max_attempts: Option<u32>,
     rpm: Option<u32>,
     tpm: Option<u32>,
     resume: bool,
@@ -64,7 +65,7 @@ fn parse_args() -> Result<Args, String> {
         output: String::new(),
         model: DEFAULT_MODEL.to_string(),
         concurrency: 8,
-        max_attempts: 5,
+        max_attempts: None,
         rpm: None,
         tpm: None,
         resume: false,
@@ -82,7 +83,7 @@ fn parse_args() -> Result<Args, String> {
             "--output" => output = Some(value("--output")?),
             "--model" => args.model = value("--model")?,
             "--concurrency" => args.concurrency = number(&value("--concurrency")?)?,
-            "--max-attempts" => args.max_attempts = number(&value("--max-attempts")?)?,
+            "--max-attempts" => args.max_attempts = Some(number(&value("--max-attempts")?)?),
             "--rpm" => args.rpm = Some(number(&value("--rpm")?)?),
             "--tpm" => args.tpm = Some(number(&value("--tpm")?)?),
             "--resume" => args.resume = true,
@@ -181,9 +182,11 @@ fn main() -> ExitCode {
         if args.resume { ", resuming" } else { "" }
     );
     let reporter = Reporter::new(records.len());
-    let result = Batch::new(&backend.converser, &args.model)
-        .concurrency(args.concurrency)
-        .max_attempts(args.max_attempts)
+    let mut batch = Batch::new(&backend.converser, &args.model).concurrency(args.concurrency);
+    if let Some(n) = args.max_attempts {
+        batch = batch.max_attempts(n);
+    }
+    let result = batch
         .journal(&args.output)
         .resume(args.resume)
         .on_progress(reporter.every(), |p| reporter.progress(p))
@@ -199,12 +202,13 @@ fn main() -> ExitCode {
     match result {
         Ok(stats) => {
             eprintln!(
-                "{} succeeded, {} failed, {} skipped (already in {}), {} retries, {} input + {} output tokens, in {:.1}s",
+                "{} succeeded, {} failed, {} skipped (already in {}), {} retries ({} throttled), {} input + {} output tokens, in {:.1}s",
                 stats.succeeded,
                 stats.failed,
                 stats.skipped,
                 args.output,
                 stats.retries,
+                stats.throttled,
                 stats.input_tokens,
                 stats.output_tokens,
                 stats.elapsed.as_secs_f64()

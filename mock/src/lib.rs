@@ -97,7 +97,7 @@ use http_body_util::channel::Channel;
 use http_body_util::{Either, Full};
 use serde_json::Value;
 
-pub use quota::ServerQuota;
+pub use quota::{QuotaModel, ServerQuota};
 pub use replay::{json_diff, JsonDifference, Replay};
 pub use reply::{Fault, Reply, ReplyBlock};
 pub(crate) use serve::{error_response, full};

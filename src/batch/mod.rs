@@ -39,9 +39,9 @@ mod journal;
 mod progress;
 mod record;
 mod result;
+mod retry;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -53,9 +53,11 @@ pub use progress::Progress;
 pub use record::{model_output, request_from_model_input, Record, RecordError};
 pub use result::RecordResult;
 
+use crate::client::limiter::Reservation;
 use crate::client::{CallHandle, Converser};
 use crate::error::Error;
 use journal::Journal;
+use retry::{Jitter, Limits, Next, Pacing, Tries};
 
 /// How often the run looks at every call even without a wake-up: a safety
 /// net only; wake-ups do the work.
@@ -70,20 +72,28 @@ const POLL: Duration = Duration::from_secs(1);
 /// A [quota](crate::ConverserBuilder::quota) on the `Converser` applies to
 /// every call.
 ///
-/// **Retries.** A call that fails with a retryable error
-/// ([`Error::is_retryable`]: throttling, a 5xx, a transport failure, a
-/// timeout) is sent again, whole, up to [`max_attempts`](Batch::max_attempts)
-/// times in all, after an exponential back-off with jitter. Re-sending the
-/// whole request is safe here, unlike in a chat: nothing of the failed
-/// attempt reached anyone (the partial reply is dropped). This is on top of
-/// the SDK's own retry policy, which retries errors that come before the
-/// stream starts.
+/// **Throttling is not a failure.** A throttled record is sent again, for
+/// as long as it takes, unless the user set a limit
+/// ([`max_attempts`](Batch::max_attempts), [`give_up_after`](Batch::give_up_after)).
+/// Without a quota on the `Converser`, the run paces its calls itself with
+/// a rate it learns from the throttles, as the AWS SDKs' adaptive retry mode
+/// does: nothing is paced until the first throttle, then calls go at 0.7
+/// times the rate measured over the last few seconds, cut again on each
+/// further throttle and recovering while calls succeed. With a
+/// [quota](crate::ConverserBuilder::quota), its limiter paces every call.
+///
+/// **Retries.** A call that fails with another retryable error
+/// ([`Error::is_retryable`]: a 5xx, a transport failure, a timeout) is sent
+/// again, whole, up to 5 times in all (or [`max_attempts`](Batch::max_attempts)),
+/// after an exponential back-off with jitter. Re-sending the whole request
+/// is safe here, unlike in a chat: nothing of the failed attempt reached
+/// anyone (the partial reply is dropped). This is on top of the SDK's own
+/// retry policy, which retries errors that come before the stream starts.
 pub struct Batch<'a> {
     converser: &'a Converser,
     model_id: String,
     concurrency: usize,
-    max_attempts: u32,
-    backoff: (Duration, Duration),
+    limits: Limits,
     journal: Option<PathBuf>,
     resume: bool,
     sync: bool,
@@ -98,8 +108,7 @@ impl std::fmt::Debug for Batch<'_> {
         f.debug_struct("Batch")
             .field("model_id", &self.model_id)
             .field("concurrency", &self.concurrency)
-            .field("max_attempts", &self.max_attempts)
-            .field("backoff", &self.backoff)
+            .field("limits", &self.limits)
             .field("journal", &self.journal)
             .field("resume", &self.resume)
             .finish_non_exhaustive()
@@ -109,7 +118,9 @@ impl std::fmt::Debug for Batch<'_> {
 /// One call in flight.
 struct Slot {
     index: usize,
-    attempt: u32,
+    tries: Tries,
+    /// The run's own pacing's claim, without a quota on the `Converser`.
+    paced: Option<Reservation>,
     handle: CallHandle,
     /// Set by the waker, cleared by the run: one wake-up message per batch
     /// of events rather than one per event.
@@ -118,14 +129,18 @@ struct Slot {
 
 impl<'a> Batch<'a> {
     /// A batch sending every record to `model_id` through `converser`, 8 at a
-    /// time, up to 5 attempts each, with no output file.
+    /// time, with no output file. A throttled record is sent again as long
+    /// as it takes; other retryable errors get up to 5 attempts.
     pub fn new(converser: &'a Converser, model_id: impl Into<String>) -> Self {
         Batch {
             converser,
             model_id: model_id.into(),
             concurrency: 8,
-            max_attempts: 5,
-            backoff: (Duration::from_millis(500), Duration::from_secs(20)),
+            limits: Limits {
+                max_attempts: None,
+                give_up_after: None,
+                backoff: (Duration::from_millis(500), Duration::from_secs(20)),
+            },
             journal: None,
             resume: false,
             sync: true,
@@ -139,16 +154,28 @@ impl<'a> Batch<'a> {
         self
     }
 
-    /// Sends a record at most `n` times in all (at least 1).
+    /// Sends a record at most `n` times in all (at least 1), throttled
+    /// attempts included. Without it, a throttled record is sent again as
+    /// long as it takes, and other retryable errors get 5 attempts.
     pub fn max_attempts(mut self, n: u32) -> Self {
-        self.max_attempts = n.max(1);
+        self.limits.max_attempts = Some(n.max(1));
         self
     }
 
-    /// The back-off before a retry: `base` doubled for each attempt made,
-    /// at most `max`, of which a random half is waited ("equal jitter").
+    /// Sends a record again (after throttling or another retryable error)
+    /// only within `limit` of its first attempt; after that its last error
+    /// is its result. No limit by default.
+    pub fn give_up_after(mut self, limit: Duration) -> Self {
+        self.limits.give_up_after = Some(limit);
+        self
+    }
+
+    /// The back-off before a retry of an error other than throttling:
+    /// `base` doubled for each such failure, at most `max`, of which a
+    /// random half is waited ("equal jitter"). A throttled record waits for
+    /// the pacing instead.
     pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
-        self.backoff = (base, max.max(base));
+        self.limits.backoff = (base, max.max(base));
         self
     }
 
@@ -224,34 +251,44 @@ impl<'a> Batch<'a> {
         }
         let started = Instant::now();
         let mut progress = Progress::new(records.len());
-        let mut queue: VecDeque<(usize, u32)> = VecDeque::new();
+        let mut queue: VecDeque<(usize, Tries)> = VecDeque::new();
         for (i, record) in records.iter_mut().enumerate() {
             if record.as_ref().is_some_and(|r| done_ids.contains(&r.id)) {
                 *record = None;
                 progress.skipped += 1;
             } else {
-                queue.push_back((i, 1));
+                queue.push_back((i, Tries::default()));
             }
         }
+        let pacing = Pacing::new(self.converser);
         let mut last_report = started;
         self.report(&mut progress, started);
 
         let (tx, rx) = crossbeam_channel::unbounded::<u64>();
         let mut slots: HashMap<u64, Slot> = HashMap::new();
-        let mut delayed: Vec<(Instant, usize, u32)> = Vec::new();
+        let mut delayed: Vec<(Instant, usize, Tries)> = Vec::new();
         let mut next_token = 0u64;
         let mut rng = Jitter::new();
         loop {
             let now = Instant::now();
-            delayed.retain(|&(at, i, attempt)| {
+            delayed.retain(|&(at, i, tries)| {
                 let ready = at <= now;
                 if ready {
-                    queue.push_front((i, attempt));
+                    queue.push_front((i, tries));
                 }
                 !ready
             });
-            while slots.len() < self.concurrency {
-                let Some((index, attempt)) = queue.pop_front() else {
+            // When the run's pacing holds the next call back, until when.
+            let mut paced_until = None;
+            while slots.len() < self.concurrency && !queue.is_empty() {
+                let paced = match pacing.admit() {
+                    Ok(paced) => paced,
+                    Err(wait) => {
+                        paced_until = Some(now + wait);
+                        break;
+                    }
+                };
+                let Some((index, mut tries)) = queue.pop_front() else {
                     break;
                 };
                 let record = records[index].as_ref().expect("pending record");
@@ -263,6 +300,8 @@ impl<'a> Batch<'a> {
                         continue;
                     }
                 };
+                tries.attempts += 1;
+                tries.first.get_or_insert_with(Instant::now);
                 let token = next_token;
                 next_token += 1;
                 let woken = Arc::new(AtomicBool::new(false));
@@ -280,7 +319,8 @@ impl<'a> Batch<'a> {
                             token,
                             Slot {
                                 index,
-                                attempt,
+                                tries,
+                                paced,
                                 handle,
                                 woken,
                             },
@@ -291,7 +331,7 @@ impl<'a> Batch<'a> {
                             &mut records,
                             index,
                             Err(RecordError::from_error(&e)),
-                            attempt,
+                            tries.attempts,
                         );
                         self.deliver(result, &mut progress, journal.as_mut(), &mut on_result)?;
                     }
@@ -304,7 +344,7 @@ impl<'a> Batch<'a> {
                 break;
             }
             let mut wait = POLL;
-            if let Some(at) = delayed.iter().map(|d| d.0).min() {
+            if let Some(at) = delayed.iter().map(|d| d.0).chain(paced_until).min() {
                 wait = wait.min(at.saturating_duration_since(now));
             }
             let mut woken: Vec<u64> = match rx.recv_timeout(wait) {
@@ -324,25 +364,42 @@ impl<'a> Batch<'a> {
                     continue;
                 }
                 let slot = slots.remove(&token).expect("slot");
-                let (index, attempt) = (slot.index, slot.attempt);
-                match slot.handle.wait() {
+                let (index, mut tries) = (slot.index, slot.tries);
+                let outcome = slot.handle.wait();
+                pacing.ended(slot.paced, &outcome);
+                let e = match outcome {
                     Ok(response) => {
-                        let result = finish(&mut records, index, Ok(response), attempt);
+                        let result = finish(&mut records, index, Ok(response), tries.attempts);
                         self.deliver(result, &mut progress, journal.as_mut(), &mut on_result)?;
-                    }
-                    Err(e) if e.is_retryable() && attempt < self.max_attempts => {
-                        log::debug!("record {index}: attempt {attempt} failed ({e}); retrying");
-                        progress.retries += 1;
-                        let delay = rng.backoff(self.backoff, attempt);
-                        delayed.push((Instant::now() + delay, index, attempt + 1));
+                        continue;
                     }
                     Err(Error::Shutdown { .. }) => return Err(Error::Shutdown { partial: None }),
-                    Err(e) => {
+                    Err(e) => e,
+                };
+                if e.is_throttling() {
+                    progress.throttled += 1;
+                } else {
+                    tries.failures += 1;
+                }
+                match self.limits.next(&e, &tries, &mut rng) {
+                    Next::Retry(delay) => {
+                        log::debug!(
+                            "record {index}: attempt {} failed ({e}); retrying",
+                            tries.attempts
+                        );
+                        progress.retries += 1;
+                        if delay.is_zero() {
+                            queue.push_front((index, tries));
+                        } else {
+                            delayed.push((Instant::now() + delay, index, tries));
+                        }
+                    }
+                    Next::Fail => {
                         let result = finish(
                             &mut records,
                             index,
                             Err(RecordError::from_error(&e)),
-                            attempt,
+                            tries.attempts,
                         );
                         self.deliver(result, &mut progress, journal.as_mut(), &mut on_result)?;
                     }
@@ -350,6 +407,7 @@ impl<'a> Batch<'a> {
             }
             progress.in_flight = slots.len();
             progress.waiting_retry = delayed.len();
+            progress.learned_rpm = pacing.learned_rpm();
             if let Some((every, _)) = &self.progress {
                 if last_report.elapsed() >= *every {
                     last_report = Instant::now();
@@ -401,54 +459,5 @@ fn finish(
         model_input: record.model_input,
         outcome,
         attempts,
-    }
-}
-
-/// Back-off delays with jitter, from a xorshift generator seeded by the
-/// standard library's random hasher keys (no dependency for a coin toss).
-struct Jitter(u64);
-
-impl Jitter {
-    fn new() -> Self {
-        let seed = std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish();
-        Jitter(seed | 1)
-    }
-
-    fn next_unit(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// After `attempt` attempts: half of `base * 2^(attempt-1)` (capped at
-    /// `max`) plus a random part of the other half.
-    fn backoff(&mut self, (base, max): (Duration, Duration), attempt: u32) -> Duration {
-        let full = base
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
-            .min(max);
-        full / 2 + (full / 2).mul_f64(self.next_unit())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_is_capped_and_jittered() {
-        let mut j = Jitter::new();
-        let b = (Duration::from_millis(100), Duration::from_secs(1));
-        for _ in 0..100 {
-            let first = j.backoff(b, 1);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
-            let third = j.backoff(b, 3);
-            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
-            assert!(j.backoff(b, 30) <= Duration::from_secs(1));
-        }
-        let spread: HashSet<_> = (0..20).map(|_| j.backoff(b, 2)).collect();
-        assert!(spread.len() > 10, "jittered");
     }
 }

@@ -24,6 +24,11 @@ pub struct Progress {
     pub waiting_retry: usize,
     /// Attempts that failed and were retried.
     pub retries: usize,
+    /// Attempts the service throttled (retried or not).
+    pub throttled: usize,
+    /// Without a quota on the `Converser`: the request rate the run learned
+    /// from throttling, per minute, once it was first throttled.
+    pub learned_rpm: Option<f64>,
     /// Input tokens of the replies so far.
     pub input_tokens: u64,
     /// Output tokens of the replies so far.

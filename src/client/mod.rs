@@ -15,7 +15,7 @@ mod env;
 #[cfg(feature = "schema")]
 mod extract;
 mod handle;
-pub mod limiter;
+pub(crate) mod limiter;
 #[cfg(feature = "batch-inference")]
 mod on_runtime;
 mod quota;
@@ -35,6 +35,7 @@ pub use env::credentials_configured;
 #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
 pub use extract::{Extract, ExtractMode, Extracted, DEFAULT_TOOL_NAME};
 pub use handle::CallHandle;
+pub(crate) use quota::settle as settle_quota;
 pub use quota::DEFAULT_OUTPUT_ESTIMATE;
 
 /// The quota limiter's settings and counters, for [`ConverserBuilder::quota`]

@@ -11,7 +11,8 @@ use aws_sdk_bedrockruntime::types::{ContentBlock, SystemContentBlock, ToolResult
 use super::Converser;
 use crate::cancel::CancelToken;
 use crate::client::limiter::{
-    estimate_input_tokens, AcquireError, Limiter, Reservation, TokenEstimate, Usage, SLEEP_SLICE,
+    estimate_input_tokens, AcquireError, Limiter, Reservation, TokenEstimate, TokensUsed,
+    SLEEP_SLICE,
 };
 use crate::engine::spawned::OnEnd;
 use crate::engine::Gate;
@@ -92,8 +93,8 @@ fn doc_len(source: &aws_sdk_bedrockruntime::types::DocumentSource) -> usize {
 
 /// The tokens a reply used, as the quota counts them (input plus cache
 /// writes; output unweighted, the limiter weighs it).
-fn usage_of(response: &Response) -> Option<Usage> {
-    response.usage.map(|u| Usage {
+fn usage_of(response: &Response) -> Option<TokensUsed> {
+    response.usage.map(|u| TokensUsed {
         input_tokens: u
             .input_tokens
             .saturating_add(u.cache_write_input_tokens.unwrap_or(0)),
@@ -194,7 +195,11 @@ impl Converser {
 
 /// Corrects `reservation` by what the call used, and tells the limiter
 /// whether the service throttled it.
-fn settle(limiter: &Limiter, reservation: Reservation, result: &Result<Response, Error>) {
+pub(crate) fn settle(
+    limiter: &Limiter,
+    reservation: Reservation,
+    result: &Result<Response, Error>,
+) {
     match result {
         Ok(response) => {
             limiter.settle_now(reservation, usage_of(response));
@@ -202,8 +207,8 @@ fn settle(limiter: &Limiter, reservation: Reservation, result: &Result<Response,
         }
         Err(e) => {
             if e.is_throttling() {
-                log::info!("bedrock-converse: throttled; lowering the request rate");
-                limiter.on_throttled_now();
+                log::info!("bedrock-converse: throttled; pacing calls more slowly");
+                limiter.on_throttled_now(reservation.admitted_at());
             }
             limiter.settle_now(reservation, e.partial_response().and_then(usage_of));
         }

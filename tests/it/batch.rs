@@ -330,3 +330,61 @@ fn a_quota_on_the_converser_applies_to_every_batch_call() {
     assert_eq!(stats.succeeded, 12);
     assert_eq!(converser.limiter_stats().unwrap().calls, 12);
 }
+
+/// Without a quota on the `Converser`, throttling is not a failure: a run
+/// against a server that allows a burst of 10 and then 10 a second sends
+/// every record again until it succeeds, learns a rate from the 429s, and
+/// paces its calls by it, so few requests are wasted on refusals.
+#[test]
+fn a_throttled_batch_without_a_quota_learns_a_rate_and_fails_nothing() {
+    use bedrock_converse_mock::{QuotaModel, ServerQuota};
+    let server = MockServer::start().unwrap();
+    server.set_recording(false);
+    server.set_quota(
+        ServerQuota::new()
+            .requests_per_minute(600)
+            .model(QuotaModel::Bucket {
+                capacity: Duration::from_secs(1),
+            }),
+    );
+    server.set_default(Reply::text("ok"));
+    let started = std::time::Instant::now();
+    let stats = Batch::new(&converser(&server), MODEL)
+        .concurrency(16)
+        .run(records(80), |_| {})
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!((stats.succeeded, stats.failed), (80, 0));
+    let throttled = server.throttled_count();
+    assert!(throttled > 0, "the server did throttle");
+    assert_eq!(stats.throttled as u64, throttled);
+    assert!(stats.learned_rpm.is_some_and(|r| r > 0.0), "{stats:?}");
+    // 80 records at 10 a second after a burst of 10: 7 s at best.
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert!(
+        throttled < 80,
+        "{throttled} throttled requests for 80 records: paced, not hammering"
+    );
+}
+
+/// A limit the user set still holds: a record throttled for longer than
+/// `give_up_after` fails with the throttle, and `max_attempts` counts
+/// throttled attempts too.
+#[test]
+fn throttled_records_fail_only_at_a_limit_the_user_set() {
+    let server = MockServer::start().unwrap();
+    server.set_default(Reply::throttling());
+    let started = std::time::Instant::now();
+    let mut results = Vec::new();
+    let stats = Batch::new(&converser(&server), MODEL)
+        .give_up_after(Duration::from_millis(300))
+        .run(records(2), |r| results.push(r))
+        .unwrap();
+    assert_eq!((stats.succeeded, stats.failed), (0, 2));
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(
+        results.iter().all(|r| r.attempts >= 2),
+        "sent again meanwhile"
+    );
+    assert_eq!(results[0].outcome.as_ref().unwrap_err().code, 429);
+}

@@ -49,27 +49,78 @@ fn three_attempts_by_default_for_a_retryable_error() {
     assert_eq!(server.request_count(), 3);
 }
 
-/// "Retried before the first event only": an exception that is the very first
-/// frame after HTTP 200 is already part of the stream, so the SDK hands it
-/// over as a stream error and nothing is retried, even with attempts left.
-#[test]
-fn an_exception_as_the_first_frame_is_not_retried() {
-    let server = MockServer::start().unwrap();
-    let converser = server.converser().unwrap();
-    server.push(Reply::text("never").fault(Fault::Exception {
-        after: 0,
+/// Collects what reaches a handler.
+#[derive(Default)]
+struct Seen {
+    events: usize,
+    text: String,
+}
+
+impl StreamHandler for Seen {
+    fn on_event(&mut self, event: &bedrock_converse::StreamEvent) -> Flow {
+        self.events += 1;
+        self.text.push_str(event.text().unwrap_or_default());
+        Flow::Continue
+    }
+}
+
+fn throttle_after(events: usize) -> Fault {
+    Fault::Exception {
+        after: events,
         exception_type: "throttlingException".into(),
         message: "slow down".into(),
-    }));
-    server.push(Reply::text("a retry would see this"));
+    }
+}
+
+/// A throttle that is a stream's very first frame, before any event: nothing
+/// reached the handler, so the request is sent again under the retry policy,
+/// as a throttled HTTP response would be, and the handler sees the retry's
+/// reply only.
+#[test]
+fn a_throttle_as_the_first_frame_is_retried_like_a_throttled_request() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::text("never").fault(throttle_after(0)));
+    server.push(Reply::text("never either").fault(throttle_after(0)));
+    server.push(Reply::text("third time lucky").deltas(3));
+    let mut seen = Seen::default();
+    let reply = converser.converse_with(&request(), &mut seen).unwrap();
+    assert_eq!(reply.text(), "third time lucky");
+    assert_eq!(seen.text, "third time lucky", "nothing delivered twice");
+    assert_eq!(server.request_count(), 3);
+    // The retry policy's attempts bound it, as for an HTTP 429.
+    for _ in 0..3 {
+        server.push(Reply::text("never").fault(throttle_after(0)));
+    }
     let err = converser
         .converse_with(&request(), &mut NoopHandler)
         .unwrap_err();
-    assert_eq!(
-        err.service_kind(),
-        Some(ServiceErrorKind::Throttling),
-        "{err:?}"
-    );
+    assert_eq!(err.service_kind(), Some(ServiceErrorKind::Throttling));
+    assert_eq!(server.request_count(), 6);
+    // With retries off, it is the caller's.
+    let once = server.converser_builder().max_attempts(1).build().unwrap();
+    server.push(Reply::text("never").fault(throttle_after(0)));
+    let err = once
+        .converse_with(&request(), &mut NoopHandler)
+        .unwrap_err();
+    assert!(err.is_throttling() && err.is_retryable(), "{err:?}");
+    assert_eq!(server.request_count(), 7);
+}
+
+/// A stream that has delivered anything is never sent again: the handler
+/// has seen it, and a re-send would repeat it.
+#[test]
+fn a_throttle_after_the_first_event_is_never_re_sent() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::text("abcd").deltas(2).fault(throttle_after(2)));
+    server.push(Reply::text("a retry would see this"));
+    let mut seen = Seen::default();
+    let err = converser.converse_with(&request(), &mut seen).unwrap_err();
+    assert!(err.is_throttling(), "{err:?}");
+    assert_eq!(seen.events, 2, "messageStart and the first delta");
+    assert_eq!(seen.text, "ab");
+    assert_eq!(err.partial_response().unwrap().text(), "ab");
     assert!(
         err.is_retryable(),
         "the caller may retry; the library did not"

@@ -4,13 +4,17 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use bedrock_converse_mock::{MockServer, Replay, Reply};
+use std::time::Duration;
+
+use bedrock_converse_mock::{MockServer, QuotaModel, Replay, Reply, ServerQuota};
 
 const USAGE: &str = r#"bedrock-local: a local Amazon Bedrock Runtime-compatible server
 
 USAGE:
     bedrock-local [--port PORT] [--script FILE] [--echo]
     bedrock-local [--port PORT] --replay FILE
+    ... [--rpm N] [--tpm N] [--output-weight W] [--quota-model window|fixed|bucket]
+        [--burst-seconds S]
 
 Listens on 127.0.0.1 only, prints its URL (http://127.0.0.1:PORT) as the first
 line of standard output, and serves POST /model/{modelId}/converse and
@@ -28,6 +32,16 @@ OPTIONS:
     --replay FILE    serve a recording's exchanges in order (the format written
                      by bedrock_converse's ConverserBuilder::record_to); a
                      request that does not match gets HTTP 400
+    --rpm N          enforce N requests per minute per model: past it, HTTP 429
+                     ThrottlingException (counts go to stderr every 5 s)
+    --tpm N          enforce N tokens per minute per model (a request counts
+                     its input words plus maxTokens times the output weight)
+    --output-weight W  tokens of quota one reserved output token burns
+                     (default 1; 5 for models with a 5x burndown rate)
+    --quota-model M  how the minute is counted: window (any 60 s, the
+                     default), fixed (the wall clock's minute) or bucket (a
+                     token bucket refilled at the quota; see --burst-seconds)
+    --burst-seconds S  a bucket holds S seconds of quota (default 60)
     -h, --help       print this help
 
 Without --script, --echo or --replay every request gets the default reply: a
@@ -87,6 +101,8 @@ struct Options {
     script: Option<String>,
     replay: Option<String>,
     echo: bool,
+    /// `--rpm`, `--tpm`, `--output-weight`, `--quota-model`, `--burst-seconds`.
+    quota: Option<ServerQuota>,
 }
 
 #[derive(Debug)]
@@ -95,8 +111,15 @@ enum Parsed {
     Help,
 }
 
+fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
+    v.parse()
+        .map_err(|_| format!("{flag}: `{v}` is not a valid number"))
+}
+
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
     let mut o = Options::default();
+    let mut quota = ServerQuota::new();
+    let (mut model, mut burst, mut limited) = (None, None::<f64>, false);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         // Both `--flag value` and `--flag=value`.
@@ -121,6 +144,26 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "--script" => o.script = Some(value("--script")?),
             "--replay" => o.replay = Some(value("--replay")?),
             "--echo" if inline.is_none() => o.echo = true,
+            "--rpm" => {
+                quota = quota.requests_per_minute(number("--rpm", &value("--rpm")?)?);
+                limited = true;
+            }
+            "--tpm" => {
+                quota = quota.tokens_per_minute(number("--tpm", &value("--tpm")?)?);
+                limited = true;
+            }
+            "--output-weight" => {
+                quota = quota
+                    .output_token_weight(number("--output-weight", &value("--output-weight")?)?)
+            }
+            "--quota-model" => model = Some(value("--quota-model")?),
+            "--burst-seconds" => {
+                let s: f64 = number("--burst-seconds", &value("--burst-seconds")?)?;
+                if !(s.is_finite() && s > 0.0) {
+                    return Err(format!("--burst-seconds: `{s}` is not a positive number"));
+                }
+                burst = Some(s);
+            }
             "--host" => {
                 return Err(
                     "--host is not supported: bedrock-local listens on 127.0.0.1 only".into(),
@@ -132,6 +175,25 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
     if o.replay.is_some() && (o.script.is_some() || o.echo) {
         return Err("--replay cannot go with --script or --echo".into());
     }
+    quota = quota.model(match model.as_deref() {
+        None | Some("window") => QuotaModel::SlidingWindow,
+        Some("fixed") => QuotaModel::FixedMinute,
+        Some("bucket") => QuotaModel::Bucket {
+            capacity: Duration::from_secs_f64(burst.unwrap_or(60.0)),
+        },
+        Some(other) => {
+            return Err(format!(
+                "--quota-model: `{other}` is not one of window, fixed, bucket"
+            ))
+        }
+    });
+    if burst.is_some() && !matches!(quota.model, QuotaModel::Bucket { .. }) {
+        return Err("--burst-seconds goes with --quota-model bucket".into());
+    }
+    if !limited && (model.is_some() || quota.output_token_weight != 1) {
+        return Err("--quota-model and --output-weight need --rpm or --tpm".into());
+    }
+    o.quota = limited.then_some(quota);
     Ok(Parsed::Run(o))
 }
 
@@ -157,7 +219,7 @@ fn main() -> ExitCode {
 }
 
 fn run(o: Options) -> Result<(), String> {
-    let (server, what) = if let Some(path) = &o.replay {
+    let (server, mut what) = if let Some(path) = &o.replay {
         let replay = Replay::from_file(path).map_err(|e| format!("--replay: {e}"))?;
         let n = replay.len();
         let server = MockServer::replay_on_port(replay, o.port)
@@ -195,14 +257,31 @@ fn run(o: Options) -> Result<(), String> {
     };
     // A long-running server keeps no copy of the requests it serves.
     server.set_recording(false);
+    if let Some(quota) = o.quota {
+        server.set_quota(quota);
+        what.push_str(&format!(", under the quota {quota:?}"));
+    }
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", server.endpoint())
         .and_then(|()| out.flush())
         .map_err(|e| format!("cannot write to standard output: {e}"))?;
     drop(out);
     eprintln!("bedrock-local: serving {what}; stop with Ctrl-C");
+    let mut reported = (0, 0);
     loop {
-        std::thread::park();
+        if o.quota.is_none() {
+            std::thread::park();
+            continue;
+        }
+        std::thread::sleep(Duration::from_secs(5));
+        let counts = (server.request_count(), server.throttled_count());
+        if counts != reported {
+            reported = counts;
+            eprintln!(
+                "bedrock-local: {} requests, {} throttled",
+                counts.0, counts.1
+            );
+        }
     }
 }
 
@@ -230,6 +309,64 @@ mod tests {
             .unwrap_err()
             .contains("unknown argument `--bogus`"));
         assert!(args(&["--replay", "r", "--echo"]).is_err());
+        let Ok(Parsed::Run(o)) = args(&[
+            "--rpm",
+            "300",
+            "--tpm=1000",
+            "--quota-model",
+            "bucket",
+            "--burst-seconds",
+            "10",
+            "--output-weight",
+            "5",
+        ]) else {
+            panic!()
+        };
+        let q = o.quota.unwrap();
+        assert_eq!(
+            (
+                q.requests_per_minute,
+                q.tokens_per_minute,
+                q.output_token_weight
+            ),
+            (Some(300), Some(1000), 5)
+        );
+        assert_eq!(
+            q.model,
+            QuotaModel::Bucket {
+                capacity: Duration::from_secs(10)
+            }
+        );
+        let Ok(Parsed::Run(o)) = args(&["--rpm", "5", "--quota-model", "fixed"]) else {
+            panic!()
+        };
+        assert_eq!(o.quota.unwrap().model, QuotaModel::FixedMinute);
+        let Ok(Parsed::Run(o)) = args(&["--echo"]) else {
+            panic!()
+        };
+        assert!(o.quota.is_none());
+        assert!(args(&["--rpm", "x"])
+            .unwrap_err()
+            .contains("not a valid number"));
+        assert!(args(&["--rpm", "5", "--quota-model", "leaky"])
+            .unwrap_err()
+            .contains("not one of"));
+        assert!(args(&["--rpm", "5", "--burst-seconds", "10"])
+            .unwrap_err()
+            .contains("goes with --quota-model bucket"));
+        assert!(args(&[
+            "--rpm",
+            "5",
+            "--quota-model",
+            "bucket",
+            "--burst-seconds",
+            "-1"
+        ])
+        .unwrap_err()
+        .contains("not a positive number"));
+        assert!(args(&["--quota-model", "fixed"])
+            .unwrap_err()
+            .contains("need --rpm or --tpm"));
         assert!(args(&["--host", "0.0.0.0"])
             .unwrap_err()
             .contains("127.0.0.1 only"));

@@ -1,5 +1,4 @@
 use super::*;
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -13,8 +12,8 @@ fn est(input: u32, max_output: u32) -> TokenEstimate {
     TokenEstimate { input, max_output }
 }
 
-fn usage(input_tokens: u32, output_tokens: u32) -> Option<Usage> {
-    Some(Usage {
+fn usage(input_tokens: u32, output_tokens: u32) -> Option<TokensUsed> {
+    Some(TokensUsed {
         input_tokens,
         output_tokens,
     })
@@ -89,97 +88,127 @@ fn no_quota_admits_everything() {
     assert_eq!(limiter.stats().calls, 10_000);
 }
 
-#[test]
-fn rpm_never_exceeded_in_any_window_over_two_minutes() {
-    let limiter = Limiter::new(Quota::new().requests_per_minute(60));
-    let t0 = Instant::now();
+/// Knocks with `callers` calls every `step` for `total`, each admitted call
+/// succeeding at once; returns the admission times.
+fn knock(
+    limiter: &Limiter,
+    t0: Instant,
+    step: Duration,
+    total: Duration,
+    callers: usize,
+) -> Vec<Instant> {
     let mut admitted = Vec::new();
-    // Five callers knocking every 100 ms for two simulated minutes.
-    for step in 0..=1200 {
-        let now = t0 + Duration::from_millis(100 * step);
-        for _ in 0..5 {
+    let mut now = t0;
+    while now <= t0 + total {
+        for _ in 0..callers {
             match limiter.try_acquire(est(1, 1), now) {
-                Ok(r) => admitted.push(r.admitted_at()),
+                Ok(r) => {
+                    admitted.push(r.admitted_at());
+                    limiter.settle(r, usage(1, 1), now);
+                    limiter.on_success(now);
+                }
                 Err(wait) => assert!(wait > Duration::ZERO),
             }
         }
+        now += step;
     }
-    assert!(max_in_window(&admitted, MINUTE) <= 60);
-    // A full minute's quota at once, then again once it leaves the window.
-    assert_eq!(admitted.len(), 120);
-    assert_eq!(admitted[60], t0 + WINDOW);
+    admitted
 }
 
 #[test]
-fn refused_call_is_told_when_a_slot_frees() {
+fn calls_are_paced_evenly_and_no_window_exceeds_the_quota() {
+    let limiter = Limiter::new(Quota::new().requests_per_minute(60));
+    let t0 = Instant::now();
+    // Five callers knocking every 100 ms for two simulated minutes.
+    let admitted = knock(&limiter, t0, secs(0.1), secs(120.0), 5);
+    assert!(max_in_window(&admitted, MINUTE) <= 60);
+    // One a second (the window's 1 s margin makes it a little less), never
+    // two within the same second: no minute's quota at once; and no gap
+    // longer than the margin's (the 61st call waits for the first to leave).
+    assert!((115..=121).contains(&admitted.len()), "{}", admitted.len());
+    assert_eq!(max_in_window(&admitted, secs(0.99)), 1);
+    let mut gaps = admitted.windows(2).map(|w| w[1] - w[0]);
+    assert!(gaps.all(|g| g <= secs(2.05)), "{admitted:?}");
+}
+
+#[test]
+fn refused_call_is_told_when_it_may_go() {
+    let limiter = Limiter::new(Quota::new().requests_per_minute(60));
+    let t0 = Instant::now();
+    let _a = limiter.try_acquire(est(0, 0), t0).unwrap();
+    let wait = limiter.try_acquire(est(0, 0), t0).unwrap_err();
+    // One spacing interval: 1 s (the window spreads its 59 free slots over
+    // the 61 s until the first leaves: the same).
+    assert!(wait >= secs(0.999) && wait <= secs(1.001), "{wait:?}");
+    assert!(limiter
+        .try_acquire(est(0, 0), t0 + wait - secs(0.001))
+        .is_err());
+    assert!(limiter.try_acquire(est(0, 0), t0 + wait).is_ok());
+}
+
+#[test]
+fn a_full_window_holds_calls_until_its_oldest_entry_leaves() {
     let limiter = Limiter::new(Quota::new().requests_per_minute(2));
     let t0 = Instant::now();
     let _a = limiter.try_acquire(est(0, 0), t0).unwrap();
-    let _b = limiter.try_acquire(est(0, 0), t0 + secs(10.0)).unwrap();
-    let wait = limiter.try_acquire(est(0, 0), t0 + secs(20.0)).unwrap_err();
-    assert_eq!(wait, WINDOW - secs(20.0));
-    assert!(limiter
-        .try_acquire(est(0, 0), t0 + wait + secs(20.0))
-        .is_ok());
+    let b_wait = limiter.try_acquire(est(0, 0), t0).unwrap_err();
+    let _b = limiter.try_acquire(est(0, 0), t0 + b_wait).unwrap();
+    // Two in the window: the third goes when the first leaves it, at 61 s.
+    assert_eq!(
+        limiter.try_acquire(est(0, 0), t0 + secs(40.0)).unwrap_err(),
+        WINDOW - secs(40.0)
+    );
+    assert!(limiter.try_acquire(est(0, 0), t0 + WINDOW).is_ok());
 }
 
 #[test]
 fn tpm_overestimate_is_refunded() {
+    // 1,000 TPM: a call of 500 takes 30 s of the pace.
     let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));
     let t0 = Instant::now();
     let a = limiter.try_acquire(est(100, 400), t0).unwrap();
     assert_eq!(a.tokens(), 500);
-    let _b = limiter.try_acquire(est(100, 400), t0).unwrap();
-    assert_eq!(
-        limiter
-            .try_acquire(est(100, 200), t0 + secs(1.0))
-            .unwrap_err(),
-        WINDOW - secs(1.0)
-    );
-    // `a` used 200 of its 500: the other 300 are free at once.
-    limiter.settle(a, usage(100, 100), t0 + secs(2.0));
-    assert!(limiter.try_acquire(est(100, 200), t0 + secs(2.0)).is_ok());
+    let before = limiter.try_acquire(est(100, 400), t0).unwrap_err();
+    assert!(before >= secs(29.9), "{before:?}");
+    // `a` used 200 of its 500: the other 300 (18 s of the pace) are free at once.
+    limiter.settle(a, usage(100, 100), t0);
+    let after = limiter.try_acquire(est(100, 400), t0).unwrap_err();
+    assert!(after + secs(10.0) <= before, "{before:?} -> {after:?}");
     let stats = limiter.stats();
     assert_eq!(
         (stats.settled, stats.tokens_refunded, stats.window_tokens),
-        (1, 300, 1000)
+        (1, 300, 200)
     );
 }
 
 #[test]
 fn tpm_underestimate_is_charged_from_settlement() {
-    let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));
+    // 6,000 TPM: 100 tokens a second.
+    let limiter = Limiter::new(Quota::new().tokens_per_minute(6_000));
     let t0 = Instant::now();
     let a = limiter.try_acquire(est(100, 0), t0).unwrap();
-    limiter.settle(a, usage(100, 600), t0 + secs(30.0));
+    let before = limiter.try_acquire(est(100, 0), t0).unwrap_err();
+    limiter.settle(a, usage(100, 600), t0);
     assert_eq!(limiter.stats().tokens_overrun, 600);
     assert_eq!(limiter.stats().window_tokens, 700);
-    // The 100 reserved at t0 leave at t0 + WINDOW; the 600 overrun only at t0 + 30 s + WINDOW.
-    assert!(limiter.try_acquire(est(400, 0), t0 + secs(31.0)).is_err());
-    assert!(limiter.try_acquire(est(400, 0), t0 + WINDOW).is_ok());
-    assert_eq!(
-        limiter.try_acquire(est(400, 0), t0 + WINDOW).unwrap_err(),
-        secs(30.0)
-    );
-    assert!(limiter
-        .try_acquire(est(400, 0), t0 + WINDOW + secs(30.0))
-        .is_ok());
+    // The 600 extra tokens take 6 s of the pace.
+    let after = limiter.try_acquire(est(100, 0), t0).unwrap_err();
+    assert!(after >= before + secs(5.9), "{before:?} -> {after:?}");
 }
 
 #[test]
 fn output_weight_applies_to_reservation_and_settlement() {
     let limiter = Limiter::new(
         Quota::new()
-            .tokens_per_minute(10_000)
+            .tokens_per_minute(600_000)
             .output_token_weight(5.0),
     );
     let t0 = Instant::now();
     let a = limiter.try_acquire(est(1000, 1000), t0).unwrap();
     assert_eq!(a.tokens(), 6000);
-    assert!(limiter.try_acquire(est(1000, 1000), t0).is_err());
     limiter.settle(a, usage(1000, 100), t0); // 1000 + 5 × 100 = 1500
     assert_eq!(limiter.stats().tokens_refunded, 4500);
-    assert!(limiter.try_acquire(est(1000, 1000), t0).is_ok());
+    assert_eq!(limiter.stats().window_tokens, 1500);
 }
 
 #[test]
@@ -191,83 +220,142 @@ fn failed_call_gives_back_tokens_but_not_its_request() {
     let stats = limiter.stats();
     assert_eq!((stats.window_tokens, stats.window_requests), (0, 1));
     assert!(
-        limiter.try_acquire(est(1, 1), t0).is_err(),
+        limiter.try_acquire(est(1, 1), t0 + secs(30.0)).is_err(),
         "the request slot stays used"
     );
 }
 
 #[test]
 fn late_settlement_and_foreign_reservations_change_nothing() {
-    let quota = Quota::new().tokens_per_minute(1000);
+    let quota = Quota::new().tokens_per_minute(60_000);
     let (limiter, other) = (Limiter::new(quota), Limiter::new(quota));
     let t0 = Instant::now();
     let a = limiter.try_acquire(est(500, 0), t0).unwrap();
-    let b = limiter.try_acquire(est(500, 0), t0).unwrap();
+    let b = limiter.try_acquire(est(500, 0), t0 + secs(1.0)).unwrap();
     other.settle(a, None, t0);
     assert_eq!(limiter.stats().window_tokens, 1000);
-    limiter.settle(b, None, t0 + WINDOW); // b already left the window
+    assert_eq!(other.stats().settled, 0);
+    limiter.settle(b, None, t0 + WINDOW * 2); // b already left the window
     assert_eq!(limiter.stats().tokens_refunded, 0);
     assert_eq!(limiter.stats().window_tokens, 0);
 }
 
 #[test]
-fn throttle_lowers_rate_pauses_and_recovers() {
-    let limiter = Limiter::new(Quota::new().requests_per_minute(100));
+fn a_throttle_cuts_the_rate_and_the_next_call_comes_one_interval_later() {
+    let limiter = Limiter::new(Quota::new().requests_per_minute(60));
     let t0 = Instant::now();
-    limiter.on_throttled(t0);
-    assert_eq!(
-        limiter.try_acquire(est(1, 1), t0).unwrap_err(),
-        BASE_BACKOFF
-    );
-    // Throttles of calls sent before the pause do not compound.
-    limiter.on_throttled(t0 + secs(0.5));
+    let a = limiter.try_acquire(est(1, 1), t0).unwrap();
+    let at = t0 + secs(0.5);
+    limiter.on_throttled(a.admitted_at(), at);
     let stats = limiter.stats();
-    assert_eq!(
-        (
-            stats.throttled,
-            stats.rate_decreases,
-            stats.current_rate_factor
-        ),
-        (2, 1, 0.7)
-    );
-    let t1 = t0 + BASE_BACKOFF;
-    let admitted = (0..100)
-        .filter(|_| limiter.try_acquire(est(1, 1), t1).is_ok())
-        .count();
-    assert_eq!(admitted, 70);
-    // Another throttle after the pause: lower again, and a doubled pause.
-    limiter.on_throttled(t1 + secs(0.5));
-    assert!((limiter.stats().current_rate_factor - 0.49).abs() < 1e-9);
-    assert!(limiter.try_acquire(est(1, 1), t1 + secs(2.0)).is_err());
-    // Successes restore the rate linearly over time: 0.49 + 0.005/s.
-    limiter.on_success(t1 + secs(20.5));
-    assert!((limiter.stats().current_rate_factor - 0.59).abs() < 1e-9);
-    limiter.on_success(t1 + secs(200.0));
-    assert_eq!(limiter.stats().current_rate_factor, 1.0);
-    // And the back-off starts over from the base.
-    limiter.on_throttled(t1 + secs(300.0));
-    assert_eq!(
-        limiter
-            .try_acquire(est(1, 1), t1 + secs(300.0))
-            .unwrap_err(),
-        BASE_BACKOFF
-    );
+    assert_eq!((stats.throttled, stats.rate_decreases), (1, 1));
+    assert!((stats.current_rate_factor - THROTTLE_DECREASE).abs() < 1e-9);
+    // One interval at the new rate (1 / 0.7 s) after the throttle: no pause
+    // until a window drains.
+    let wait = limiter.try_acquire(est(1, 1), at).unwrap_err();
+    let interval = secs(1.0 / THROTTLE_DECREASE);
+    assert!(wait >= interval && wait < interval + secs(0.01), "{wait:?}");
+    assert!(limiter.try_acquire(est(1, 1), at + wait).is_ok());
 }
 
 #[test]
-fn rate_and_backoff_have_floors_and_ceilings() {
+fn throttles_of_calls_sent_before_a_reaction_do_not_compound() {
+    let limiter = Limiter::new(Quota::new().requests_per_minute(600));
+    let t0 = Instant::now();
+    let calls: Vec<_> = (0..3)
+        .map(|i| {
+            limiter
+                .try_acquire(est(1, 1), t0 + secs(0.2 * f64::from(i)))
+                .unwrap()
+        })
+        .collect();
+    let at = t0 + secs(1.0);
+    for c in &calls {
+        limiter.on_throttled(c.admitted_at(), at + secs(0.1));
+    }
+    let stats = limiter.stats();
+    assert_eq!((stats.throttled, stats.rate_decreases), (3, 1));
+    // A call sent after the reaction and throttled too: that compounds.
+    let d = limiter.try_acquire(est(1, 1), at + secs(1.0)).unwrap();
+    limiter.on_throttled(d.admitted_at(), at + secs(1.5));
+    let factor = limiter.stats().current_rate_factor;
+    assert!((factor - THROTTLE_DECREASE * THROTTLE_DECREASE).abs() < 1e-9);
+}
+
+#[test]
+fn the_rate_recovers_while_calls_succeed_and_has_a_floor() {
     let limiter = Limiter::new(Quota::new().requests_per_minute(100));
     let mut now = Instant::now();
-    for _ in 0..50 {
-        limiter.on_throttled(now);
-        now += MAX_BACKOFF;
+    for _ in 0..100 {
+        let r = limiter.try_acquire(est(1, 1), now).unwrap_or_else(|w| {
+            now += w;
+            limiter.try_acquire(est(1, 1), now).unwrap()
+        });
+        limiter.on_throttled(r.admitted_at(), now);
     }
     assert_eq!(limiter.stats().current_rate_factor, MIN_RATE_FACTOR);
-    limiter.on_throttled(now);
-    assert_eq!(
-        limiter.try_acquire(est(1, 1), now).unwrap_err(),
-        MAX_BACKOFF
+    // Even at the floor the next call is a spacing interval away, not more.
+    let wait = limiter.try_acquire(est(1, 1), now).unwrap_err();
+    assert!(wait <= secs(60.0 / (100.0 * MIN_RATE_FACTOR)) + secs(0.01));
+    // Successes restore it linearly over time, up to the quota.
+    limiter.on_success(now + secs(10.0));
+    let expected = MIN_RATE_FACTOR + 10.0 * RECOVERY_PER_SECOND;
+    assert!((limiter.stats().current_rate_factor - expected).abs() < 1e-9);
+    limiter.on_success(now + secs(100.0));
+    assert_eq!(limiter.stats().current_rate_factor, 1.0);
+}
+
+#[test]
+fn the_burst_grows_only_while_it_holds_calls_back_and_a_throttle_blames_it_first() {
+    // A learning limiter paces nothing until it is first throttled.
+    let limiter = Limiter::learning();
+    let t0 = Instant::now();
+    let admitted = knock(&limiter, t0, secs(0.1), secs(5.0), 2);
+    assert_eq!(admitted.len(), 102, "not paced yet");
+    assert_eq!(limiter.stats().current_burst_seconds, INITIAL_BURST);
+    // The first throttle: the full rate is what it measured (20 a second),
+    // the burst is at its start, so the rate is cut.
+    let now = t0 + secs(5.1);
+    let a = limiter.try_acquire(est(1, 1), now).unwrap();
+    limiter.on_throttled(a.admitted_at(), now);
+    let stats = limiter.stats();
+    let learned = stats.learned_requests_per_minute.unwrap();
+    assert!((1150.0..=1300.0).contains(&learned), "{learned}");
+    assert_eq!((stats.rate_decreases, stats.burst_decreases), (1, 0));
+    // Callers faster than the pace for 10 s, all succeeding: the pacer
+    // holds them back, and its burst grows.
+    let later = now + secs(1.0);
+    knock(&limiter, later, secs(0.01), secs(10.0), 10);
+    let grown = limiter.stats().current_burst_seconds;
+    assert!(grown > 2.0 * INITIAL_BURST && grown <= MAX_BURST, "{grown}");
+    // A throttle now is the burst's: it drops back, the rate stays.
+    let now = later + secs(11.0);
+    let b = limiter
+        .try_acquire(est(1, 1), now)
+        .unwrap_or_else(|w| limiter.try_acquire(est(1, 1), now + w).unwrap());
+    limiter.on_throttled(b.admitted_at(), now + secs(1.0));
+    let stats = limiter.stats();
+    assert_eq!((stats.burst_decreases, stats.rate_decreases), (1, 1));
+    assert_eq!(stats.current_burst_seconds, INITIAL_BURST);
+    // It grows back to at most half of what it was.
+    knock(&limiter, now + secs(2.0), secs(0.01), secs(30.0), 10);
+    let regrown = limiter.stats().current_burst_seconds;
+    assert!(
+        regrown > INITIAL_BURST && regrown <= grown / 2.0 + 1e-9,
+        "{grown} -> {regrown}"
     );
+    // With the burst grown again, the next throttle is the burst's again,
+    // and the one after it the rate's.
+    let now = now + secs(33.0);
+    for (i, decreases) in [(0.0, (2, 1)), (1.0, (2, 2))] {
+        let at = now + secs(i);
+        let c = limiter
+            .try_acquire(est(1, 1), at)
+            .unwrap_or_else(|w| limiter.try_acquire(est(1, 1), at + w).unwrap());
+        limiter.on_throttled(c.admitted_at(), c.admitted_at() + secs(0.1));
+        let stats = limiter.stats();
+        assert_eq!((stats.burst_decreases, stats.rate_decreases), decreases);
+    }
 }
 
 #[test]
@@ -277,16 +365,15 @@ fn oversized_request_is_admitted_once_the_window_is_empty() {
     let _small = limiter.try_acquire(est(600, 0), t0).unwrap();
     assert_eq!(limiter.try_acquire(est(5000, 0), t0).unwrap_err(), WINDOW);
     // Small calls are held back meanwhile so they cannot starve it...
-    assert!(limiter.try_acquire(est(10, 0), t0 + secs(1.0)).is_err());
+    assert!(limiter.try_acquire(est(10, 0), t0 + secs(40.0)).is_err());
     let huge = limiter.try_acquire(est(5000, 0), t0 + WINDOW).unwrap();
     assert_eq!(huge.tokens(), 5000);
-    // ...and wait for it to leave the window afterwards.
-    assert_eq!(
-        limiter.try_acquire(est(10, 0), t0 + WINDOW).unwrap_err(),
-        WINDOW
-    );
-    assert!(limiter.try_acquire(est(10, 0), t0 + WINDOW * 2).is_ok());
-    // Into an empty window it goes at once.
+    // ...and after it wait for the five minutes of quota it used.
+    assert!(limiter.try_acquire(est(10, 0), t0 + WINDOW * 3).is_err());
+    assert!(limiter
+        .try_acquire(est(10, 0), t0 + WINDOW + secs(300.0))
+        .is_ok());
+    // Into an idle limiter it goes at once.
     let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));
     assert!(limiter.try_acquire(est(u32::MAX, u32::MAX), t0).is_ok());
 }
@@ -330,12 +417,12 @@ fn threads_never_over_admit() {
         .into_iter()
         .flat_map(|t| t.join().unwrap())
         .collect();
-    // 30 tokens each: TPM allows 33 per window, RPM 50.
-    assert_eq!(max_in_window(&admitted, MINUTE), 33);
-    assert_eq!(admitted.len(), 33 * 3);
-    assert_eq!(limiter.stats().calls, 99);
+    // 30 tokens each: TPM allows 33 per window, RPM 50; paced, about 33 a
+    // minute for three minutes.
+    assert!(max_in_window(&admitted, MINUTE) <= 33);
+    assert!((80..=100).contains(&admitted.len()), "{}", admitted.len());
+    assert_eq!(limiter.stats().calls, admitted.len() as u64);
 }
-
 #[test]
 fn acquire_blocking_admits_and_records_the_wait() {
     let limiter = Limiter::new(Quota::new().requests_per_minute(1));
@@ -389,108 +476,4 @@ fn acquire_blocking_honours_deadline() {
         AcquireError::DeadlineExceeded.to_string(),
         "deadline passed while waiting for the rate limiter"
     );
-}
-
-/// A server that allows `quota` requests in any sliding 60 s window.
-struct SlidingServer {
-    quota: usize,
-    accepted: VecDeque<Instant>,
-}
-
-impl SlidingServer {
-    fn accept(&mut self, at: Instant) -> bool {
-        while self.accepted.front().is_some_and(|&t| t + MINUTE <= at) {
-            self.accepted.pop_front();
-        }
-        let ok = self.accepted.len() < self.quota;
-        if ok {
-            self.accepted.push_back(at);
-        }
-        ok
-    }
-}
-
-/// A server with a token bucket: capacity `quota`, refilled at `quota` per 60 s, starting full.
-struct BucketServer {
-    quota: f64,
-    level: f64,
-    last: Instant,
-}
-
-impl BucketServer {
-    fn accept(&mut self, at: Instant) -> bool {
-        let refill = (at - self.last).as_secs_f64() * self.quota / 60.0;
-        self.level = (self.level + refill).min(self.quota);
-        self.last = at;
-        let ok = self.level >= 1.0;
-        if ok {
-            self.level -= 1.0;
-        }
-        ok
-    }
-}
-
-/// Runs `calls` zero-duration calls through a limiter with `rpm`, moving a fake
-/// clock by the waits it returns; each call is sent to a sliding-window server
-/// allowing `server_rpm`, and throttles are reported back and retried.
-/// Returns (admission times, throttles, time the last call succeeded).
-fn simulate(calls: usize, rpm: u32, server_rpm: usize) -> (Vec<Instant>, usize, Duration) {
-    let limiter = Limiter::new(Quota::new().requests_per_minute(rpm));
-    let mut server = SlidingServer {
-        quota: server_rpm,
-        accepted: VecDeque::new(),
-    };
-    let t0 = Instant::now();
-    let (mut now, mut done, mut throttles, mut admitted) = (t0, 0, 0, Vec::new());
-    while done < calls {
-        match limiter.try_acquire(est(0, 0), now) {
-            Ok(r) => {
-                admitted.push(r.admitted_at());
-                if server.accept(now) {
-                    limiter.settle(r, usage(0, 0), now);
-                    limiter.on_success(now);
-                    done += 1;
-                } else {
-                    limiter.settle(r, None, now);
-                    limiter.on_throttled(now);
-                    throttles += 1;
-                }
-            }
-            Err(wait) => now += wait,
-        }
-        assert!(now - t0 < Duration::from_secs(3600), "stuck");
-    }
-    (admitted, throttles, now - t0)
-}
-
-#[test]
-fn four_hundred_calls_at_300_rpm() {
-    let (admitted, throttles, took) = simulate(400, 300, 300);
-    assert_eq!(throttles, 0);
-    assert!(took <= Duration::from_secs(88), "{took:?}");
-    assert_eq!(
-        took, WINDOW,
-        "300 at once, the other 100 when the first leave the window"
-    );
-    assert!(max_in_window(&admitted, MINUTE) <= 300);
-    // The same admissions pass a refilling-bucket server untouched too.
-    let mut bucket = BucketServer {
-        quota: 300.0,
-        level: 300.0,
-        last: admitted[0],
-    };
-    assert!(admitted.iter().all(|&t| bucket.accept(t)));
-}
-
-#[test]
-fn adapts_when_the_real_quota_is_lower() {
-    // The client believes 300 RPM; the server allows 200.
-    let (admitted, throttles, took) = simulate(1000, 300, 200);
-    assert!(
-        throttles * 100 < 1000 * 5,
-        "{throttles} throttles for 1000 calls"
-    );
-    // Near the server's real rate: 1000 calls at 200 per minute take 4-6 minutes.
-    assert!(took < Duration::from_secs(6 * 60 + 30), "{took:?}");
-    assert_eq!(admitted.len(), 1000 + throttles);
 }

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 ///
 /// About 4 characters of English per token is the usual rule of thumb; the JSON
 /// keys and quoting make this an over-estimate for text, which is the safe side,
-/// and [`Limiter::settle`](super::Limiter::settle) corrects it with the real count. Exact counts need the
+/// and the limiter corrects it with the real count when the call settles. Exact counts need the
 /// service's `CountTokens` API. Base64 media in the body is grossly
 /// over-counted (an image costs far fewer tokens than its bytes / 4), so leave
 /// binary payloads out of `request_json_bytes`.
-pub fn estimate_input_tokens(request_json_bytes: usize) -> u32 {
+pub(crate) fn estimate_input_tokens(request_json_bytes: usize) -> u32 {
     u32::try_from(request_json_bytes.div_ceil(4)).unwrap_or(u32::MAX)
 }
 
@@ -78,21 +78,23 @@ impl Quota {
 
 /// What a call is expected to cost before it is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TokenEstimate {
+pub(crate) struct TokenEstimate {
     /// Estimated input tokens (see [`estimate_input_tokens`]).
-    pub input: u32,
+    pub(crate) input: u32,
     /// The request's `max_tokens`: the service reserves this much output.
-    pub max_output: u32,
+    pub(crate) max_output: u32,
 }
 
-/// What a finished call really used, as reported in the reply's usage.
+/// What a finished call really used, as the quota counts it (named apart
+/// from [`crate::model::Usage`], the reply's own usage, from which it is
+/// taken).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Usage {
+pub(crate) struct TokensUsed {
     /// Input tokens the service counted: pass input plus cache-write tokens
     /// (cache reads are not charged at settlement).
-    pub input_tokens: u32,
+    pub(crate) input_tokens: u32,
     /// Output tokens generated (unweighted; the quota's weight is applied).
-    pub output_tokens: u32,
+    pub(crate) output_tokens: u32,
 }
 
 /// An admitted call's claim on the quotas, to be handed back to
@@ -100,7 +102,7 @@ pub struct Usage {
 /// until it leaves the window, the safe choice when the outcome is unknown.
 #[derive(Debug)]
 #[must_use = "settle the reservation with the call's usage to give back unused tokens"]
-pub struct Reservation {
+pub(crate) struct Reservation {
     pub(super) owner: u64,
     pub(super) id: u64,
     pub(super) tokens: u64,
@@ -109,19 +111,20 @@ pub struct Reservation {
 
 impl Reservation {
     /// The weighted tokens reserved: `input + max_output × weight`, or 0 without a TPM quota.
-    pub fn tokens(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn tokens(&self) -> u64 {
         self.tokens
     }
 
     /// When the limiter admitted the call (its clock never runs backwards).
-    pub fn admitted_at(&self) -> Instant {
+    pub(crate) fn admitted_at(&self) -> Instant {
         self.admitted_at
     }
 }
 
 /// Why [`Limiter::acquire_blocking`](super::Limiter::acquire_blocking) gave up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AcquireError {
+pub(crate) enum AcquireError {
     /// `should_stop` returned true while waiting.
     Cancelled,
     /// The deadline passed while waiting.
@@ -139,31 +142,45 @@ impl fmt::Display for AcquireError {
 
 impl std::error::Error for AcquireError {}
 
-/// A snapshot of a limiter's counters.
+/// A snapshot of a quota limiter's counters
+/// ([`Converser::limiter_stats`](crate::Converser::limiter_stats)).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct LimiterStats {
     /// Calls admitted.
     pub calls: u64,
-    /// Waits recorded with [`Limiter::record_wait`](super::Limiter::record_wait) that were longer than zero
-    /// (including waits that ended cancelled or past their deadline).
+    /// Calls that had to wait for admission (including waits that ended
+    /// cancelled or past their deadline).
     pub waited_calls: u64,
-    /// The sum of the recorded waits.
+    /// The sum of those waits.
     pub total_wait: Duration,
-    /// The longest recorded wait.
+    /// The longest of those waits.
     pub max_wait: Duration,
-    /// Throttles reported with [`Limiter::on_throttled`](super::Limiter::on_throttled).
+    /// Calls the service throttled.
     pub throttled: u64,
-    /// How many of those lowered the rate (the others fell within a pause).
+    /// How many of those lowered the rate (a throttle of a call sent before
+    /// the last reaction to one does not, nor does one blamed on the burst).
     pub rate_decreases: u64,
-    /// The fraction of the quotas currently allowed, from [`MIN_RATE_FACTOR`](super::MIN_RATE_FACTOR) to 1.
+    /// How many throttles were blamed on the burst and shrank it.
+    pub burst_decreases: u64,
+    /// The fraction of the quota the limiter currently paces calls at, from
+    /// 0.05 to 1.
     pub current_rate_factor: f64,
+    /// How far ahead of an even pace calls may currently go, in seconds of
+    /// quota (0.5 at the start; grows while nothing is throttled).
+    pub current_burst_seconds: f64,
+    /// A limiter with no requests-per-minute quota that learns one from
+    /// throttling (a batch run's, see [`Batch`](crate::batch::Batch)): the
+    /// full rate it learned, once it was first throttled; with a quota, the
+    /// quota.
+    pub learned_requests_per_minute: Option<f64>,
     /// Reservations settled.
     pub settled: u64,
     /// Reserved tokens given back at settlement.
     pub tokens_refunded: u64,
     /// Tokens charged at settlement beyond the reservations.
     pub tokens_overrun: u64,
-    /// Requests in the current window (as of the last call into the limiter).
+    /// Requests in the current 61 s window (as of the last call into the
+    /// limiter).
     pub window_requests: u64,
     /// Weighted tokens in the current window (as of the last call).
     pub window_tokens: u64,
