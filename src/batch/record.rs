@@ -108,7 +108,10 @@ impl Record {
     ///
     /// A 400 [`RecordError`] when the request does not
     /// [`validate`](ConverseRequest::validate).
-    pub fn from_request(id: impl Into<String>, request: &ConverseRequest) -> Result<Record, RecordError> {
+    pub fn from_request(
+        id: impl Into<String>,
+        request: &ConverseRequest,
+    ) -> Result<Record, RecordError> {
         let model_input = request.to_json().map_err(|e| RecordError::from_error(&e))?;
         Ok(Record::new(id, model_input))
     }

@@ -227,10 +227,15 @@ mod tests {
 
     #[test]
     fn a_model_output_this_version_cannot_read_is_the_records_error_naming_the_key() {
-        let out = json!({"output": {"message": {"role": "assistant", "content": [{"hologram": {}}]}}});
+        let out =
+            json!({"output": {"message": {"role": "assistant", "content": [{"hologram": {}}]}}});
         let err = response_from_model_output(&out).unwrap_err();
         assert_eq!(err.code, 0);
-        assert!(err.message.ends_with("output.message.content[0].hologram: unknown key"), "{err}");
+        assert!(
+            err.message
+                .ends_with("output.message.content[0].hologram: unknown key"),
+            "{err}"
+        );
     }
 
     #[test]

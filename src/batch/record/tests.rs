@@ -42,7 +42,9 @@ fn once_refused() -> Vec<Value> {
 fn any_converse_body_becomes_a_request_and_back_unchanged() {
     for input in once_refused() {
         let record = Record::new("r", input.clone());
-        let request = record.request("m").unwrap_or_else(|e| panic!("{input}: {e}"));
+        let request = record
+            .request("m")
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
         assert_eq!(request.model_id, "m");
         assert_eq!(Record::from_request("r", &request).unwrap(), record);
     }
@@ -60,7 +62,10 @@ fn the_request_holds_what_the_body_says() {
 #[test]
 fn a_malformed_or_unknown_member_is_a_400_naming_its_path() {
     let cases = [
-        (json!({"modelId": "x", "messages": []}), "modelInput must not contain modelId: the batch's model is used"),
+        (
+            json!({"modelId": "x", "messages": []}),
+            "modelInput must not contain modelId: the batch's model is used",
+        ),
         (
             json!({"messages": [{"role": "user", "content": [{"video": {}}]}]}),
             "modelInput.messages[0].content[0].video.format: is required",
@@ -69,8 +74,14 @@ fn a_malformed_or_unknown_member_is_a_400_naming_its_path() {
             json!({"messages": [{"role": "user", "content": [{"image": {"format": "png", "source": {"s3Location": {}}}}]}]}),
             "modelInput.messages[0].content[0].image.source.s3Location.uri: is required",
         ),
-        (json!({"messages": [], "inferenceConfig": {"topK": 1}}), "modelInput.inferenceConfig.topK: unknown key"),
-        (json!({"messages": [], "system": [{"guardContent": {}}]}), "modelInput.system[0].guardContent: must be an object with exactly one key"),
+        (
+            json!({"messages": [], "inferenceConfig": {"topK": 1}}),
+            "modelInput.inferenceConfig.topK: unknown key",
+        ),
+        (
+            json!({"messages": [], "system": [{"guardContent": {}}]}),
+            "modelInput.system[0].guardContent: must be an object with exactly one key",
+        ),
         (json!([1]), "modelInput must be an object"),
     ];
     for (input, message) in cases {
