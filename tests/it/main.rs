@@ -32,4 +32,5 @@ mod record;
 mod recorded;
 mod reliability;
 mod spawn;
+mod stop_reasons;
 mod surface;

@@ -173,3 +173,31 @@ fn writing_a_request_validates_it_first() {
     let err = ConverseRequest::new("m").to_json().unwrap_err();
     assert!(matches!(err, Error::InvalidRequest { ref field, .. } if field == "messages"));
 }
+
+#[test]
+fn a_system_turn_is_a_request_after_the_first_user_turn_only() {
+    use crate::model::{Message, Role};
+    use aws_sdk_bedrockruntime::types::{ContentBlock, ToolAdditionBlock, ToolReference};
+    let add = ContentBlock::ToolAddition(
+        ToolAdditionBlock::builder()
+            .tool(ToolReference::builder().name("late").build())
+            .build(),
+    );
+    let system = Message::new(
+        Role::System,
+        vec![ContentBlock::Text("Now terse.".into()), add],
+    );
+    let ok = ConverseRequest::new("m")
+        .user("Hi")
+        .assistant("Hello")
+        .message(system.clone())
+        .user("Go");
+    assert!(ok.validate().is_ok());
+    assert_eq!(
+        ConverseRequest::from_json("m", &ok.to_json().unwrap()).unwrap(),
+        ok
+    );
+    let first = ConverseRequest::new("m").message(system).user("Go");
+    let err = first.validate().unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { ref field, .. } if field == "messages[0].role"));
+}
