@@ -100,6 +100,14 @@ fn the_equivalence_is_not_loose() {
     assert!(!equivalent(&json!([1, 2]), &json!([2, 1])));
 }
 
+/// The table's guardrail assessment, with every policy.
+fn guardrail_trace() -> Value {
+    table("responses")
+        .into_iter()
+        .find_map(|(_, body)| body.pointer("/trace/guardrail").cloned())
+        .expect("a guardrail trace in the table")
+}
+
 /// A reply with every kind of block a reply carries, and every member
 /// beside the message.
 fn full_reply() -> Reply {
@@ -116,7 +124,10 @@ fn full_reply() -> Reply {
         .cache_tokens(5, 3)
         .latency_ms(42)
         .additional_model_response_fields(json!({"stop_sequence": null}))
-        .trace(json!({"promptRouter": {"invokedModelId": "arn:aws:bedrock:us-east-1::foundation-model/m"}}))
+        .trace(json!({
+            "guardrail": guardrail_trace(),
+            "promptRouter": {"invokedModelId": "arn:aws:bedrock:us-east-1::foundation-model/m"}
+        }))
         .performance_latency("optimized")
         .service_tier("priority")
 }

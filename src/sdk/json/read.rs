@@ -247,3 +247,14 @@ pub(super) fn member(key: &str, value: Value) -> Value {
 pub(super) fn s(text: &str) -> Option<Value> {
     Some(Value::String(text.to_owned()))
 }
+
+pub(super) fn double(value: &Value, path: &str) -> Result<f64, JsonError> {
+    value
+        .as_f64()
+        .ok_or_else(|| JsonError::new(path, "must be a number"))
+}
+
+/// Writes an `f64` (a non-finite one, which JSON cannot hold, as `null`).
+pub(super) fn write_double(f: f64) -> Value {
+    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+}

@@ -201,3 +201,18 @@ fn a_system_turn_is_a_request_after_the_first_user_turn_only() {
     let err = first.validate().unwrap_err();
     assert!(matches!(err, Error::InvalidRequest { ref field, .. } if field == "messages[0].role"));
 }
+
+#[test]
+fn an_automated_reasoning_finding_is_an_error_naming_it_not_dropped() {
+    let body = json!({
+        "output": {"message": {"role": "assistant", "content": []}},
+        "stopReason": "guardrail_intervened",
+        "trace": {"guardrail": {"inputAssessment": {"g": {"automatedReasoningPolicy": {"findings": []}}}}}
+    });
+    let err = Response::from_json(&body).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("trace.guardrail.inputAssessment.g.automatedReasoningPolicy: automated reasoning findings are not read"),
+        "{err}"
+    );
+}

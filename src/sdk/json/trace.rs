@@ -1,24 +1,526 @@
 //! The guardrail's assessment in a reply's `trace` (the service model's
-//! `GuardrailTraceAssessment`).
+//! `GuardrailTraceAssessment` and `GuardrailAssessment`): topic, content,
+//! word, sensitive information and contextual grounding policies,
+//! invocation metrics and the applied guardrail's details.
+//!
+//! The automated reasoning policy's findings (a deep tree of its own) are
+//! not read yet: such a trace is an error naming
+//! `…automatedReasoningPolicy`, never dropped.
 
-use aws_sdk_bedrockruntime::types::GuardrailTraceAssessment;
-use serde_json::Value;
+use aws_sdk_bedrockruntime::types::{
+    AppliedGuardrailDetails, GuardrailAssessment, GuardrailContentFilter,
+    GuardrailContentPolicyAssessment, GuardrailContextualGroundingFilter,
+    GuardrailContextualGroundingPolicyAssessment, GuardrailCoverage, GuardrailCustomWord,
+    GuardrailImageCoverage, GuardrailInvocationMetrics, GuardrailManagedWord,
+    GuardrailPiiEntityFilter, GuardrailRegexFilter, GuardrailSensitiveInformationPolicyAssessment,
+    GuardrailTextCharactersCoverage, GuardrailTopic, GuardrailTopicPolicyAssessment,
+    GuardrailTraceAssessment, GuardrailUsage, GuardrailWordPolicyAssessment,
+};
+use serde_json::{Map, Value};
 
+use super::read::{
+    boolean, built, double, enumeration, int, list, long, object, s, strings, write_double, Obj,
+};
 use super::JsonError;
 
 pub(super) fn read_guardrail_trace(
-    _value: &Value,
+    value: &Value,
     path: &str,
 ) -> Result<GuardrailTraceAssessment, JsonError> {
-    Err(JsonError::new(
-        path,
-        "a guardrail assessment is not read by this version",
-    ))
+    let mut o = Obj::new(value, path)?;
+    let model_output = o.opt_with("modelOutput", strings)?;
+    let input = o.opt_with("inputAssessment", |v, p| {
+        entries(v, p, |v, p| read_assessment(v, p))
+    })?;
+    let outputs = o.opt_with("outputAssessments", |v, p| {
+        entries(v, p, |v, p| list(v, p, read_assessment))
+    })?;
+    let action_reason = o.opt_str("actionReason")?;
+    o.finish()?;
+    Ok(GuardrailTraceAssessment::builder()
+        .set_model_output(model_output)
+        .set_input_assessment(input)
+        .set_output_assessments(outputs)
+        .set_action_reason(action_reason)
+        .build())
 }
 
-pub(super) fn write_guardrail_trace(_t: &GuardrailTraceAssessment) -> Result<Value, JsonError> {
-    Err(JsonError::new(
-        "trace.guardrail",
-        "a guardrail assessment is not written by this version",
-    ))
+pub(super) fn write_guardrail_trace(t: &GuardrailTraceAssessment) -> Result<Value, JsonError> {
+    let input = t
+        .input_assessment
+        .as_ref()
+        .map(|m| {
+            m.iter()
+                .map(|(k, a)| Ok((k.clone(), write_assessment(a)?)))
+                .collect::<Result<Map<_, _>, JsonError>>()
+                .map(Value::Object)
+        })
+        .transpose()
+        .map_err(|e| e.under("trace.guardrail.inputAssessment"))?;
+    let outputs = t
+        .output_assessments
+        .as_ref()
+        .map(|m| {
+            m.iter()
+                .map(|(k, list)| {
+                    let items = list
+                        .iter()
+                        .map(write_assessment)
+                        .collect::<Result<_, _>>()?;
+                    Ok((k.clone(), items))
+                })
+                .collect::<Result<Map<_, _>, JsonError>>()
+                .map(Value::Object)
+        })
+        .transpose()
+        .map_err(|e| e.under("trace.guardrail.outputAssessments"))?;
+    Ok(object([
+        (
+            "modelOutput",
+            t.model_output
+                .as_ref()
+                .map(|v| v.iter().map(|x| Value::from(x.as_str())).collect()),
+        ),
+        ("inputAssessment", input),
+        ("outputAssessments", outputs),
+        ("actionReason", t.action_reason.as_deref().and_then(s)),
+    ]))
+}
+
+/// An object's entries read with `read`.
+fn entries<T>(
+    value: &Value,
+    path: &str,
+    read: impl Fn(&Value, &str) -> Result<T, JsonError>,
+) -> Result<std::collections::HashMap<String, T>, JsonError> {
+    let Value::Object(map) = value else {
+        return Err(JsonError::new(path, "must be an object"));
+    };
+    map.iter()
+        .map(|(k, v)| Ok((k.clone(), read(v, &format!("{path}.{k}"))?)))
+        .collect()
+}
+
+fn read_assessment(value: &Value, path: &str) -> Result<GuardrailAssessment, JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let b = GuardrailAssessment::builder()
+        .set_topic_policy(o.opt_with("topicPolicy", |v, p| {
+            let mut o = Obj::new(v, p)?;
+            let topics = o.req_with("topics", |v, p| list(v, p, read_topic))?;
+            o.finish()?;
+            built(
+                GuardrailTopicPolicyAssessment::builder()
+                    .set_topics(Some(topics))
+                    .build(),
+                p,
+            )
+        })?)
+        .set_content_policy(o.opt_with("contentPolicy", |v, p| {
+            let mut o = Obj::new(v, p)?;
+            let filters = o.req_with("filters", |v, p| list(v, p, read_content_filter))?;
+            o.finish()?;
+            built(
+                GuardrailContentPolicyAssessment::builder()
+                    .set_filters(Some(filters))
+                    .build(),
+                p,
+            )
+        })?)
+        .set_word_policy(o.opt_with("wordPolicy", |v, p| {
+            let mut o = Obj::new(v, p)?;
+            let custom = o.req_with("customWords", |v, p| list(v, p, read_custom_word))?;
+            let managed = o.req_with("managedWordLists", |v, p| list(v, p, read_managed_word))?;
+            o.finish()?;
+            built(
+                GuardrailWordPolicyAssessment::builder()
+                    .set_custom_words(Some(custom))
+                    .set_managed_word_lists(Some(managed))
+                    .build(),
+                p,
+            )
+        })?)
+        .set_sensitive_information_policy(o.opt_with("sensitiveInformationPolicy", |v, p| {
+            let mut o = Obj::new(v, p)?;
+            let pii = o.req_with("piiEntities", |v, p| list(v, p, read_pii))?;
+            let regexes = o.req_with("regexes", |v, p| list(v, p, read_regex))?;
+            o.finish()?;
+            built(
+                GuardrailSensitiveInformationPolicyAssessment::builder()
+                    .set_pii_entities(Some(pii))
+                    .set_regexes(Some(regexes))
+                    .build(),
+                p,
+            )
+        })?)
+        .set_contextual_grounding_policy(o.opt_with("contextualGroundingPolicy", |v, p| {
+            let mut o = Obj::new(v, p)?;
+            let filters = o.opt_with("filters", |v, p| list(v, p, read_grounding))?;
+            o.finish()?;
+            Ok(GuardrailContextualGroundingPolicyAssessment::builder()
+                .set_filters(filters)
+                .build())
+        })?)
+        .set_invocation_metrics(o.opt_with("invocationMetrics", read_metrics)?)
+        .set_applied_guardrail_details(o.opt_with("appliedGuardrailDetails", |v, p| {
+            let mut o = Obj::new(v, p)?;
+            let d = AppliedGuardrailDetails::builder()
+                .set_guardrail_id(o.opt_str("guardrailId")?)
+                .set_guardrail_version(o.opt_str("guardrailVersion")?)
+                .set_guardrail_arn(o.opt_str("guardrailArn")?)
+                .set_guardrail_origin(
+                    o.opt_with("guardrailOrigin", |v, p| list(v, p, enumeration))?,
+                )
+                .set_guardrail_ownership(o.opt_with("guardrailOwnership", enumeration)?)
+                .build();
+            o.finish()?;
+            Ok(d)
+        })?);
+    if let Some((_, p)) = o.opt("automatedReasoningPolicy") {
+        return Err(JsonError::new(
+            &p,
+            "automated reasoning findings are not read by this version",
+        ));
+    }
+    o.finish()?;
+    Ok(b.build())
+}
+
+fn read_topic(value: &Value, path: &str) -> Result<GuardrailTopic, JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let t = GuardrailTopic::builder()
+        .name(o.req_str("name")?)
+        .r#type(o.req_with("type", enumeration)?)
+        .action(o.req_with("action", enumeration)?)
+        .set_detected(o.opt_with("detected", boolean)?)
+        .build();
+    o.finish()?;
+    built(t, path)
+}
+
+fn read_content_filter(value: &Value, path: &str) -> Result<GuardrailContentFilter, JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let f = GuardrailContentFilter::builder()
+        .r#type(o.req_with("type", enumeration)?)
+        .confidence(o.req_with("confidence", enumeration)?)
+        .set_filter_strength(o.opt_with("filterStrength", enumeration)?)
+        .action(o.req_with("action", enumeration)?)
+        .set_detected(o.opt_with("detected", boolean)?)
+        .build();
+    o.finish()?;
+    built(f, path)
+}
+
+fn read_custom_word(value: &Value, path: &str) -> Result<GuardrailCustomWord, JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let w = GuardrailCustomWord::builder()
+        .r#match(o.req_str("match")?)
+        .action(o.req_with("action", enumeration)?)
+        .set_detected(o.opt_with("detected", boolean)?)
+        .build();
+    o.finish()?;
+    built(w, path)
+}
+
+fn read_managed_word(value: &Value, path: &str) -> Result<GuardrailManagedWord, JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let w = GuardrailManagedWord::builder()
+        .r#match(o.req_str("match")?)
+        .r#type(o.req_with("type", enumeration)?)
+        .action(o.req_with("action", enumeration)?)
+        .set_detected(o.opt_with("detected", boolean)?)
+        .build();
+    o.finish()?;
+    built(w, path)
+}
+
+fn read_pii(value: &Value, path: &str) -> Result<GuardrailPiiEntityFilter, JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let f = GuardrailPiiEntityFilter::builder()
+        .r#match(o.req_str("match")?)
+        .r#type(o.req_with("type", enumeration)?)
+        .action(o.req_with("action", enumeration)?)
+        .set_detected(o.opt_with("detected", boolean)?)
+        .build();
+    o.finish()?;
+    built(f, path)
+}
+
+fn read_regex(value: &Value, path: &str) -> Result<GuardrailRegexFilter, JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let f = GuardrailRegexFilter::builder()
+        .set_name(o.opt_str("name")?)
+        .set_match(o.opt_str("match")?)
+        .set_regex(o.opt_str("regex")?)
+        .action(o.req_with("action", enumeration)?)
+        .set_detected(o.opt_with("detected", boolean)?)
+        .build();
+    o.finish()?;
+    built(f, path)
+}
+
+fn read_grounding(
+    value: &Value,
+    path: &str,
+) -> Result<GuardrailContextualGroundingFilter, JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let f = GuardrailContextualGroundingFilter::builder()
+        .r#type(o.req_with("type", enumeration)?)
+        .threshold(o.req_with("threshold", double)?)
+        .score(o.req_with("score", double)?)
+        .action(o.req_with("action", enumeration)?)
+        .set_detected(o.opt_with("detected", boolean)?)
+        .build();
+    o.finish()?;
+    built(f, path)
+}
+
+fn read_metrics(value: &Value, path: &str) -> Result<GuardrailInvocationMetrics, JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let latency = o.opt_with("guardrailProcessingLatency", long)?;
+    let usage = o.opt_with("usage", |v, p| {
+        let mut o = Obj::new(v, p)?;
+        let u = GuardrailUsage::builder()
+            .topic_policy_units(o.req_with("topicPolicyUnits", int)?)
+            .content_policy_units(o.req_with("contentPolicyUnits", int)?)
+            .word_policy_units(o.req_with("wordPolicyUnits", int)?)
+            .sensitive_information_policy_units(o.req_with("sensitiveInformationPolicyUnits", int)?)
+            .sensitive_information_policy_free_units(
+                o.req_with("sensitiveInformationPolicyFreeUnits", int)?,
+            )
+            .contextual_grounding_policy_units(o.req_with("contextualGroundingPolicyUnits", int)?)
+            .set_content_policy_image_units(o.opt_with("contentPolicyImageUnits", int)?)
+            .set_automated_reasoning_policy_units(o.opt_with("automatedReasoningPolicyUnits", int)?)
+            .set_automated_reasoning_policies(o.opt_with("automatedReasoningPolicies", int)?)
+            .build();
+        o.finish()?;
+        built(u, p)
+    })?;
+    let coverage = o.opt_with("guardrailCoverage", |v, p| {
+        let mut o = Obj::new(v, p)?;
+        let text = o.opt_with("textCharacters", |v, p| {
+            let [guarded, total] = counts(v, p)?;
+            Ok(GuardrailTextCharactersCoverage::builder()
+                .set_guarded(guarded)
+                .set_total(total)
+                .build())
+        })?;
+        let images = o.opt_with("images", |v, p| {
+            let [guarded, total] = counts(v, p)?;
+            Ok(GuardrailImageCoverage::builder()
+                .set_guarded(guarded)
+                .set_total(total)
+                .build())
+        })?;
+        o.finish()?;
+        Ok(GuardrailCoverage::builder()
+            .set_text_characters(text)
+            .set_images(images)
+            .build())
+    })?;
+    o.finish()?;
+    Ok(GuardrailInvocationMetrics::builder()
+        .set_guardrail_processing_latency(latency)
+        .set_usage(usage)
+        .set_guardrail_coverage(coverage)
+        .build())
+}
+
+/// `guarded` and `total` of a coverage.
+fn counts(value: &Value, path: &str) -> Result<[Option<i32>; 2], JsonError> {
+    let mut o = Obj::new(value, path)?;
+    let c = [o.opt_with("guarded", int)?, o.opt_with("total", int)?];
+    o.finish()?;
+    Ok(c)
+}
+
+fn flag(detected: Option<bool>) -> Option<Value> {
+    detected.map(Value::Bool)
+}
+
+fn write_assessment(a: &GuardrailAssessment) -> Result<Value, JsonError> {
+    if a.automated_reasoning_policy.is_some() {
+        return Err(JsonError::new(
+            "automatedReasoningPolicy",
+            "automated reasoning findings are not written by this version",
+        ));
+    }
+    let topics = a.topic_policy.as_ref().map(|t| {
+        let items = t.topics.iter().map(|x| {
+            object([
+                ("name", s(&x.name)),
+                ("type", s(x.r#type.as_str())),
+                ("action", s(x.action.as_str())),
+                ("detected", flag(x.detected)),
+            ])
+        });
+        object([("topics", Some(items.collect()))])
+    });
+    let content = a.content_policy.as_ref().map(|c| {
+        let items = c.filters.iter().map(|x| {
+            object([
+                ("type", s(x.r#type.as_str())),
+                ("confidence", s(x.confidence.as_str())),
+                (
+                    "filterStrength",
+                    x.filter_strength.as_ref().and_then(|f| s(f.as_str())),
+                ),
+                ("action", s(x.action.as_str())),
+                ("detected", flag(x.detected)),
+            ])
+        });
+        object([("filters", Some(items.collect()))])
+    });
+    let words = a.word_policy.as_ref().map(|w| {
+        let custom = w.custom_words.iter().map(|x| {
+            object([
+                ("match", s(&x.r#match)),
+                ("action", s(x.action.as_str())),
+                ("detected", flag(x.detected)),
+            ])
+        });
+        let managed = w.managed_word_lists.iter().map(|x| {
+            object([
+                ("match", s(&x.r#match)),
+                ("type", s(x.r#type.as_str())),
+                ("action", s(x.action.as_str())),
+                ("detected", flag(x.detected)),
+            ])
+        });
+        object([
+            ("customWords", Some(custom.collect())),
+            ("managedWordLists", Some(managed.collect())),
+        ])
+    });
+    let sensitive = a.sensitive_information_policy.as_ref().map(|p| {
+        let pii = p.pii_entities.iter().map(|x| {
+            object([
+                ("match", s(&x.r#match)),
+                ("type", s(x.r#type.as_str())),
+                ("action", s(x.action.as_str())),
+                ("detected", flag(x.detected)),
+            ])
+        });
+        let regexes = p.regexes.iter().map(|x| {
+            object([
+                ("name", x.name.as_deref().and_then(s)),
+                ("match", x.r#match.as_deref().and_then(s)),
+                ("regex", x.regex.as_deref().and_then(s)),
+                ("action", s(x.action.as_str())),
+                ("detected", flag(x.detected)),
+            ])
+        });
+        object([
+            ("piiEntities", Some(pii.collect())),
+            ("regexes", Some(regexes.collect())),
+        ])
+    });
+    let grounding = a.contextual_grounding_policy.as_ref().map(|g| {
+        let filters = g.filters.as_ref().map(|f| {
+            f.iter()
+                .map(|x| {
+                    object([
+                        ("type", s(x.r#type.as_str())),
+                        ("threshold", Some(write_double(x.threshold))),
+                        ("score", Some(write_double(x.score))),
+                        ("action", s(x.action.as_str())),
+                        ("detected", flag(x.detected)),
+                    ])
+                })
+                .collect()
+        });
+        object([("filters", filters)])
+    });
+    let details = a.applied_guardrail_details.as_ref().map(|d| {
+        object([
+            ("guardrailId", d.guardrail_id.as_deref().and_then(s)),
+            (
+                "guardrailVersion",
+                d.guardrail_version.as_deref().and_then(s),
+            ),
+            ("guardrailArn", d.guardrail_arn.as_deref().and_then(s)),
+            (
+                "guardrailOrigin",
+                d.guardrail_origin
+                    .as_ref()
+                    .map(|o| o.iter().map(|x| Value::from(x.as_str())).collect()),
+            ),
+            (
+                "guardrailOwnership",
+                d.guardrail_ownership.as_ref().and_then(|x| s(x.as_str())),
+            ),
+        ])
+    });
+    Ok(object([
+        ("topicPolicy", topics),
+        ("contentPolicy", content),
+        ("wordPolicy", words),
+        ("sensitiveInformationPolicy", sensitive),
+        ("contextualGroundingPolicy", grounding),
+        (
+            "invocationMetrics",
+            a.invocation_metrics.as_ref().map(write_metrics),
+        ),
+        ("appliedGuardrailDetails", details),
+    ]))
+}
+
+fn write_metrics(m: &GuardrailInvocationMetrics) -> Value {
+    let usage = m.usage.as_ref().map(|u| {
+        let n = |x: i32| Some(Value::from(x));
+        object([
+            ("topicPolicyUnits", n(u.topic_policy_units)),
+            ("contentPolicyUnits", n(u.content_policy_units)),
+            ("wordPolicyUnits", n(u.word_policy_units)),
+            (
+                "sensitiveInformationPolicyUnits",
+                n(u.sensitive_information_policy_units),
+            ),
+            (
+                "sensitiveInformationPolicyFreeUnits",
+                n(u.sensitive_information_policy_free_units),
+            ),
+            (
+                "contextualGroundingPolicyUnits",
+                n(u.contextual_grounding_policy_units),
+            ),
+            (
+                "contentPolicyImageUnits",
+                u.content_policy_image_units.map(Value::from),
+            ),
+            (
+                "automatedReasoningPolicyUnits",
+                u.automated_reasoning_policy_units.map(Value::from),
+            ),
+            (
+                "automatedReasoningPolicies",
+                u.automated_reasoning_policies.map(Value::from),
+            ),
+        ])
+    });
+    let pair = |g: Option<i32>, t: Option<i32>| {
+        object([
+            ("guarded", g.map(Value::from)),
+            ("total", t.map(Value::from)),
+        ])
+    };
+    let coverage = m.guardrail_coverage.as_ref().map(|c| {
+        object([
+            (
+                "textCharacters",
+                c.text_characters.as_ref().map(|t| pair(t.guarded, t.total)),
+            ),
+            (
+                "images",
+                c.images.as_ref().map(|i| pair(i.guarded, i.total)),
+            ),
+        ])
+    });
+    object([
+        (
+            "guardrailProcessingLatency",
+            m.guardrail_processing_latency.map(Value::from),
+        ),
+        ("usage", usage),
+        ("guardrailCoverage", coverage),
+    ])
 }
