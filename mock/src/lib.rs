@@ -86,7 +86,6 @@ mod serve;
 mod wire;
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -96,14 +95,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::channel::Channel;
 use http_body_util::{Either, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 pub use quota::ServerQuota;
 pub use replay::{json_diff, JsonDifference, Replay};
 pub use reply::{Fault, Reply, ReplyBlock};
-use serve::handle;
 pub(crate) use serve::{error_response, full};
 pub use wire::event_frame;
 
@@ -306,17 +302,7 @@ impl MockServer {
                             _ = &mut stop => break,
                             accepted = listener.accept() => {
                                 let Ok((stream, _)) = accepted else { continue };
-                                let _ = stream.set_nodelay(true);
-                                let shared = server_shared.clone();
-                                tokio::spawn(async move {
-                                    let service = service_fn(move |req| {
-                                        let shared = shared.clone();
-                                        async move { Ok::<_, Infallible>(handle(req, shared).await) }
-                                    });
-                                    let _ = hyper::server::conn::http1::Builder::new()
-                                        .serve_connection(TokioIo::new(stream), service)
-                                        .await;
-                                });
+                                tokio::spawn(serve::connection(stream, server_shared.clone()));
                             }
                         }
                     }

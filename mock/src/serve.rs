@@ -1,6 +1,7 @@
 //! The HTTP side of the server: routing a request to its operation, Bedrock's
 //! error shapes, the event-stream frames, and writing a stream out.
 
+use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,12 +10,35 @@ use bytes::Bytes;
 use http_body_util::channel::{Channel, Sender};
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use serde_json::{json, Value};
 
 use crate::reply::Kind;
 use crate::reply::Script;
 use crate::wire::exception_frame;
 use crate::{output, Body, Fault, Operation, RecordedRequest, Reply, Shared};
+
+/// Serves one accepted connection until the client closes it: HTTP/1.1, or
+/// HTTP/2 in cleartext when the client opens with the HTTP/2 connection
+/// preface ("prior knowledge", RFC 9113 section 3.3), as the AWS SDK for
+/// JavaScript v3 does to an `http://` endpoint: its Bedrock Runtime client's
+/// default request handler speaks HTTP/2 only, since
+/// `InvokeModelWithBidirectionalStream` needs it
+/// (<https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithBidirectionalStream.html>).
+/// hyper-util's auto builder tells the two apart by the first bytes.
+pub(crate) async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(handle(req, shared).await) }
+    });
+    // A connection's errors (a client that goes away mid-reply) end only it.
+    let _ = auto::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
 
 pub(crate) fn parse_path(path: &str) -> (Option<Operation>, String) {
     let Some(rest) = path.strip_prefix("/model/") else {
