@@ -8,8 +8,7 @@ use aws_sdk_bedrockruntime::types::{
 };
 use serde_json::Value;
 
-use super::content::not_writable;
-use super::read::{int, list, member, object, s, string, union, unknown_member, Obj};
+use super::read::{int, list, member, not_writable, object, s, string, union, unknown_member, Obj};
 use super::JsonError;
 
 /// A `{"text": ...}` union list (generated and source content of citations).

@@ -17,8 +17,8 @@ use super::media::{
     write_audio, write_document, write_image, write_search_result, write_video,
 };
 use super::read::{
-    blob, built, enumeration, list, member, object, s, string, union, unknown_member, write_blob,
-    Obj,
+    blob, built, enumeration, list, member, not_writable, object, s, string, union, unknown_member,
+    write_blob, Obj,
 };
 use super::JsonError;
 
@@ -107,10 +107,6 @@ pub(crate) fn write_block(block: &ContentBlock) -> Result<Value, JsonError> {
         ContentBlock::ToolRemoval(t) => member("toolRemoval", write_tool_holder(t.tool())),
         other => return Err(not_writable("content block", other)),
     })
-}
-
-pub(super) fn not_writable(what: &str, value: &impl std::fmt::Debug) -> JsonError {
-    JsonError::new("", format!("this {what} has no JSON form: {value:?}"))
 }
 
 fn read_tool_use(value: &Value, path: &str) -> Result<ToolUseBlock, JsonError> {

@@ -8,10 +8,9 @@ use aws_sdk_bedrockruntime::types::{
 };
 use serde_json::Value;
 
-use super::content::not_writable;
 use super::read::{
-    blob, boolean, built, enumeration, list, member, object, s, string, union, unknown_member,
-    write_blob, Obj,
+    blob, boolean, built, enumeration, list, member, not_writable, object, s, string, union,
+    unknown_member, write_blob, Obj,
 };
 use super::JsonError;
 

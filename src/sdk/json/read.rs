@@ -258,3 +258,9 @@ pub(super) fn double(value: &Value, path: &str) -> Result<f64, JsonError> {
 pub(super) fn write_double(f: f64) -> Value {
     serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
+
+/// The error for a value of the SDK's `Unknown` variants, which has no
+/// JSON form.
+pub(super) fn not_writable(what: &str, value: &impl std::fmt::Debug) -> JsonError {
+    JsonError::new("", format!("this {what} has no JSON form: {value:?}"))
+}

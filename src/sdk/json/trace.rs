@@ -29,9 +29,7 @@ pub(super) fn read_guardrail_trace(
 ) -> Result<GuardrailTraceAssessment, JsonError> {
     let mut o = Obj::new(value, path)?;
     let model_output = o.opt_with("modelOutput", strings)?;
-    let input = o.opt_with("inputAssessment", |v, p| {
-        entries(v, p, |v, p| read_assessment(v, p))
-    })?;
+    let input = o.opt_with("inputAssessment", |v, p| entries(v, p, read_assessment))?;
     let outputs = o.opt_with("outputAssessments", |v, p| {
         entries(v, p, |v, p| list(v, p, read_assessment))
     })?;
