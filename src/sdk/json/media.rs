@@ -6,6 +6,7 @@ use aws_sdk_bedrockruntime::types::{
     ErrorBlock, ImageBlock, ImageSource, S3Location, SearchResultBlock, SearchResultContentBlock,
     VideoBlock, VideoSource,
 };
+use aws_smithy_types::Blob;
 use serde_json::Value;
 
 use super::read::{
@@ -46,6 +47,20 @@ fn write_error(e: &ErrorBlock) -> Value {
     object([("message", e.message.as_deref().and_then(s))])
 }
 
+/// A media source that is `bytes` or an `s3Location`.
+fn bytes_or_s3<S>(
+    value: &Value,
+    path: &str,
+    bytes: fn(Blob) -> S,
+    s3: fn(S3Location) -> S,
+) -> Result<S, JsonError> {
+    read_source(value, path, |k, v, p| match k {
+        "bytes" => Some(blob(v, p).map(bytes)),
+        "s3Location" => Some(read_s3(v, p).map(s3)),
+        _ => None,
+    })
+}
+
 /// A media source union: `bytes` or `s3Location` (and, for documents,
 /// `text` and `content`), as the caller's `make` builds it.
 pub(super) fn read_source<T>(
@@ -61,11 +76,7 @@ pub(super) fn read_image(value: &Value, path: &str) -> Result<ImageBlock, JsonEr
     let mut o = Obj::new(value, path)?;
     let format = o.req_with("format", enumeration)?;
     let source = o.opt_with("source", |v, p| {
-        read_source(v, p, |k, v, p| match k {
-            "bytes" => Some(blob(v, p).map(ImageSource::Bytes)),
-            "s3Location" => Some(read_s3(v, p).map(ImageSource::S3Location)),
-            _ => None,
-        })
+        bytes_or_s3(v, p, ImageSource::Bytes, ImageSource::S3Location)
     })?;
     let error = o.opt_with("error", read_error)?;
     o.finish()?;
@@ -100,11 +111,7 @@ pub(super) fn read_video(value: &Value, path: &str) -> Result<VideoBlock, JsonEr
     let mut o = Obj::new(value, path)?;
     let format = o.req_with("format", enumeration)?;
     let source = o.opt_with("source", |v, p| {
-        read_source(v, p, |k, v, p| match k {
-            "bytes" => Some(blob(v, p).map(VideoSource::Bytes)),
-            "s3Location" => Some(read_s3(v, p).map(VideoSource::S3Location)),
-            _ => None,
-        })
+        bytes_or_s3(v, p, VideoSource::Bytes, VideoSource::S3Location)
     })?;
     o.finish()?;
     built(
@@ -136,11 +143,7 @@ pub(super) fn read_audio(value: &Value, path: &str) -> Result<AudioBlock, JsonEr
     let mut o = Obj::new(value, path)?;
     let format = o.req_with("format", enumeration)?;
     let source = o.opt_with("source", |v, p| {
-        read_source(v, p, |k, v, p| match k {
-            "bytes" => Some(blob(v, p).map(AudioSource::Bytes)),
-            "s3Location" => Some(read_s3(v, p).map(AudioSource::S3Location)),
-            _ => None,
-        })
+        bytes_or_s3(v, p, AudioSource::Bytes, AudioSource::S3Location)
     })?;
     let error = o.opt_with("error", read_error)?;
     o.finish()?;

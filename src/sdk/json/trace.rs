@@ -183,15 +183,56 @@ fn read_assessment(value: &Value, path: &str) -> Result<GuardrailAssessment, Jso
     Ok(b.build())
 }
 
-fn read_topic(value: &Value, path: &str) -> Result<GuardrailTopic, JsonError> {
+/// The members most assessment entries share: a text (`name` or `match`),
+/// a `type` (when `typed`), an `action` and `detected`.
+type Entry<K, A> = (String, Option<K>, A, Option<bool>);
+
+fn read_entry<K, A>(
+    value: &Value,
+    path: &str,
+    text_key: &'static str,
+    typed: bool,
+) -> Result<Entry<K, A>, JsonError>
+where
+    K: for<'s> From<&'s str>,
+    A: for<'s> From<&'s str>,
+{
     let mut o = Obj::new(value, path)?;
-    let t = GuardrailTopic::builder()
-        .name(o.req_str("name")?)
-        .r#type(o.req_with("type", enumeration)?)
-        .action(o.req_with("action", enumeration)?)
-        .set_detected(o.opt_with("detected", boolean)?)
-        .build();
+    let text = o.req_str(text_key)?;
+    let kind = if typed {
+        Some(o.req_with("type", enumeration)?)
+    } else {
+        None
+    };
+    let action = o.req_with("action", enumeration)?;
+    let detected = o.opt_with("detected", boolean)?;
     o.finish()?;
+    Ok((text, kind, action, detected))
+}
+
+fn write_entry(
+    text_key: &str,
+    text: &str,
+    kind: Option<&str>,
+    action: &str,
+    detected: Option<bool>,
+) -> Value {
+    object([
+        (text_key, s(text)),
+        ("type", kind.and_then(s)),
+        ("action", s(action)),
+        ("detected", detected.map(Value::Bool)),
+    ])
+}
+
+fn read_topic(value: &Value, path: &str) -> Result<GuardrailTopic, JsonError> {
+    let (name, kind, action, detected) = read_entry(value, path, "name", true)?;
+    let t = GuardrailTopic::builder()
+        .name(name)
+        .set_type(kind)
+        .action(action)
+        .set_detected(detected)
+        .build();
     built(t, path)
 }
 
@@ -209,37 +250,34 @@ fn read_content_filter(value: &Value, path: &str) -> Result<GuardrailContentFilt
 }
 
 fn read_custom_word(value: &Value, path: &str) -> Result<GuardrailCustomWord, JsonError> {
-    let mut o = Obj::new(value, path)?;
+    let (text, _, action, detected): Entry<String, _> = read_entry(value, path, "match", false)?;
     let w = GuardrailCustomWord::builder()
-        .r#match(o.req_str("match")?)
-        .action(o.req_with("action", enumeration)?)
-        .set_detected(o.opt_with("detected", boolean)?)
+        .r#match(text)
+        .action(action)
+        .set_detected(detected)
         .build();
-    o.finish()?;
     built(w, path)
 }
 
 fn read_managed_word(value: &Value, path: &str) -> Result<GuardrailManagedWord, JsonError> {
-    let mut o = Obj::new(value, path)?;
+    let (text, kind, action, detected) = read_entry(value, path, "match", true)?;
     let w = GuardrailManagedWord::builder()
-        .r#match(o.req_str("match")?)
-        .r#type(o.req_with("type", enumeration)?)
-        .action(o.req_with("action", enumeration)?)
-        .set_detected(o.opt_with("detected", boolean)?)
+        .r#match(text)
+        .set_type(kind)
+        .action(action)
+        .set_detected(detected)
         .build();
-    o.finish()?;
     built(w, path)
 }
 
 fn read_pii(value: &Value, path: &str) -> Result<GuardrailPiiEntityFilter, JsonError> {
-    let mut o = Obj::new(value, path)?;
+    let (text, kind, action, detected) = read_entry(value, path, "match", true)?;
     let f = GuardrailPiiEntityFilter::builder()
-        .r#match(o.req_str("match")?)
-        .r#type(o.req_with("type", enumeration)?)
-        .action(o.req_with("action", enumeration)?)
-        .set_detected(o.opt_with("detected", boolean)?)
+        .r#match(text)
+        .set_type(kind)
+        .action(action)
+        .set_detected(detected)
         .build();
-    o.finish()?;
     built(f, path)
 }
 
@@ -344,12 +382,8 @@ fn write_assessment(a: &GuardrailAssessment) -> Result<Value, JsonError> {
     }
     let topics = a.topic_policy.as_ref().map(|t| {
         let items = t.topics.iter().map(|x| {
-            object([
-                ("name", s(&x.name)),
-                ("type", s(x.r#type.as_str())),
-                ("action", s(x.action.as_str())),
-                ("detected", flag(x.detected)),
-            ])
+            let kind = Some(x.r#type.as_str());
+            write_entry("name", &x.name, kind, x.action.as_str(), x.detected)
         });
         object([("topics", Some(items.collect()))])
     });
@@ -369,20 +403,13 @@ fn write_assessment(a: &GuardrailAssessment) -> Result<Value, JsonError> {
         object([("filters", Some(items.collect()))])
     });
     let words = a.word_policy.as_ref().map(|w| {
-        let custom = w.custom_words.iter().map(|x| {
-            object([
-                ("match", s(&x.r#match)),
-                ("action", s(x.action.as_str())),
-                ("detected", flag(x.detected)),
-            ])
-        });
+        let custom = w
+            .custom_words
+            .iter()
+            .map(|x| write_entry("match", &x.r#match, None, x.action.as_str(), x.detected));
         let managed = w.managed_word_lists.iter().map(|x| {
-            object([
-                ("match", s(&x.r#match)),
-                ("type", s(x.r#type.as_str())),
-                ("action", s(x.action.as_str())),
-                ("detected", flag(x.detected)),
-            ])
+            let kind = Some(x.r#type.as_str());
+            write_entry("match", &x.r#match, kind, x.action.as_str(), x.detected)
         });
         object([
             ("customWords", Some(custom.collect())),
@@ -391,12 +418,8 @@ fn write_assessment(a: &GuardrailAssessment) -> Result<Value, JsonError> {
     });
     let sensitive = a.sensitive_information_policy.as_ref().map(|p| {
         let pii = p.pii_entities.iter().map(|x| {
-            object([
-                ("match", s(&x.r#match)),
-                ("type", s(x.r#type.as_str())),
-                ("action", s(x.action.as_str())),
-                ("detected", flag(x.detected)),
-            ])
+            let kind = Some(x.r#type.as_str());
+            write_entry("match", &x.r#match, kind, x.action.as_str(), x.detected)
         });
         let regexes = p.regexes.iter().map(|x| {
             object([
