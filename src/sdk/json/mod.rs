@@ -37,6 +37,7 @@ mod read;
 mod request;
 mod response;
 mod trace;
+mod trace_write;
 
 use std::fmt;
 

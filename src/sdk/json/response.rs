@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::content::{read_message, write_block};
 use super::read::{built, enumeration, int, list, long, object, s, Obj};
-use super::trace::{read_guardrail_trace, write_guardrail_trace};
+use super::trace::read_guardrail_trace;
+use super::trace_write::write_guardrail_trace;
 use super::JsonError;
 use crate::model::{Message, Metrics, Response, Trace, Usage};
 
