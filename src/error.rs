@@ -121,6 +121,18 @@ pub enum Error {
         response: Box<Response>,
     },
 
+    /// [`Converser::count_tokens`](crate::Converser::count_tokens) was
+    /// refused because the service does not count tokens for the model
+    /// (AWS documents CountTokens for Anthropic Claude models). Not
+    /// retryable; `source` is the service's `ValidationException`.
+    #[error("the model `{model_id}` does not support CountTokens (AWS documents it for Anthropic Claude models): {source}")]
+    CountTokensUnsupported {
+        /// The model id of the request.
+        model_id: String,
+        /// The service's refusal.
+        source: Box<ServiceError>,
+    },
+
     /// A tool loop ([`Conversation::run_tools`](crate::Conversation::run_tools))
     /// reached its maximum number of rounds while the model still asked for tools.
     #[error("the model still asked for tools after {max_rounds} tool rounds")]
@@ -365,6 +377,7 @@ impl Error {
             | Error::Protocol { .. }
             | Error::InvalidToolInput { .. }
             | Error::InvalidOutput { .. }
+            | Error::CountTokensUnsupported { .. }
             | Error::ToolRoundsExceeded { .. }
             | Error::File { .. }
             | Error::Stopped { .. }
@@ -429,7 +442,7 @@ impl Error {
     /// The service error, if this is one.
     pub fn as_service(&self) -> Option<&ServiceError> {
         match self {
-            Error::Service(e) => Some(e),
+            Error::Service(e) | Error::CountTokensUnsupported { source: e, .. } => Some(e),
             _ => None,
         }
     }
@@ -437,7 +450,9 @@ impl Error {
     /// The request id Bedrock gave the failed call, when known.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Service(e) => e.request_id.as_deref(),
+            Error::Service(e) | Error::CountTokensUnsupported { source: e, .. } => {
+                e.request_id.as_deref()
+            }
             _ => self
                 .partial_response()
                 .and_then(|r| r.request_id.as_deref()),

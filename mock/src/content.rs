@@ -11,8 +11,15 @@ use crate::reply::{request_words, FrameCache, Kind, Reply, ReplyBlock, Script};
 /// words in the Converse request's messages and system prompts (the
 /// estimate an echo reply reports too), at least 1. `Err` is the
 /// `ValidationException` message for a body without
-/// `input.converse.messages`.
-pub(crate) fn count_tokens(body: &Value) -> Result<Value, String> {
+/// `input.converse.messages`, or for a model that is not an Anthropic
+/// Claude model: AWS documents CountTokens for those
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/count-tokens.html),
+/// and users report other models refused with the message used here
+/// (strands-agents/sdk-typescript #999, agentgateway #3254).
+pub(crate) fn count_tokens(model_id: &str, body: &Value) -> Result<Value, String> {
+    if !model_id.contains("anthropic.claude") {
+        return Err("The provided model doesn't support counting tokens.".into());
+    }
     let Some(converse) = body.pointer("/input/converse") else {
         return Err(
             "input must hold `converse` (or `invokeModel`, which this server does not count)"

@@ -10,8 +10,8 @@
 //! `Completed`, over [`MockServer::set_batch_job_polls`] polls of
 //! `GetModelInvocationJob`; fewer records than
 //! [`MockServer::set_batch_min_records`] (100 by default) are refused with a
-//! `ValidationException`, and a record with a `toolConfig` gets a 400 error
-//! line instead of a reply.
+//! `ValidationException`, and a record with a `toolConfig` or an
+//! `outputConfig` gets a 400 error line instead of a reply.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -250,6 +250,16 @@ fn answer(line: &str, state: &mut State) -> (Value, bool, u64, u64) {
         out["error"] = json!({
             "errorCode": 400,
             "errorMessage": "ValidationException: toolConfig is not supported in batch inference jobs of the Converse type",
+        });
+        return (out, false, 0, 0);
+    }
+    // The user guide's batch inference page: no structured output either
+    // (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html).
+    // Its wording is not documented; this one names the field.
+    if input.get("outputConfig").is_some() {
+        out["error"] = json!({
+            "errorCode": 400,
+            "errorMessage": "ValidationException: outputConfig is not supported in batch inference jobs",
         });
         return (out, false, 0, 0);
     }

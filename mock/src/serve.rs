@@ -188,7 +188,7 @@ pub(crate) async fn handle(
     }
     if operation == Some(Operation::CountTokens) && method == "POST" {
         let id = format!("mock-{n}");
-        return match crate::content::count_tokens(&body) {
+        return match crate::content::count_tokens(&parse_path(&path).1, &body) {
             Ok(count) => full(
                 200,
                 &[

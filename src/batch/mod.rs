@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::RecvTimeoutError;
 
 pub use progress::Progress;
-pub use record::{model_output, request_from_model_input, Record, RecordError};
+pub use record::{Record, RecordError};
 pub use result::RecordResult;
 
 use crate::client::limiter::Reservation;

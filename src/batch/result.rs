@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::record::{model_output, RecordError};
+use super::record::RecordError;
 use crate::model::Response;
 
 /// A finished record: its id and input, and the reply or the error.
@@ -24,9 +24,15 @@ impl RecordResult {
     /// `error`.
     ///
     /// The fields come in that order, as in Bedrock's own output files.
+    /// `modelOutput` is the whole Converse response body
+    /// ([`Response::to_json`]). A reply with no JSON form (a block the SDK
+    /// kept as `Unknown`) gets an `error` line with code 0 saying so.
     pub fn to_json_line(&self) -> String {
         let (key, value) = match &self.outcome {
-            Ok(response) => ("modelOutput", model_output(response)),
+            Ok(response) => match response.to_json() {
+                Ok(body) => ("modelOutput", body),
+                Err(e) => ("error", RecordError::from_error(&e).to_json()),
+            },
             Err(error) => ("error", error.to_json()),
         };
         format!(

@@ -170,6 +170,14 @@ impl<'a> Extract<'a> {
                 }
             }
         };
+        // The service's own verdict: readable or not, it is not output.
+        let parsed = match parsed {
+            Ok(_) if response.is_malformed() => Err((
+                response.text(),
+                "the service found the model's output malformed".to_owned(),
+            )),
+            other => other,
+        };
         parsed.map_err(|(raw, reason)| (raw, with_stop_reason(response, reason)))
     }
 

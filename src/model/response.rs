@@ -278,4 +278,30 @@ impl Response {
             Some(StopReason::GuardrailIntervened | StopReason::ContentFiltered)
         )
     }
+
+    /// Whether the service found the model's output malformed: the stop
+    /// reason is `malformed_model_output` (output that does not follow the
+    /// requested structure) or `malformed_tool_use` (a tool call the service
+    /// could not read). What text or tool input there is should not be
+    /// trusted; [`Converser::extract`](crate::Converser::extract) treats
+    /// such a reply as invalid output.
+    ///
+    /// ```
+    /// use bedrock_converse::Response;
+    /// use bedrock_converse::types::StopReason;
+    /// let mut r = Response::default();
+    /// r.stop_reason = Some(StopReason::MalformedModelOutput);
+    /// assert!(r.is_malformed());
+    /// r.stop_reason = Some(StopReason::MalformedToolUse);
+    /// assert!(r.is_malformed());
+    /// assert!(!r.is_truncated() && !r.is_blocked());
+    /// r.stop_reason = Some(StopReason::EndTurn);
+    /// assert!(!r.is_malformed());
+    /// ```
+    pub fn is_malformed(&self) -> bool {
+        matches!(
+            self.stop_reason,
+            Some(StopReason::MalformedModelOutput | StopReason::MalformedToolUse)
+        )
+    }
 }

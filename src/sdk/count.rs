@@ -9,7 +9,7 @@ use aws_sdk_bedrockruntime::Client;
 
 use super::request::SdkParts;
 use super::response::non_negative;
-use crate::error::Error;
+use crate::error::{Error, ServiceErrorKind};
 
 impl SdkParts {
     /// The parts CountTokens takes: messages, system prompts, tools and
@@ -37,16 +37,83 @@ pub(crate) fn count_tokens(
         .model_id(&parts.model_id)
         .input(parts.to_count_tokens_input())
         .send();
+    let model_id = parts.model_id;
     async move {
         send.await
             .map(|out| non_negative(out.input_tokens))
-            .map_err(Error::from_sdk)
+            .map_err(|e| unsupported_model(Error::from_sdk(e), model_id))
+    }
+}
+
+/// The service's refusal to count for a model as
+/// [`Error::CountTokensUnsupported`]. Its wording is not documented; users
+/// report `ValidationException` "The provided model doesn't support
+/// counting tokens." (strands-agents/sdk-typescript #999,
+/// agentgateway #3254), and "does not" is taken as well.
+fn unsupported_model(error: Error, model_id: String) -> Error {
+    match error {
+        Error::Service(source)
+            if source.kind == ServiceErrorKind::Validation && {
+                let m = source.message.to_ascii_lowercase();
+                m.contains("support counting tokens")
+                    && (m.contains("doesn't") || m.contains("does not"))
+            } =>
+        {
+            Error::CountTokensUnsupported { model_id, source }
+        }
+        other => other,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::unsupported_model;
+    use crate::error::{Error, ServiceError, ServiceErrorKind};
     use crate::model::ConverseRequest;
+
+    fn service(kind: ServiceErrorKind, message: &str) -> Error {
+        Error::Service(Box::new(ServiceError {
+            kind,
+            code: "X".into(),
+            message: message.into(),
+            status: Some(400),
+            request_id: None,
+            partial: None,
+        }))
+    }
+
+    #[test]
+    fn each_wording_of_the_refusal_is_unsupported_and_others_stay_service_errors() {
+        for message in [
+            "The provided model doesn't support counting tokens.",
+            "The provided model does not support counting tokens",
+        ] {
+            let err = unsupported_model(service(ServiceErrorKind::Validation, message), "m".into());
+            assert!(
+                matches!(&err, Error::CountTokensUnsupported { model_id, .. } if model_id == "m"),
+                "{err:?}"
+            );
+            assert!(!err.is_retryable());
+            assert!(
+                err.to_string().contains("does not support CountTokens"),
+                "{err}"
+            );
+            assert_eq!(err.as_service().map(|s| s.message.as_str()), Some(message));
+        }
+        for (kind, message) in [
+            (
+                ServiceErrorKind::Validation,
+                "prompt is too long: 300000 tokens > 200000 maximum",
+            ),
+            (
+                ServiceErrorKind::Throttling,
+                "The provided model doesn't support counting tokens.",
+            ),
+        ] {
+            let err = unsupported_model(service(kind, message), "m".into());
+            assert!(matches!(err, Error::Service(_)), "{err:?}");
+        }
+    }
 
     #[test]
     fn count_tokens_input_holds_the_prompt_but_not_the_settings() {

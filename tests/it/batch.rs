@@ -236,11 +236,12 @@ fn a_permanent_error_is_an_error_line_not_a_crash() {
         .iter()
         .find(|l| l["recordId"] == "unsupported")
         .unwrap();
+    // Refused by validation, before sending: a toolConfig with no tool.
     assert_eq!(unsupported["error"]["errorCode"], 400);
     assert!(unsupported["error"]["errorMessage"]
         .as_str()
         .unwrap()
-        .contains("toolConfig"));
+        .contains("tool_config.tools"));
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 

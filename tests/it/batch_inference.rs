@@ -227,6 +227,15 @@ fn limits_are_checked_before_anything_is_sent_and_the_server_refuses_the_same() 
         matches!(&err, InferenceError::ToolConfig { record } if record == "r00007"),
         "{err}"
     );
+    let mut structured = records(100);
+    structured[9].model_input["outputConfig"] = json!({"textFormat": {"type": "json_schema",
+        "structure": {"jsonSchema": {"schema": "{\"type\":\"object\"}"}}}});
+    let err = jobs.submit(structured.clone()).unwrap_err();
+    assert!(
+        matches!(&err, InferenceError::OutputConfig { record } if record == "r00009"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("r00009") && err.to_string().contains("structured output"));
     let small = make_jobs(&server, &converser, "job-3").limits(Limits {
         records_per_job: 50,
         ..Limits::default()
@@ -266,6 +275,13 @@ fn limits_are_checked_before_anything_is_sent_and_the_server_refuses_the_same() 
     let error = results.results[7].outcome.as_ref().unwrap_err();
     assert_eq!(error.code, 400, "{error}");
     assert!(error.message.contains("toolConfig"), "{error}");
+    assert_eq!(results.succeeded(), 99);
+    // The structured-output record likewise.
+    let unchecked = make_jobs(&server, &converser, "job-4s").skip_checks();
+    let results = unchecked.run(structured, |_| {}).unwrap();
+    let error = results.results[9].outcome.as_ref().unwrap_err();
+    assert_eq!(error.code, 400, "{error}");
+    assert!(error.message.contains("outputConfig"), "{error}");
     assert_eq!(results.succeeded(), 99);
 }
 

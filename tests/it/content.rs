@@ -172,6 +172,31 @@ fn count_tokens_refuses_bad_requests_locally_and_reports_service_errors() {
     assert!(client.contains("ValidationException"), "{client}");
 }
 
+#[test]
+fn a_model_that_cannot_count_tokens_is_a_typed_non_retryable_error() {
+    let (server, converser) = setup();
+    let err = converser
+        .count_tokens(&ConverseRequest::new("amazon.nova-lite-v1:0").user("How many?"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::CountTokensUnsupported { model_id, .. } if model_id == "amazon.nova-lite-v1:0"),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert!(
+        err.to_string().contains("does not support CountTokens"),
+        "{err}"
+    );
+    let service = err.as_service().unwrap();
+    assert_eq!(
+        service.message,
+        "The provided model doesn't support counting tokens."
+    );
+    assert!(err.request_id().is_some());
+    // One request: the refusal is not retried.
+    assert_eq!(server.requests().len(), 1);
+}
+
 /// A bare HTTP/1 POST to the mock, returning "STATUS BODY".
 fn reqwest_like_post(server: &MockServer, path: &str, body: &str) -> String {
     use std::io::{Read, Write};

@@ -10,6 +10,7 @@
 
 mod assembly;
 mod batch;
+mod batch_bodies;
 #[cfg(feature = "batch-inference")]
 mod batch_inference;
 mod batch_kill;
@@ -31,4 +32,5 @@ mod record;
 mod recorded;
 mod reliability;
 mod spawn;
+mod stop_reasons;
 mod surface;

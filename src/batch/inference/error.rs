@@ -73,6 +73,16 @@ pub enum InferenceError {
         record: String,
     },
 
+    /// A record uses `outputConfig` (structured output), which batch
+    /// inference does not support.
+    #[error(
+        "record {record:?} has an outputConfig: batch inference does not support structured output"
+    )]
+    OutputConfig {
+        /// The record's id.
+        record: String,
+    },
+
     /// Two records share an id: their outputs could not be told apart.
     #[error("record id {record:?} appears more than once")]
     DuplicateRecordId {

@@ -50,7 +50,7 @@ impl Default for Limits {
 
 impl Limits {
     /// Checks `records` against the limits and Converse-job rules (no
-    /// `toolConfig`, unique ids), and lays them out as JSONL input files,
+    /// `toolConfig`, no `outputConfig`, unique ids), and lays them out as JSONL input files,
     /// each within the per-file limits.
     ///
     /// # Errors
@@ -64,6 +64,11 @@ impl Limits {
         for record in records {
             if record.model_input.get("toolConfig").is_some() {
                 return Err(InferenceError::ToolConfig {
+                    record: record.id.clone(),
+                });
+            }
+            if record.model_input.get("outputConfig").is_some() {
+                return Err(InferenceError::OutputConfig {
                     record: record.id.clone(),
                 });
             }
@@ -194,6 +199,11 @@ mod tests {
         rs[1].model_input["toolConfig"] = json!({"tools": []});
         assert!(
             matches!(small.plan(&rs), Err(InferenceError::ToolConfig { record }) if record == "r1")
+        );
+        let mut rs = records(3);
+        rs[2].model_input["outputConfig"] = json!({"effort": "low"});
+        assert!(
+            matches!(small.plan(&rs), Err(InferenceError::OutputConfig { record }) if record == "r2")
         );
         let tiny = Limits {
             min_records: 1,

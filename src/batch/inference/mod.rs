@@ -44,7 +44,11 @@
 //!   ([Process multiple prompts with batch inference](https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html)):
 //!   Converse-type jobs do not support tool calling; records with a
 //!   `toolConfig` fail with a 400 error. They are refused here before
-//!   anything is uploaded ([`InferenceError::ToolConfig`]).
+//!   anything is uploaded ([`InferenceError::ToolConfig`]). The same page
+//!   says batch inference does not support structured output, so a record
+//!   with an `outputConfig` is refused too ([`InferenceError::OutputConfig`]).
+//!   The local batch runner ([`crate::batch::Batch`]), which calls Converse
+//!   itself, takes both.
 //! - **Statuses**
 //!   ([GetModelInvocationJob](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetModelInvocationJob.html)):
 //!   `Submitted`, `Validating`, `Scheduled`, `InProgress`, then `Completed`,

@@ -3,17 +3,12 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, ReasoningContentBlock, ReasoningTextBlock, StopReason,
-    ToolUseBlock,
-};
 use serde_json::Value;
 
 use super::error::InferenceError;
 use super::job::JobState;
 use crate::batch::{Record, RecordError, RecordResult};
-use crate::model::{Message, Metrics, Response, Usage};
-use crate::sdk::json::json_to_document;
+use crate::model::Response;
 
 /// The summary the job writes beside its output (`manifest.json.out`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,77 +74,12 @@ impl JobResults {
     }
 }
 
-/// A `modelOutput` (a Converse response body) as a [`Response`]: text,
-/// tool use and reasoning text blocks, stop reason, usage, metrics and
-/// additional fields. Blocks of other kinds are left out.
+/// A `modelOutput` (a Converse response body) as a [`Response`], read
+/// whole by the crate's Converse codec ([`Response::from_json`]).
 pub(super) fn response_from_model_output(output: &Value) -> Result<Response, RecordError> {
-    let bad = |what: &str| RecordError {
+    Response::from_json(output).map_err(|e| RecordError {
         code: 0,
-        message: format!("modelOutput could not be read: {what}"),
-    };
-    let message = output
-        .pointer("/output/message")
-        .ok_or_else(|| bad("no output.message"))?;
-    let role = match message.get("role").and_then(Value::as_str) {
-        Some("user") => ConversationRole::User,
-        _ => ConversationRole::Assistant,
-    };
-    let mut content = Vec::new();
-    for block in message
-        .get("content")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(text) = block.get("text").and_then(Value::as_str) {
-            content.push(ContentBlock::Text(text.to_owned()));
-        } else if let Some(tool) = block.get("toolUse") {
-            let tool = ToolUseBlock::builder()
-                .tool_use_id(
-                    tool.get("toolUseId")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
-                )
-                .name(tool.get("name").and_then(Value::as_str).unwrap_or_default())
-                .input(json_to_document(tool.get("input").unwrap_or(&Value::Null)))
-                .build()
-                .map_err(|e| bad(&e.to_string()))?;
-            content.push(ContentBlock::ToolUse(tool));
-        } else if let Some(r) = block.pointer("/reasoningContent/reasoningText") {
-            let r = ReasoningTextBlock::builder()
-                .text(r.get("text").and_then(Value::as_str).unwrap_or_default())
-                .set_signature(
-                    r.get("signature")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                )
-                .build()
-                .map_err(|e| bad(&e.to_string()))?;
-            content.push(ContentBlock::ReasoningContent(
-                ReasoningContentBlock::ReasoningText(r),
-            ));
-        }
-    }
-    let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let clamp = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
-    Ok(Response {
-        message: Message::new(role, content),
-        stop_reason: output
-            .get("stopReason")
-            .and_then(Value::as_str)
-            .map(StopReason::from),
-        usage: output.get("usage").map(|u| {
-            Usage::new(
-                clamp(n(u, "inputTokens")),
-                clamp(n(u, "outputTokens")),
-                clamp(n(u, "totalTokens")),
-            )
-        }),
-        metrics: output
-            .get("metrics")
-            .map(|m| Metrics::new(n(m, "latencyMs"))),
-        additional_model_response_fields: output.get("additionalModelResponseFields").cloned(),
-        ..Response::default()
+        message: format!("modelOutput could not be read: {e}"),
     })
 }
 
@@ -289,10 +219,23 @@ mod tests {
         });
         let response = response_from_model_output(&out).unwrap();
         assert_eq!(response.text(), "Hello");
-        assert_eq!(response.usage, Some(Usage::new(3, 2, 5)));
-        assert_eq!(response.metrics, Some(Metrics::new(42)));
+        assert_eq!(response.usage, Some(crate::model::Usage::new(3, 2, 5)));
+        assert_eq!(response.metrics, Some(crate::model::Metrics::new(42)));
         assert_eq!(response.tool_uses().len(), 1);
-        assert_eq!(crate::batch::model_output(&response), out);
+        assert_eq!(response.to_json().unwrap(), out);
+    }
+
+    #[test]
+    fn a_model_output_this_version_cannot_read_is_the_records_error_naming_the_key() {
+        let out =
+            json!({"output": {"message": {"role": "assistant", "content": [{"hologram": {}}]}}});
+        let err = response_from_model_output(&out).unwrap_err();
+        assert_eq!(err.code, 0);
+        assert!(
+            err.message
+                .ends_with("output.message.content[0].hologram: unknown key"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,95 +1,106 @@
 use aws_sdk_bedrockruntime::types::{
-    ReasoningContentBlock, ReasoningTextBlock, StopReason, ToolUseBlock,
+    ContentBlock, ConversationRole, ReasoningContentBlock, ReasoningTextBlock, StopReason,
+    SystemContentBlock, ToolUseBlock,
 };
 
 use super::*;
-use crate::model::{Metrics, Usage};
+use crate::batch::RecordResult;
+use crate::model::{Message, Metrics, Response, Usage};
 use crate::sdk::json::json_to_document;
 
-fn input() -> Value {
-    json!({
-        "system": [{"text": "Be brief."}],
-        "messages": [
-            {"role": "user", "content": [
-                {"text": "What is in these?"},
-                {"image": {"format": "png", "source": {"bytes": "iVBORw0KGgo="}}},
-                {"document": {"format": "txt", "name": "notes", "source": {"bytes": "aGVsbG8="}}},
-            ]},
-            {"role": "assistant", "content": [{"text": "A picture"}]},
-            {"role": "user", "content": [{"text": "And?"}]},
-        ],
-        "inferenceConfig": {"maxTokens": 100, "temperature": 0.5, "topP": 0.9, "stopSequences": ["END"]},
-        "additionalModelRequestFields": {"top_k": 5},
-    })
+/// The four bodies of the issue that the old hand parser refused: a cache
+/// point after the system prompt, a tool round with `toolConfig`, an image
+/// from S3, a guardrail with reasoning in the history.
+fn once_refused() -> Vec<Value> {
+    let user = |text: &str| json!({"role": "user", "content": [{"text": text}]});
+    vec![
+        json!({"system": [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}], "messages": [user("Hi")]}),
+        json!({
+            "toolConfig": {"tools": [{"toolSpec": {"name": "f", "inputSchema": {"json": {"type": "object"}}}}]},
+            "messages": [
+                user("Call f."),
+                {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "name": "f", "input": {}}}]},
+                {"role": "user", "content": [{"toolResult": {"toolUseId": "t", "content": [{"json": {"ok": 1}}]}}]}
+            ]
+        }),
+        json!({"messages": [{"role": "user", "content": [
+            {"text": "What is this?"},
+            {"image": {"format": "png", "source": {"s3Location": {"uri": "s3://bucket/cat.png"}}}}
+        ]}]}),
+        json!({
+            "guardrailConfig": {"guardrailIdentifier": "gr", "guardrailVersion": "1", "trace": "enabled"},
+            "messages": [
+                user("Why?"),
+                {"role": "assistant", "content": [{"reasoningContent": {"reasoningText": {"text": "t", "signature": "s"}}}, {"text": "So."}]},
+                user("Sure?")
+            ]
+        }),
+    ]
 }
 
 #[test]
-fn model_input_becomes_a_request() {
-    let r = request_from_model_input("m", &input()).unwrap();
-    assert_eq!(r.model_id, "m");
-    assert_eq!(r.system, vec![SystemContentBlock::Text("Be brief.".into())]);
-    assert_eq!(r.messages.len(), 3);
-    assert_eq!(r.messages[0].role, ConversationRole::User);
-    assert_eq!(r.messages[1].role, ConversationRole::Assistant);
-    let content = &r.messages[0].content;
-    assert_eq!(content[0], ContentBlock::Text("What is in these?".into()));
-    let ContentBlock::Image(image) = &content[1] else {
-        panic!("{content:?}")
-    };
-    assert_eq!(image.format(), &ImageFormat::Png);
-    let ContentBlock::Document(doc) = &content[2] else {
-        panic!("{content:?}")
-    };
-    assert_eq!((doc.format(), doc.name()), (&DocumentFormat::Txt, "notes"));
-    let config = r.inference_config.clone().unwrap();
-    assert_eq!(config.max_tokens, Some(100));
-    assert_eq!(config.temperature, Some(0.5));
-    assert_eq!(config.top_p, Some(0.9));
-    assert_eq!(config.stop_sequences, vec!["END".to_string()]);
-    assert_eq!(r.additional_model_request_fields, Some(json!({"top_k": 5})));
-    r.to_sdk().expect("valid");
-}
-
-#[test]
-fn unsupported_or_malformed_input_is_a_400_naming_the_field() {
-    let cases = [
-        (json!({"toolConfig": {}}), "toolConfig"),
-        (json!({"modelId": "x"}), "modelId"),
-        (
-            json!({"messages": [{"role": "user", "content": [{"video": {}}]}]}),
-            "messages[0].content[0].video",
-        ),
-        (
-            json!({"messages": [{"role": "system", "content": []}]}),
-            "messages[0].role",
-        ),
-        (
-            json!({"messages": [{"role": "user", "content": [{"image": {"format": "png", "source": {"s3Location": {}}}}]}]}),
-            "source",
-        ),
-        (
-            json!({"messages": [{"role": "user", "content": [{"image": {"format": "png", "source": {"bytes": "***"}}}]}]}),
-            "base64",
-        ),
-        (
-            json!({"messages": [{"role": "user", "content": [{"image": {"format": "bmp", "source": {"bytes": ""}}}]}]}),
-            "format",
-        ),
-        (json!({"inferenceConfig": {"maxTokens": -1}}), "maxTokens"),
-        (json!({"inferenceConfig": {"topK": 1}}), "topK"),
-        (json!({"system": [{"guardContent": {}}]}), "system[0]"),
-        (json!([1]), "object"),
-    ];
-    for (input, needle) in cases {
-        let err = request_from_model_input("m", &input).unwrap_err();
-        assert_eq!(err.code, 400, "{input}");
-        assert!(err.message.contains(needle), "{input}: {err}");
+fn any_converse_body_becomes_a_request_and_back_unchanged() {
+    for input in once_refused() {
+        let record = Record::new("r", input.clone());
+        let request = record
+            .request("m")
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(request.model_id, "m");
+        assert_eq!(Record::from_request("r", &request).unwrap(), record);
     }
 }
 
 #[test]
+fn the_request_holds_what_the_body_says() {
+    let record = Record::new("r", once_refused().swap_remove(0));
+    let r = record.request("m").unwrap();
+    assert_eq!(r.system[0], SystemContentBlock::Text("Be brief.".into()));
+    assert!(matches!(r.system[1], SystemContentBlock::CachePoint(_)));
+    assert_eq!(r.messages, vec![Message::user("Hi")]);
+}
+
+#[test]
+fn a_malformed_or_unknown_member_is_a_400_naming_its_path() {
+    let cases = [
+        (
+            json!({"modelId": "x", "messages": []}),
+            "modelInput must not contain modelId: the batch's model is used",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": [{"video": {}}]}]}),
+            "modelInput.messages[0].content[0].video.format: is required",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": [{"image": {"format": "png", "source": {"s3Location": {}}}}]}]}),
+            "modelInput.messages[0].content[0].image.source.s3Location.uri: is required",
+        ),
+        (
+            json!({"messages": [], "inferenceConfig": {"topK": 1}}),
+            "modelInput.inferenceConfig.topK: unknown key",
+        ),
+        (
+            json!({"messages": [], "system": [{"guardContent": {}}]}),
+            "modelInput.system[0].guardContent: must be an object with exactly one key",
+        ),
+        (json!([1]), "modelInput must be an object"),
+    ];
+    for (input, message) in cases {
+        let err = Record::new("r", input.clone()).request("m").unwrap_err();
+        assert_eq!(err.code, 400, "{input}");
+        assert_eq!(err.message, message, "{input}");
+    }
+}
+
+#[test]
+fn a_request_that_does_not_validate_makes_no_record() {
+    let err = Record::from_request("r", &ConverseRequest::new("m")).unwrap_err();
+    assert_eq!(err.code, 400);
+    assert!(err.message.contains("messages"), "{err}");
+}
+
+#[test]
 fn input_lines_parse_and_round_trip() {
-    let r = Record::new("a", input());
+    let r = Record::new("a", once_refused().swap_remove(1));
     assert_eq!(Record::from_json_line(&r.to_json_line(), 1).unwrap(), r);
     let anonymous = Record::from_json_line(r#"{"modelInput": {}}"#, 7).unwrap();
     assert_eq!(anonymous.id, "RECORD00000000007");
@@ -104,7 +115,7 @@ fn input_lines_parse_and_round_trip() {
 }
 
 #[test]
-fn response_becomes_model_output() {
+fn the_output_line_carries_every_block_of_the_reply() {
     let tool = ToolUseBlock::builder()
         .tool_use_id("t1")
         .name("weather")
@@ -133,19 +144,29 @@ fn response_becomes_model_output() {
         metrics: Some(Metrics::new(12)),
         ..Response::default()
     };
-    let out = model_output(&response);
+    let result = RecordResult {
+        id: "r1".into(),
+        model_input: json!({"messages": []}),
+        outcome: Ok(response),
+        attempts: 1,
+    };
+    let line: Value = serde_json::from_str(&result.to_json_line()).unwrap();
     assert_eq!(
-        out,
+        line,
         json!({
-            "output": {"message": {"role": "assistant", "content": [
-                {"reasoningContent": {"reasoningText": {"text": "hmm", "signature": "sig"}}},
-                {"text": "Hello"},
-                {"toolUse": {"toolUseId": "t1", "name": "weather", "input": {"city": "Paris"}}},
-            ]}},
-            "stopReason": "tool_use",
-            "usage": {"inputTokens": 3, "outputTokens": 4, "totalTokens": 7},
-            "metrics": {"latencyMs": 12},
-            "note": "1 content block(s) of other kinds were left out",
+            "recordId": "r1",
+            "modelInput": {"messages": []},
+            "modelOutput": {
+                "output": {"message": {"role": "assistant", "content": [
+                    {"reasoningContent": {"reasoningText": {"text": "hmm", "signature": "sig"}}},
+                    {"text": "Hello"},
+                    {"toolUse": {"toolUseId": "t1", "name": "weather", "input": {"city": "Paris"}}},
+                    {"reasoningContent": {"redactedContent": "AQ=="}},
+                ]}},
+                "stopReason": "tool_use",
+                "usage": {"inputTokens": 3, "outputTokens": 4, "totalTokens": 7},
+                "metrics": {"latencyMs": 12},
+            }
         })
     );
 }

@@ -54,8 +54,11 @@ impl ConverseRequest {
         let mut previous: Option<&ConversationRole> = None;
         for (i, m) in self.messages.iter().enumerate() {
             match (&m.role, previous) {
-                (ConversationRole::User, _) | (ConversationRole::Assistant, Some(_)) => {}
-                (ConversationRole::Assistant, None) => {
+                // A `system` turn (mid-conversation instructions, tool
+                // additions and removals) may follow the first user turn.
+                (ConversationRole::User, _)
+                | (ConversationRole::Assistant | ConversationRole::System, Some(_)) => {}
+                (ConversationRole::Assistant | ConversationRole::System, None) => {
                     return Err(Error::invalid(
                         "messages[0].role",
                         "must be `user`: a conversation starts with a user turn",
@@ -65,7 +68,7 @@ impl ConverseRequest {
                     return Err(Error::invalid(
                         format!("messages[{i}].role"),
                         format!(
-                            "is `{}`: only `user` and `assistant` are allowed",
+                            "is `{}`: only `user`, `assistant` and `system` are allowed",
                             other.as_str()
                         ),
                     ))
