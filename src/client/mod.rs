@@ -33,7 +33,7 @@ pub use builder::{ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEO
 pub use env::credentials_configured;
 #[cfg(feature = "schema")]
 #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
-pub use extract::{Extract, ExtractMode, Extracted, DEFAULT_TOOL_NAME};
+pub use extract::{Extract, ExtractMode, ExtractOptions, Extracted, DEFAULT_TOOL_NAME};
 pub use handle::CallHandle;
 pub use quota::DEFAULT_OUTPUT_ESTIMATE;
 
@@ -172,9 +172,10 @@ impl Converser {
         let parts = self.prepare("converse", request)?;
         let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
         let deadline = Instant::now() + limit;
-        self.metered(request, Some(deadline), || {
+        let result = self.metered(request, Some(deadline), || {
             self.converse_inner(request, parts, deadline)
-        })
+        });
+        checked(request, result)
     }
 
     fn converse_inner(
@@ -250,9 +251,10 @@ impl Converser {
     ) -> Result<Response, Error> {
         let parts = self.prepare("converse_with", request)?;
         let deadline = self.stream_deadline();
-        self.metered(request, deadline, || {
+        let result = self.metered(request, deadline, || {
             self.converse_with_inner(request, parts, deadline, handler)
-        })
+        });
+        checked(request, result)
     }
 
     fn converse_with_inner<H: StreamHandler + ?Sized>(
@@ -362,13 +364,14 @@ impl Converser {
     ) -> Result<Response, Error> {
         let parts = self.prepare("converse_with_send", request)?;
         let deadline = self.stream_deadline();
-        self.metered(request, deadline, || {
+        let result = self.metered(request, deadline, || {
             let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
             let idle = Some(self.inner.idle_timeout);
             engine::inline::run(handler, |sink| {
                 self.start_stream(parts, sink, idle, interrupt, None)
             })
-        })
+        });
+        checked(request, result)
     }
 
     /// Starts a streaming call in the background and returns at once with a
@@ -530,6 +533,19 @@ impl Converser {
             return Err(Error::Cancelled { partial: None });
         }
         Ok(parts)
+    }
+}
+
+/// A reply whose tool calls break the input schema of a tool that asked
+/// for a check ([`Tool::validate_input`](crate::model::Tool::validate_input))
+/// becomes [`Error::InvalidToolInput`].
+fn checked(request: &ConverseRequest, result: Result<Response, Error>) -> Result<Response, Error> {
+    #[cfg(feature = "schema")]
+    return result.and_then(|r| request.check_tool_inputs(r));
+    #[cfg(not(feature = "schema"))]
+    {
+        let _ = request;
+        result
     }
 }
 
