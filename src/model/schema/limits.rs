@@ -22,7 +22,7 @@ pub const MAX_UNION_PARAMETERS: usize = 16;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Complexity {
-    /// Schemas with a `type` list of two or more types, or an `anyOf`.
+    /// Schemas with a `type` list, or an `anyOf`.
     pub union_parameters: usize,
     /// Properties not listed in their object's `required`.
     pub optional_parameters: usize,
@@ -57,11 +57,7 @@ pub fn complexity(schema: &Value) -> Complexity {
 
 fn count(node: &Value, c: &mut Complexity) {
     let Value::Object(obj) = node else { return };
-    let type_list = obj
-        .get("type")
-        .and_then(Value::as_array)
-        .is_some_and(|t| t.len() > 1);
-    if type_list || obj.contains_key("anyOf") {
+    if obj.get("type").is_some_and(Value::is_array) || obj.contains_key("anyOf") {
         c.union_parameters += 1;
     }
     if let Some(Value::Object(props)) = obj.get("properties") {
