@@ -54,7 +54,7 @@ impl Conversation {
     /// failure, [`Error::InvalidOutput`] included (a reply that breaks the
     /// type's schema after every re-ask), is handled as for
     /// [`send`](Conversation::send): rolled back by default
-    /// ([`OnFailure`](crate::OnFailure)).
+    /// ([`OnFailure`](crate::conversation::OnFailure)).
     ///
     /// ```
     /// # use bedrock_converse_mock::{MockServer, Reply};

@@ -17,6 +17,7 @@ mod common;
 mod content;
 mod examples;
 mod extract;
+mod extract_bounds;
 mod foundation;
 mod garbage;
 mod handlers;
