@@ -175,7 +175,7 @@ impl Converser {
         let result = self.metered(request, Some(deadline), || {
             self.converse_inner(request, parts, deadline)
         });
-        checked(request, result)
+        request.checked_reply(result)
     }
 
     fn converse_inner(
@@ -254,7 +254,7 @@ impl Converser {
         let result = self.metered(request, deadline, || {
             self.converse_with_inner(request, parts, deadline, handler)
         });
-        checked(request, result)
+        request.checked_reply(result)
     }
 
     fn converse_with_inner<H: StreamHandler + ?Sized>(
@@ -371,7 +371,7 @@ impl Converser {
                 self.start_stream(parts, sink, idle, interrupt, None)
             })
         });
-        checked(request, result)
+        request.checked_reply(result)
     }
 
     /// Starts a streaming call in the background and returns at once with a
@@ -533,19 +533,6 @@ impl Converser {
             return Err(Error::Cancelled { partial: None });
         }
         Ok(parts)
-    }
-}
-
-/// A reply whose tool calls break the input schema of a tool that asked
-/// for a check ([`Tool::validate_input`](crate::model::Tool::validate_input))
-/// becomes [`Error::InvalidToolInput`].
-fn checked(request: &ConverseRequest, result: Result<Response, Error>) -> Result<Response, Error> {
-    #[cfg(feature = "schema")]
-    return result.and_then(|r| request.check_tool_inputs(r));
-    #[cfg(not(feature = "schema"))]
-    {
-        let _ = request;
-        result
     }
 }
 

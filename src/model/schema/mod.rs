@@ -320,6 +320,21 @@ fn require_nullable(obj: &mut Map<String, Value>) -> Vec<String> {
     missing
 }
 
+impl crate::model::ConverseRequest {
+    /// A reply whose tool calls break the input schema of a tool that asked
+    /// for a check (`Tool::validate_input`, `schema` feature) becomes
+    /// [`Error::InvalidToolInput`](crate::Error::InvalidToolInput).
+    pub(crate) fn checked_reply(
+        &self,
+        result: Result<crate::model::Response, crate::Error>,
+    ) -> Result<crate::model::Response, crate::Error> {
+        #[cfg(feature = "schema")]
+        return result.and_then(|r| self.check_tool_inputs(r));
+        #[cfg(not(feature = "schema"))]
+        result
+    }
+}
+
 fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
