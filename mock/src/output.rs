@@ -33,7 +33,16 @@ const REFUSED: &[&str] = &[
 
 /// The string formats the documentation lists as supported.
 const FORMATS: &[&str] = &[
-    "date-time", "time", "date", "duration", "email", "hostname", "uri", "ipv4", "ipv6", "uuid",
+    "date-time",
+    "time",
+    "date",
+    "duration",
+    "email",
+    "hostname",
+    "uri",
+    "ipv4",
+    "ipv6",
+    "uuid",
 ];
 
 /// Per request: strict tools, optional parameters, union-typed parameters.
@@ -151,8 +160,13 @@ fn subset(schema: &Value, at: &str) -> Result<(), String> {
     if let Some(kw) = REFUSED.iter().find(|k| schema.get(**k).is_some()) {
         return Err(format!("{at}: keyword '{kw}' is not supported"));
     }
-    if schema.get("minItems").is_some_and(|n| n.as_u64().is_none_or(|n| n > 1)) {
-        return Err(format!("{at}: 'minItems' values other than 0 or 1 are not supported"));
+    if schema
+        .get("minItems")
+        .is_some_and(|n| n.as_u64().is_none_or(|n| n > 1))
+    {
+        return Err(format!(
+            "{at}: 'minItems' values other than 0 or 1 are not supported"
+        ));
     }
     if let Some(f) = schema.get("format") {
         if !f.as_str().is_some_and(|f| FORMATS.contains(&f)) {
@@ -161,10 +175,9 @@ fn subset(schema: &Value, at: &str) -> Result<(), String> {
     }
     if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
         let lookaround = ["(?=", "(?!", "(?<=", "(?<!"].iter().any(|s| p.contains(s));
-        let backreference = p
-            .split('\\')
-            .skip(1)
-            .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit() && c != '0') || rest.starts_with('k'));
+        let backreference = p.split('\\').skip(1).any(|rest| {
+            rest.starts_with(|c: char| c.is_ascii_digit() && c != '0') || rest.starts_with('k')
+        });
         if lookaround || backreference {
             return Err(format!("{at}: pattern {p:?} uses unsupported regex features (backreferences or lookaround)"));
         }
@@ -233,7 +246,8 @@ mod tests {
 
     /// `{"type": "object", "properties": {"p": sub}}`, closed.
     fn one_property(sub: Value) -> String {
-        json!({"type": "object", "additionalProperties": false, "properties": {"p": sub}}).to_string()
+        json!({"type": "object", "additionalProperties": false, "properties": {"p": sub}})
+            .to_string()
     }
 
     #[test]
@@ -245,14 +259,21 @@ mod tests {
             json!({"type": "string", "pattern": "^(?!x)"}),
             json!({"$ref": "https://example.com/s.json"}),
         ] {
-            assert!(check(&with_schema(&one_property(refused.clone()))).is_err(), "{refused}");
+            assert!(
+                check(&with_schema(&one_property(refused.clone()))).is_err(),
+                "{refused}"
+            );
         }
         for kept in [
             json!({"type": "array", "minItems": 1}),
             json!({"type": "string", "format": "date-time"}),
             json!({"type": "string", "pattern": "^\\d+$"}),
         ] {
-            assert_eq!(check(&with_schema(&one_property(kept.clone()))), Ok(()), "{kept}");
+            assert_eq!(
+                check(&with_schema(&one_property(kept.clone()))),
+                Ok(()),
+                "{kept}"
+            );
         }
     }
 
@@ -284,9 +305,15 @@ mod tests {
     fn complexity_limits_per_request() {
         assert_eq!(check(&with_schema(&shaped(16, 24).to_string())), Ok(()));
         let unions = check(&with_schema(&shaped(17, 0).to_string())).unwrap_err();
-        assert!(unions.contains("union types") && unions.contains("limit: 16"), "{unions}");
+        assert!(
+            unions.contains("union types") && unions.contains("limit: 16"),
+            "{unions}"
+        );
         let optional = check(&with_schema(&shaped(0, 25).to_string())).unwrap_err();
-        assert!(optional.contains("optional parameters") && optional.contains("limit: 24"), "{optional}");
+        assert!(
+            optional.contains("optional parameters") && optional.contains("limit: 24"),
+            "{optional}"
+        );
         // Summed over the output schema and every strict tool.
         let mut body = strict_tools(&[shaped(8, 12)]);
         body["outputConfig"] = with_schema(&shaped(9, 0).to_string())["outputConfig"].clone();
@@ -294,6 +321,9 @@ mod tests {
         let small = shaped(0, 0);
         assert_eq!(check(&strict_tools(&vec![small.clone(); 20])), Ok(()));
         let many = check(&strict_tools(&vec![small; 21])).unwrap_err();
-        assert!(many.contains("strict tools") && many.contains("20"), "{many}");
+        assert!(
+            many.contains("strict tools") && many.contains("20"),
+            "{many}"
+        );
     }
 }

@@ -244,7 +244,8 @@ impl<'a> Extract<'a> {
                 let description = self.options.description.clone().unwrap_or_else(|| {
                     "Give your answer as this tool's input; only its input is read.".into()
                 });
-                let tool = Tool::new(self.tool_name(), description, schema).strict(self.options.strict);
+                let tool =
+                    Tool::new(self.tool_name(), description, schema).strict(self.options.strict);
                 request
                     .tool(tool)
                     .tool_choice(ToolChoice::tool(self.tool_name()))

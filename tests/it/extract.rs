@@ -214,7 +214,10 @@ fn a_raw_schema_is_sent_with_its_bounds_described() {
         "properties": {"code": {"type": "string", "maxLength": 3}}
     }));
     // Nothing checks a raw schema's bounds on the reply: converse returns text.
-    assert_eq!(converser.converse(&raw).unwrap().text(), r#"{"code":"ABCD"}"#);
+    assert_eq!(
+        converser.converse(&raw).unwrap().text(),
+        r#"{"code":"ABCD"}"#
+    );
     let sent = sent_output_schema(&server.requests()[0]);
     assert_eq!(
         sent["properties"]["code"],
@@ -330,7 +333,9 @@ fn the_server_refuses_a_bad_schema_sent_raw() {
     let base = json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]});
     let cases = [
         json!("{not json"),
-        json!(r#"{"type":"object","additionalProperties":false,"properties":{"s":{"type":"string","format":"ipv5"}}}"#),
+        json!(
+            r#"{"type":"object","additionalProperties":false,"properties":{"s":{"type":"string","format":"ipv5"}}}"#
+        ),
         json!({"type": "object"}),
         json!(
             r#"{"type":"object","additionalProperties":false,"properties":{"n":{"type":"integer","maximum":3}}}"#

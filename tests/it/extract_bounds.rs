@@ -4,10 +4,10 @@
 //! complexity limits, and the same for strict tools and conversations.
 
 use bedrock_converse::client::{Extract, ExtractMode, ExtractOptions};
+use bedrock_converse::conversation::OnFailure;
 use bedrock_converse::model::schema::{complexity, Unsupported};
 use bedrock_converse::model::Tool;
 use bedrock_converse::stream::handler_fn;
-use bedrock_converse::conversation::OnFailure;
 use bedrock_converse::{Conversation, ConverseRequest, Error, Flow, StreamEvent};
 use bedrock_converse_mock::{MockServer, RecordedRequest, Reply};
 use serde::Deserialize;
@@ -29,7 +29,8 @@ fn request() -> ConverseRequest {
 
 /// The schema as sent: `outputConfig`'s string, or the forced tool's input schema.
 fn sent_schema(recorded: &RecordedRequest) -> Value {
-    match recorded.body["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["schema"].as_str() {
+    match recorded.body["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["schema"].as_str()
+    {
         Some(text) => serde_json::from_str(text).unwrap(),
         None => recorded.body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"].clone(),
     }
@@ -78,16 +79,26 @@ fn a_reply_breaking_a_bound_is_invalid_output_naming_pointer_and_keyword() {
     let converser = server.converser().unwrap();
     let request = request();
     for mode in [ExtractMode::Native, ExtractMode::Tool] {
-        server.push(Reply::json(&json!({"rating": 12, "summary": "Loud.", "tags": []})));
+        server.push(Reply::json(
+            &json!({"rating": 12, "summary": "Loud.", "tags": []}),
+        ));
         let err = converser
             .extract::<Review>(Extract::new(&request).mode(mode))
             .unwrap_err();
         assert_eq!(reason(err), "/rating: 12 is greater than the maximum of 10");
     }
-    server.push(Reply::json(&json!({"rating": 5, "summary": "", "tags": ["a", "b", "c", "d"]})));
+    server.push(Reply::json(
+        &json!({"rating": 5, "summary": "", "tags": ["a", "b", "c", "d"]}),
+    ));
     let reason = reason(converser.extract::<Review>(&request).unwrap_err());
-    assert!(reason.contains("/summary: ") && reason.contains("(minLength)"), "{reason}");
-    assert!(reason.contains("/tags: ") && reason.contains("(maxItems)"), "{reason}");
+    assert!(
+        reason.contains("/summary: ") && reason.contains("(minLength)"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("/tags: ") && reason.contains("(maxItems)"),
+        "{reason}"
+    );
     assert_eq!(server.request_count(), 3, "no re-ask without retries");
 }
 
@@ -96,8 +107,12 @@ fn retries_re_ask_once_with_the_breach() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     let request = request();
-    server.push(Reply::json(&json!({"rating": 12, "summary": "Loud.", "tags": []})));
-    server.push(Reply::json(&json!({"rating": 10, "summary": "Loud.", "tags": []})));
+    server.push(Reply::json(
+        &json!({"rating": 12, "summary": "Loud.", "tags": []}),
+    ));
+    server.push(Reply::json(
+        &json!({"rating": 10, "summary": "Loud.", "tags": []}),
+    ));
     let review = converser
         .extract::<Review>(Extract::new(&request).retries(1))
         .unwrap()
@@ -105,7 +120,9 @@ fn retries_re_ask_once_with_the_breach() {
     assert_eq!(review.rating, 10);
     assert_eq!(server.request_count(), 2, "exactly one more request");
     let second = server.requests().pop().unwrap().body;
-    let complaint = second["messages"][2]["content"][0]["text"].as_str().unwrap();
+    let complaint = second["messages"][2]["content"][0]["text"]
+        .as_str()
+        .unwrap();
     assert!(
         complaint.contains("/rating: 12 is greater than the maximum of 10"),
         "{complaint}"
@@ -114,7 +131,9 @@ fn retries_re_ask_once_with_the_breach() {
     // Tool mode: the breach goes back as an error tool result; out of
     // attempts after one re-ask, the last breach is the error.
     for _ in 0..3 {
-        server.push(Reply::json(&json!({"rating": 0, "summary": "x", "tags": []})));
+        server.push(Reply::json(
+            &json!({"rating": 0, "summary": "x", "tags": []}),
+        ));
     }
     let extract = Extract::new(&request).mode(ExtractMode::Tool).retries(1);
     let err = converser.extract::<Review>(extract).unwrap_err();
@@ -203,14 +222,20 @@ fn past_the_complexity_limits_nothing_is_sent() {
     let wide = request().output_schema(json!({"type": "object", "properties": props}));
     let (field, reason) = field_reason(converser.converse(&wide).unwrap_err());
     assert_eq!(field, "output_config.text_format.schema");
-    assert!(reason.contains("17") && reason.contains("at most 16"), "{reason}");
+    assert!(
+        reason.contains("17") && reason.contains("at most 16"),
+        "{reason}"
+    );
 
     let optional: serde_json::Map<String, Value> = (0..25)
         .map(|i| (format!("p{i}"), json!({"type": "string"})))
         .collect();
     let sparse = request().output_schema(json!({"type": "object", "properties": optional}));
     let (_, reason) = field_reason(converser.converse(&sparse).unwrap_err());
-    assert!(reason.contains("optional parameters") && reason.contains("25"), "{reason}");
+    assert!(
+        reason.contains("optional parameters") && reason.contains("25"),
+        "{reason}"
+    );
 
     let mut many = request();
     for i in 0..21 {
@@ -239,20 +264,32 @@ fn a_strict_tool_sends_bounds_as_descriptions_and_can_check_its_input() {
             call.text_result("ok")
         })
         .unwrap_err();
-    let sent = &server.requests()[0].body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"];
+    let sent =
+        &server.requests()[0].body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"];
     assert_eq!(
         sent["properties"]["stars"],
         json!({"type": "integer", "description": "Must be at least 1 and at most 5."})
     );
     match err {
-        Error::InvalidToolInput { tool_use_id, name, reason, .. } => {
+        Error::InvalidToolInput {
+            tool_use_id,
+            name,
+            reason,
+            ..
+        } => {
             assert_eq!((tool_use_id.as_str(), name.as_str()), ("tu-1", "rate"));
-            assert!(reason.contains("/stars: 9 is greater than the maximum of 5"), "{reason}");
+            assert!(
+                reason.contains("/stars: 9 is greater than the maximum of 5"),
+                "{reason}"
+            );
         }
         other => panic!("expected InvalidToolInput, got {other:?}"),
     }
     assert_eq!(ran, 0, "the tool did not run on bad input");
-    assert!(chat.history().is_empty(), "the failed exchange is rolled back");
+    assert!(
+        chat.history().is_empty(),
+        "the failed exchange is rolled back"
+    );
 
     // Not asked for: the call reaches the tool as it came.
     let mut chat = Conversation::new("anthropic.claude-haiku-4-5-20251001-v1:0").tool(tool);
@@ -278,7 +315,13 @@ fn a_conversation_reaches_every_option_and_rolls_back_a_breach() {
         .extract_options(options.clone());
     let good = json!({"rating": 7, "summary": "Fine.", "tags": []});
     server.push(Reply::json(&good));
-    assert_eq!(chat.extract::<Review>(&converser, "Review A.").unwrap().value.rating, 7);
+    assert_eq!(
+        chat.extract::<Review>(&converser, "Review A.")
+            .unwrap()
+            .value
+            .rating,
+        7
+    );
     let spec = server.requests()[0].body["toolConfig"]["tools"][0]["toolSpec"].clone();
     assert_eq!(spec["name"], "review");
     assert_eq!(spec["description"], "The review.");
@@ -287,11 +330,15 @@ fn a_conversation_reaches_every_option_and_rolls_back_a_breach() {
     assert_eq!(kept, good, "the named tool's input is kept as the reply");
 
     // A breach after every re-ask is rolled back, streamed or not.
-    server.push(Reply::json(&json!({"rating": 11, "summary": "Wow.", "tags": []})));
+    server.push(Reply::json(
+        &json!({"rating": 11, "summary": "Wow.", "tags": []}),
+    ));
     let err = chat.extract::<Review>(&converser, "Review B.").unwrap_err();
     assert!(err.is_invalid_output(), "{err:?}");
     assert_eq!(chat.history().len(), 2);
-    server.push(Reply::json(&json!({"rating": 11, "summary": "Wow.", "tags": []})));
+    server.push(Reply::json(
+        &json!({"rating": 11, "summary": "Wow.", "tags": []}),
+    ));
     let mut handler = handler_fn(|_: &StreamEvent| Flow::Continue);
     let err = chat
         .extract_with::<Review, _>(&converser, "Review B.", &mut handler)
@@ -303,8 +350,12 @@ fn a_conversation_reaches_every_option_and_rolls_back_a_breach() {
     let mut chat = Conversation::new("anthropic.claude-haiku-4-5-20251001-v1:0")
         .on_failure(OnFailure::Keep)
         .extract_options(options.clone().retries(1));
-    server.push(Reply::json(&json!({"rating": 11, "summary": "Wow.", "tags": []})));
-    server.push(Reply::json(&json!({"rating": 12, "summary": "Wow.", "tags": []})));
+    server.push(Reply::json(
+        &json!({"rating": 11, "summary": "Wow.", "tags": []}),
+    ));
+    server.push(Reply::json(
+        &json!({"rating": 12, "summary": "Wow.", "tags": []}),
+    ));
     let err = chat.extract::<Review>(&converser, "Review C.").unwrap_err();
     assert!(reason(err).starts_with("/rating: 12"));
     assert_eq!(chat.history().len(), 1);

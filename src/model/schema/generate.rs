@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use super::{fit_with, SchemaError, Unsupported};
 #[cfg(doc)]
 use super::fit;
+use super::{fit_with, SchemaError, Unsupported};
 
 /// schemars settings for Bedrock: draft 2020-12 (`$defs`), no `$schema`, and
 /// [`strip_schemars_annotations`] on every subschema.
@@ -106,4 +106,3 @@ pub fn original_schema_for<T: schemars::JsonSchema>() -> Value {
         .into_root_schema_for::<T>()
         .to_value()
 }
-

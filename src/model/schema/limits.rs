@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::model::{ConverseRequest, ToolEntry};
+use crate::model::{ConverseRequest, Response, ToolEntry};
 
 /// At most this many strict tools (`strict: true`) per request.
 pub const MAX_STRICT_TOOLS: usize = 20;
@@ -112,8 +112,7 @@ pub(super) fn stay_within(schema: &mut Value, made_required: &[(String, String)]
 /// Drops `null` from property `name`'s schema and `name` from `required`,
 /// if that leaves no union; says whether it did.
 fn make_optional(obj: &mut Map<String, Value>, name: &str) -> bool {
-    let Some(Value::Object(prop)) = obj.get_mut("properties").and_then(|p| p.get_mut(name))
-    else {
+    let Some(Value::Object(prop)) = obj.get_mut("properties").and_then(|p| p.get_mut(name)) else {
         return false;
     };
     let is_null = |v: &Value| v == "null" || v.get("type").is_some_and(|t| t == "null");
@@ -205,5 +204,17 @@ impl ConverseRequest {
             }
         }
         Ok(())
+    }
+}
+
+impl ConverseRequest {
+    /// A reply whose tool calls break the input schema of a tool that asked
+    /// for a check (`Tool::validate_input`, `schema` feature) becomes
+    /// [`Error::InvalidToolInput`](Error::InvalidToolInput).
+    pub(crate) fn checked_reply(&self, result: Result<Response, Error>) -> Result<Response, Error> {
+        #[cfg(feature = "schema")]
+        return result.and_then(|r| self.check_tool_inputs(r));
+        #[cfg(not(feature = "schema"))]
+        result
     }
 }

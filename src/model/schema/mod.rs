@@ -74,7 +74,9 @@ mod refs;
 #[cfg(feature = "schema")]
 pub use check::SchemaCheck;
 #[cfg(feature = "schema")]
-pub use generate::{original_schema_for, schema_for, schema_for_with, settings, strip_schemars_annotations};
+pub use generate::{
+    original_schema_for, schema_for, schema_for_with, settings, strip_schemars_annotations,
+};
 pub use limits::{
     complexity, Complexity, MAX_OPTIONAL_PARAMETERS, MAX_STRICT_TOOLS, MAX_UNION_PARAMETERS,
 };
@@ -318,21 +320,6 @@ fn require_nullable(obj: &mut Map<String, Value>) -> Vec<String> {
         other => *other = Value::Array(values.collect()),
     }
     missing
-}
-
-impl crate::model::ConverseRequest {
-    /// A reply whose tool calls break the input schema of a tool that asked
-    /// for a check (`Tool::validate_input`, `schema` feature) becomes
-    /// [`Error::InvalidToolInput`](crate::Error::InvalidToolInput).
-    pub(crate) fn checked_reply(
-        &self,
-        result: Result<crate::model::Response, crate::Error>,
-    ) -> Result<crate::model::Response, crate::Error> {
-        #[cfg(feature = "schema")]
-        return result.and_then(|r| self.check_tool_inputs(r));
-        #[cfg(not(feature = "schema"))]
-        result
-    }
 }
 
 fn escape(key: &str) -> String {

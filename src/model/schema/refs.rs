@@ -61,4 +61,3 @@ pub(super) fn check_refs(root: &Value, refs: &[(String, String)]) -> Result<(), 
     }
     Ok(())
 }
-

@@ -260,9 +260,15 @@ describes! {
 #[test]
 fn structural_keywords_are_refused_even_when_describing() {
     for (sub, kw) in [
-        (json!({"type": "object", "additionalProperties": true}), "additionalProperties"),
+        (
+            json!({"type": "object", "additionalProperties": true}),
+            "additionalProperties",
+        ),
         (json!({"oneOf": [{"type": "string"}]}), "oneOf"),
-        (json!({"type": "array", "contains": {"type": "string"}}), "contains"),
+        (
+            json!({"type": "array", "contains": {"type": "string"}}),
+            "contains",
+        ),
         (json!({"not": {}}), "not"),
     ] {
         let e = fit(json!({"type": "object", "properties": {"p": sub}})).unwrap_err();
@@ -300,8 +306,14 @@ fn past_the_union_limit_nullable_properties_become_optional_in_order() {
     let c = complexity(&fitted);
     assert_eq!((c.union_parameters, c.optional_parameters), (16, 1));
     assert_eq!(fitted["properties"]["f00"], json!({"type": "string"}));
-    assert_eq!(fitted["properties"]["f16"], json!({"type": ["string", "null"]}));
-    assert!(!fitted["required"].as_array().unwrap().contains(&json!("f00")));
+    assert_eq!(
+        fitted["properties"]["f16"],
+        json!({"type": ["string", "null"]})
+    );
+    assert!(!fitted["required"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("f00")));
     assert_eq!(fit(fitted.clone()).unwrap(), fitted, "idempotent");
     // 40 fields: 24 optional at most, so 16 unions cannot be reached.
     let c = complexity(&fit(optionals(41)).unwrap());
@@ -315,12 +327,18 @@ fn an_any_of_with_null_becomes_its_other_branch() {
         "anyOf": [{"$ref": "#/$defs/In"}, {"type": "null"}]});
     schema["$defs"] = json!({"In": {"type": "object", "properties": {}}});
     let fitted = fit(schema).unwrap();
-    assert_eq!(fitted["properties"]["a"], json!({"description": "A.", "$ref": "#/$defs/In"}));
+    assert_eq!(
+        fitted["properties"]["a"],
+        json!({"description": "A.", "$ref": "#/$defs/In"})
+    );
     // A union that dropping null does not end is left alone; the next one goes.
     let mut schema = optionals(16);
     schema["properties"]["a"] = json!({"type": ["string", "integer", "null"]});
     let fitted = fit(schema).unwrap();
-    assert_eq!(fitted["properties"]["a"], json!({"type": ["string", "integer", "null"]}));
+    assert_eq!(
+        fitted["properties"]["a"],
+        json!({"type": ["string", "integer", "null"]})
+    );
     assert_eq!(fitted["properties"]["f00"], json!({"type": "string"}));
     let c = complexity(&fitted);
     assert_eq!((c.union_parameters, c.optional_parameters), (16, 1));
@@ -328,8 +346,10 @@ fn an_any_of_with_null_becomes_its_other_branch() {
 
 #[test]
 fn complexity_counts_everywhere_once() {
-    let c = complexity(&json!({"anyOf": [{"type": "object", "properties": {"a": {}}}, {"type": "null"}],
-        "$defs": {"X": {"type": ["integer", "string"], "items": {"properties": {"b": {}, "c": {}}, "required": ["b"]}}}}));
+    let c = complexity(
+        &json!({"anyOf": [{"type": "object", "properties": {"a": {}}}, {"type": "null"}],
+        "$defs": {"X": {"type": ["integer", "string"], "items": {"properties": {"b": {}, "c": {}}, "required": ["b"]}}}}),
+    );
     assert_eq!((c.union_parameters, c.optional_parameters), (2, 2));
 }
 
@@ -340,12 +360,17 @@ fn the_check_names_pointer_and_keyword() {
         "r": {"type": "integer", "maximum": 10}, "s": {"type": "string", "minLength": 2},
         "d": {"type": "string", "format": "date"}}}))
     .unwrap();
-    assert_eq!(check.check(&json!({"r": 3, "s": "ab", "d": "2026-12-04"})), Ok(()));
+    assert_eq!(
+        check.check(&json!({"r": 3, "s": "ab", "d": "2026-12-04"})),
+        Ok(())
+    );
     assert_eq!(
         check.check(&json!({"r": 12})).unwrap_err(),
         "/r: 12 is greater than the maximum of 10"
     );
-    let e = check.check(&json!({"r": 1, "s": "a", "d": "soon"})).unwrap_err();
+    let e = check
+        .check(&json!({"r": 1, "s": "a", "d": "soon"}))
+        .unwrap_err();
     assert!(e.contains("/s: ") && e.contains("(minLength)"), "{e}");
     assert!(e.contains("/d: ") && e.contains("format"), "{e}");
     assert!(check.check(&json!({})).unwrap_err().starts_with("(root): "));
