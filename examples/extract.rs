@@ -11,9 +11,13 @@
 //! for models with native structured output (Claude Haiku 4.5, Sonnet 4.5+,
 //! Opus 4.5+, several open-weight families); `--mode tool` forces one tool
 //! whose input schema is `Playlist`'s, for models with tool use only (Claude
-//! 3.x, Nova, …). `--aws` uses the AWS configuration even when no
-//! credentials are visible; `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` points it at
-//! any Bedrock-compatible endpoint.
+//! 3.x, Nova, …). `Song::catchiness` is bounded (1 to 10): the service's
+//! grammar cannot hold the bound, so it is sent as the field's description
+//! and checked on the reply; the local server's first answer breaks it, and
+//! `retries(1)` re-asks once with the breach quoted. `--aws` uses the AWS
+//! configuration even when no credentials are visible;
+//! `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` points it at any Bedrock-compatible
+//! endpoint.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -34,6 +38,9 @@ const INPUT: &str = "Create a list of 3 pop songs.";
 struct Song {
     title: String,
     artist: String,
+    /// How catchy the song is.
+    #[schemars(range(min = 1, max = 10))]
+    catchiness: u8,
 }
 
 /// What we ask for.
@@ -86,24 +93,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let playlist = json!({"songs": [
-        {"title": "Blinding Lights", "artist": "The Weeknd"},
-        {"title": "Shape of You", "artist": "Ed Sheeran"},
-        {"title": "Levitating", "artist": "Dua Lipa"}
-    ]});
-    let mode = args.mode;
+    let playlist = |catchiness: u8| {
+        json!({"songs": [
+            {"title": "Blinding Lights", "artist": "The Weeknd", "catchiness": 9},
+            {"title": "Shape of You", "artist": "Ed Sheeran", "catchiness": catchiness},
+            {"title": "Levitating", "artist": "Dua Lipa", "catchiness": 8}
+        ]})
+    };
     let backend = args.target.connect(|server| {
-        // What a model answers in each mode: the JSON as text, or as the
-        // forced tool's input.
-        let reply = match mode {
-            ExtractMode::Tool => Reply::empty().tool_use(
-                "tooluse-1",
-                bedrock_converse::client::DEFAULT_TOOL_NAME,
-                playlist,
-            ),
-            _ => Reply::json(&playlist),
-        };
-        server.push(reply.usage(61, 48));
+        // What a model answers (the JSON as text, or as the forced tool's
+        // input): first a catchiness of 11, past the bound the grammar
+        // could not hold, which the client catches; then, re-asked, a valid one.
+        server.push(Reply::json(&playlist(11)).usage(61, 48));
+        server.push(Reply::json(&playlist(10)).usage(95, 48));
     });
     let backend = match backend {
         Ok(b) => b,

@@ -92,7 +92,7 @@ pub enum Error {
     /// A streamed tool call's input, its fragments joined, is not valid JSON.
     /// The rest of the reply is complete and kept in `response`, where this
     /// tool use's input is the raw text as a JSON string.
-    #[error("tool use `{tool_use_id}` ({name}): its streamed input is not valid JSON ({reason})")]
+    #[error("tool use `{tool_use_id}` ({name}): its input is not valid ({reason})")]
     InvalidToolInput {
         /// The id of the tool use at fault.
         tool_use_id: String,

@@ -27,7 +27,11 @@
 //! tool) is checked as the service checks it: the schema must be a JSON
 //! string within the structured-output subset (every object closed with
 //! `"additionalProperties": false`; no `minimum`, `maximum`, `minLength`,
-//! `maxLength`, …), else the answer is a 400 `ValidationException`.
+//! `maxLength`, …) and, over all of a request's schemas, within the
+//! service's complexity limits (16 union-typed and 24 optional parameters,
+//! 20 strict tools), else the answer is a 400 `ValidationException`. What
+//! it answers is only what was scripted, so a reply can break a bound the
+//! schema no longer carries, as a model may.
 //!
 //! ```
 //! use bedrock_converse_mock::{MockServer, Reply};

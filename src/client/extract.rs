@@ -1,5 +1,6 @@
 //! Typed extraction: [`Converser::extract`] and [`Converser::extract_with`]
-//! ask for a reply that is JSON for a Rust type, and read it back.
+//! ask for a reply that is JSON for a Rust type, check it against the
+//! type's schema, and read it back.
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -7,7 +8,7 @@ use serde_json::Value;
 
 use super::Converser;
 use crate::error::Error;
-use crate::model::schema::schema_for;
+use crate::model::schema::{fit_with, original_schema_for, SchemaCheck, Unsupported};
 use crate::model::{ConverseRequest, JsonSchemaFormat, Message, Response, Tool, ToolChoice};
 use crate::stream::StreamHandler;
 
@@ -30,45 +31,51 @@ pub enum ExtractMode {
     Tool,
 }
 
-/// What to extract and how: the request, the [`ExtractMode`], and how many
-/// times to re-ask after an unreadable reply. A `&ConverseRequest` converts
-/// to one with the defaults (native mode, no re-ask).
+/// How to extract, apart from the request: the [`ExtractMode`], re-asks,
+/// the schema's (or tool's) name and description, strictness, and what to
+/// do with keywords the service's grammar cannot hold. [`Extract`] holds
+/// one with the request; [`Conversation::extract_options`](crate::Conversation::extract_options)
+/// keeps one for every extraction of a conversation.
 ///
 /// ```
-/// use bedrock_converse::client::{Extract, ExtractMode};
-/// use bedrock_converse::ConverseRequest;
+/// use bedrock_converse::client::{ExtractMode, ExtractOptions};
+/// use bedrock_converse::model::schema::Unsupported;
 ///
-/// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0").user("…");
-/// let extract = Extract::new(&request).mode(ExtractMode::Tool).retries(1);
-/// # let _ = extract;
+/// let options = ExtractOptions::new()
+///     .mode(ExtractMode::Tool)
+///     .retries(2)
+///     .name("review")
+///     .unsupported(Unsupported::Refuse);
+/// assert_eq!(options.tool_name(), "review");
 /// ```
-#[derive(Debug, Clone)]
-#[must_use = "an Extract does nothing until passed to Converser::extract"]
-pub struct Extract<'a> {
-    request: &'a ConverseRequest,
-    mode: ExtractMode,
-    retries: u32,
-    name: Option<String>,
-    description: Option<String>,
-    strict: bool,
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct ExtractOptions {
+    pub(crate) mode: ExtractMode,
+    pub(crate) retries: u32,
+    pub(crate) name: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) strict: bool,
+    pub(crate) unsupported: Unsupported,
 }
 
-impl<'a> From<&'a ConverseRequest> for Extract<'a> {
-    fn from(request: &'a ConverseRequest) -> Self {
-        Extract::new(request)
+impl Default for ExtractOptions {
+    fn default() -> Self {
+        ExtractOptions::new()
     }
 }
 
-impl<'a> Extract<'a> {
-    /// Extraction from `request` in native mode, with no re-ask.
-    pub fn new(request: &'a ConverseRequest) -> Self {
-        Extract {
-            request,
+impl ExtractOptions {
+    /// Native mode, no re-ask, no name or description, a strict tool in
+    /// tool mode, and bounds [described](Unsupported::Describe).
+    pub fn new() -> Self {
+        ExtractOptions {
             mode: ExtractMode::Native,
             retries: 0,
             name: None,
             description: None,
             strict: true,
+            unsupported: Unsupported::Describe,
         }
     }
 
@@ -78,10 +85,11 @@ impl<'a> Extract<'a> {
         self
     }
 
-    /// Re-asks up to `n` times when a reply is not valid JSON for the type:
-    /// the bad reply and a user turn quoting the error are appended (in tool
-    /// mode, an error tool result), and the model tries again. The returned
-    /// usage is the sum over every attempt.
+    /// Re-asks up to `n` times when a reply is not valid JSON for the type,
+    /// or breaks the type's schema (a bound the service's grammar could not
+    /// hold): the bad reply and a user turn quoting the error are appended
+    /// (in tool mode, an error tool result), and the model tries again. The
+    /// returned usage is the sum over every attempt.
     pub fn retries(mut self, n: u32) -> Self {
         self.retries = n;
         self
@@ -107,13 +115,106 @@ impl<'a> Extract<'a> {
         self
     }
 
-    fn tool_name(&self) -> &str {
+    /// What to do with keywords in the type's schema that the service's
+    /// grammar cannot hold, such as a `#[schemars(range(min = 1, max = 10))]`
+    /// bound ([`model::schema`](crate::model::schema) lists them). By
+    /// default ([`Unsupported::Describe`]) they are moved into the
+    /// property's description, and the reply is checked against the type's
+    /// own schema on the client; [`Unsupported::Refuse`] refuses such a type
+    /// with [`Error::InvalidRequest`] before anything is sent, so that the
+    /// grammar guarantees every rule of the schema.
+    pub fn unsupported(mut self, unsupported: Unsupported) -> Self {
+        self.unsupported = unsupported;
+        self
+    }
+
+    /// The tool's name in tool mode: the [name](ExtractOptions::name), or
+    /// [`DEFAULT_TOOL_NAME`].
+    pub fn tool_name(&self) -> &str {
         self.name.as_deref().unwrap_or(DEFAULT_TOOL_NAME)
+    }
+}
+
+/// What to extract and how: the request and its [`ExtractOptions`]. A
+/// `&ConverseRequest` converts to one with the defaults (native mode, no
+/// re-ask).
+///
+/// ```
+/// use bedrock_converse::client::{Extract, ExtractMode};
+/// use bedrock_converse::ConverseRequest;
+///
+/// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0").user("…");
+/// let extract = Extract::new(&request).mode(ExtractMode::Tool).retries(1);
+/// # let _ = extract;
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "an Extract does nothing until passed to Converser::extract"]
+pub struct Extract<'a> {
+    request: &'a ConverseRequest,
+    options: ExtractOptions,
+}
+
+impl<'a> From<&'a ConverseRequest> for Extract<'a> {
+    fn from(request: &'a ConverseRequest) -> Self {
+        Extract::new(request)
+    }
+}
+
+impl<'a> Extract<'a> {
+    /// Extraction from `request` with the default [`ExtractOptions`].
+    pub fn new(request: &'a ConverseRequest) -> Self {
+        Extract::with_options(request, ExtractOptions::new())
+    }
+
+    /// Extraction from `request` with these options.
+    pub fn with_options(request: &'a ConverseRequest, options: ExtractOptions) -> Self {
+        Extract { request, options }
+    }
+
+    /// Sets the mode ([`ExtractOptions::mode`]).
+    pub fn mode(mut self, mode: ExtractMode) -> Self {
+        self.options = self.options.mode(mode);
+        self
+    }
+
+    /// Sets how often to re-ask ([`ExtractOptions::retries`]).
+    pub fn retries(mut self, n: u32) -> Self {
+        self.options = self.options.retries(n);
+        self
+    }
+
+    /// Sets the schema's or tool's name ([`ExtractOptions::name`]).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.options = self.options.name(name);
+        self
+    }
+
+    /// Sets the schema's or tool's description ([`ExtractOptions::description`]).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.options = self.options.description(description);
+        self
+    }
+
+    /// Sets whether the tool is strict ([`ExtractOptions::strict`]).
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.options = self.options.strict(strict);
+        self
+    }
+
+    /// Sets what to do with keywords the grammar cannot hold
+    /// ([`ExtractOptions::unsupported`]).
+    pub fn unsupported(mut self, unsupported: Unsupported) -> Self {
+        self.options = self.options.unsupported(unsupported);
+        self
+    }
+
+    fn tool_name(&self) -> &str {
+        self.options.tool_name()
     }
 
     /// Where the schema goes in the request, for naming a refused keyword.
     fn schema_field(&self) -> String {
-        match self.mode {
+        match self.options.mode {
             ExtractMode::Native => "output_config.text_format.schema".into(),
             ExtractMode::Tool => {
                 let i = self
@@ -130,20 +231,21 @@ impl<'a> Extract<'a> {
     /// format or as a forced tool.
     fn shape(&self, schema: Value) -> ConverseRequest {
         let request = self.request.clone();
-        match self.mode {
+        match self.options.mode {
             ExtractMode::Native => {
                 let mut format = JsonSchemaFormat::new(schema);
-                format.name = self.name.clone();
-                format.description = self.description.clone();
+                format.name = self.options.name.clone();
+                format.description = self.options.description.clone();
                 let mut config = request.output_config.clone().unwrap_or_default();
                 config.text_format = Some(format);
                 request.output_config(config)
             }
             ExtractMode::Tool => {
-                let description = self.description.clone().unwrap_or_else(|| {
+                let description = self.options.description.clone().unwrap_or_else(|| {
                     "Give your answer as this tool's input; only its input is read.".into()
                 });
-                let tool = Tool::new(self.tool_name(), description, schema).strict(self.strict);
+                let tool =
+                    Tool::new(self.tool_name(), description, schema).strict(self.options.strict);
                 request
                     .tool(tool)
                     .tool_choice(ToolChoice::tool(self.tool_name()))
@@ -151,18 +253,25 @@ impl<'a> Extract<'a> {
         }
     }
 
-    /// Reads the value out of a reply, or says why not (raw text, reason).
-    fn read<T: DeserializeOwned>(&self, response: &Response) -> Result<T, (String, String)> {
-        let parsed = match self.mode {
+    /// Reads the value out of a reply, checked against `check`, or says why
+    /// not (raw text, reason).
+    fn read<T: DeserializeOwned>(
+        &self,
+        response: &Response,
+        check: &SchemaCheck,
+    ) -> Result<T, (String, String)> {
+        let parsed = match self.options.mode {
             ExtractMode::Native => {
                 let raw = response.text();
-                serde_json::from_str(&raw).map_err(|e| (raw, e.to_string()))
+                match serde_json::from_str::<Value>(&raw) {
+                    Ok(value) => Ok((raw, value)),
+                    Err(e) => Err((raw, e.to_string())),
+                }
             }
             ExtractMode::Tool => {
                 let uses = response.tool_uses();
                 match uses.into_iter().find(|u| u.name == self.tool_name()) {
-                    Some(u) => serde_json::from_value(u.input.clone())
-                        .map_err(|e| (u.input.to_string(), e.to_string())),
+                    Some(u) => Ok((u.input.to_string(), u.input)),
                     None => Err((
                         response.text(),
                         format!("the model did not call the `{}` tool", self.tool_name()),
@@ -178,7 +287,12 @@ impl<'a> Extract<'a> {
             )),
             other => other,
         };
-        parsed.map_err(|(raw, reason)| (raw, with_stop_reason(response, reason)))
+        parsed
+            .and_then(|(raw, value)| match check.check(&value) {
+                Ok(()) => serde_json::from_value(value).map_err(|e| (raw, e.to_string())),
+                Err(breach) => Err((raw, breach)),
+            })
+            .map_err(|(raw, reason)| (raw, with_stop_reason(response, reason)))
     }
 
     /// `request` with the bad reply and the complaint appended.
@@ -190,9 +304,9 @@ impl<'a> Extract<'a> {
         reason: &str,
     ) -> ConverseRequest {
         let complaint = format!(
-            "That reply could not be read ({reason}). Answer again, following the schema exactly."
+            "That reply could not be used ({reason}). Answer again, following the schema and its descriptions exactly."
         );
-        if self.mode == ExtractMode::Tool {
+        if self.options.mode == ExtractMode::Tool {
             let call = response
                 .tool_uses()
                 .into_iter()
@@ -233,34 +347,52 @@ pub struct Extracted<T> {
 
 impl Converser {
     /// Asks for a reply that is JSON for `T` (its schema from schemars,
-    /// made to fit the service's subset) and reads it back, with the
-    /// Converse API. Takes a `&ConverseRequest` (native mode, no re-ask) or
-    /// an [`Extract`] for the mode and re-asks.
+    /// made to [fit](crate::model::schema::fit) the service's subset) and
+    /// reads it back, with the Converse API. Takes a `&ConverseRequest`
+    /// (native mode, no re-ask) or an [`Extract`] for the other options.
+    ///
+    /// What `T` becomes on the wire: objects closed (`"additionalProperties":
+    /// false`); `Option<T>` fields required and nullable (the model writes
+    /// `null`), or, past the service's limit of 16 union-typed parameters,
+    /// left optional instead; bounds the grammar cannot hold (`range`,
+    /// `length`, …) moved into the field's description. The reply is then
+    /// parsed, checked against `T`'s own schema (bounds included), and
+    /// deserialized: a reply that breaks a bound is [`Error::InvalidOutput`]
+    /// naming the JSON Pointer and keyword, and is re-asked like any
+    /// unreadable reply.
     ///
     /// ```
     /// # use bedrock_converse_mock::{MockServer, Reply};
     /// # let server = MockServer::start()?;
-    /// # server.push(Reply::text(r#"{"city": "Paris", "country": "France"}"#));
+    /// # server.push(Reply::text(r#"{"city": "Paris", "country": "France", "rating": 9}"#));
     /// # let converser = server.converser()?;
     /// use bedrock_converse::ConverseRequest;
     ///
     /// #[derive(serde::Deserialize, schemars::JsonSchema, Debug)]
-    /// struct Capital { city: String, country: String }
+    /// struct Capital {
+    ///     city: String,
+    ///     country: String,
+    ///     #[schemars(range(min = 1, max = 10))]
+    ///     rating: u8,
+    /// }
     ///
     /// let request = ConverseRequest::new("anthropic.claude-haiku-4-5-20251001-v1:0")
-    ///     .user("The capital of France?");
+    ///     .user("The capital of France, rated out of 10?");
     /// let capital = converser.extract::<Capital>(&request)?.value;
-    /// assert_eq!(capital.city, "Paris");
+    /// assert_eq!((capital.city.as_str(), capital.rating), ("Paris", 9));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] when `T`'s schema has a keyword the service
-    /// rejects (the field names its JSON Pointer) or is not an object;
+    /// rejects and that cannot be described (any, with
+    /// [`Unsupported::Refuse`]; the field names its JSON Pointer), is not an
+    /// object, or passes the service's complexity limits (the reason names
+    /// the limit and the count); nothing is sent then.
     /// [`Error::InvalidOutput`] when the reply (the last one, after any
-    /// re-asks) is not valid JSON for `T`; otherwise as
-    /// [`converse`](Converser::converse).
+    /// re-asks) is not JSON, breaks `T`'s schema, or does not deserialize
+    /// as `T`; otherwise as [`converse`](Converser::converse).
     pub fn extract<'a, T: DeserializeOwned + JsonSchema>(
         &self,
         extract: impl Into<Extract<'a>>,
@@ -294,7 +426,8 @@ pub(crate) fn run<T: DeserializeOwned + JsonSchema>(
     mut call: impl FnMut(&ConverseRequest) -> Result<Response, Error>,
 ) -> Result<Extracted<T>, Error> {
     let field = extract.schema_field();
-    let schema = schema_for::<T>().map_err(|e| {
+    let original = original_schema_for::<T>();
+    let schema = fit_with(original.clone(), extract.options.unsupported).map_err(|e| {
         Error::invalid(
             format!("{field}{}", e.path),
             format!("`{}`: {}", e.keyword, e.reason),
@@ -306,12 +439,13 @@ pub(crate) fn run<T: DeserializeOwned + JsonSchema>(
             "must describe a JSON object: wrap the type in a struct",
         ));
     }
+    let check = SchemaCheck::new(&original).map_err(|e| Error::invalid(field, e))?;
     let mut request = extract.shape(schema);
     let mut usage = None;
     let mut attempt = 0;
     loop {
         let (mut response, failure) = match call(&request) {
-            Ok(response) => match extract.read::<T>(&response) {
+            Ok(response) => match extract.read::<T>(&response, &check) {
                 Ok(value) => (response, Ok(value)),
                 Err(failure) => (response, Err(failure)),
             },
@@ -334,7 +468,7 @@ pub(crate) fn run<T: DeserializeOwned + JsonSchema>(
         response.usage = usage;
         match failure {
             Ok(value) => return Ok(Extracted { value, response }),
-            Err((raw, reason)) if attempt >= extract.retries => {
+            Err((raw, reason)) if attempt >= extract.options.retries => {
                 return Err(Error::InvalidOutput {
                     raw,
                     reason,

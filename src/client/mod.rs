@@ -33,7 +33,7 @@ pub use builder::{ConverserBuilder, DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEO
 pub use env::credentials_configured;
 #[cfg(feature = "schema")]
 #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
-pub use extract::{Extract, ExtractMode, Extracted, DEFAULT_TOOL_NAME};
+pub use extract::{Extract, ExtractMode, ExtractOptions, Extracted, DEFAULT_TOOL_NAME};
 pub use handle::CallHandle;
 pub(crate) use quota::settle as settle_quota;
 pub use quota::DEFAULT_OUTPUT_ESTIMATE;
@@ -173,9 +173,10 @@ impl Converser {
         let parts = self.prepare("converse", request)?;
         let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
         let deadline = Instant::now() + limit;
-        self.metered(request, Some(deadline), || {
+        let result = self.metered(request, Some(deadline), || {
             self.converse_inner(request, parts, deadline)
-        })
+        });
+        request.checked_reply(result)
     }
 
     fn converse_inner(
@@ -251,9 +252,10 @@ impl Converser {
     ) -> Result<Response, Error> {
         let parts = self.prepare("converse_with", request)?;
         let deadline = self.stream_deadline();
-        self.metered(request, deadline, || {
+        let result = self.metered(request, deadline, || {
             self.converse_with_inner(request, parts, deadline, handler)
-        })
+        });
+        request.checked_reply(result)
     }
 
     fn converse_with_inner<H: StreamHandler + ?Sized>(
@@ -363,13 +365,14 @@ impl Converser {
     ) -> Result<Response, Error> {
         let parts = self.prepare("converse_with_send", request)?;
         let deadline = self.stream_deadline();
-        self.metered(request, deadline, || {
+        let result = self.metered(request, deadline, || {
             let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
             let idle = Some(self.inner.idle_timeout);
             engine::inline::run(handler, |sink| {
                 self.start_stream(parts, sink, idle, interrupt, None)
             })
-        })
+        });
+        request.checked_reply(result)
     }
 
     /// Starts a streaming call in the background and returns at once with a

@@ -4,23 +4,46 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use super::Conversation;
-use crate::client::{Converser, Extract, ExtractMode, Extracted, DEFAULT_TOOL_NAME};
+use crate::client::{Converser, Extract, ExtractMode, ExtractOptions, Extracted};
 use crate::error::Error;
 use crate::model::{Message, Response};
 use crate::stream::StreamHandler;
 
 impl Conversation {
+    /// Every option of [`extract`](Conversation::extract) at once: mode,
+    /// re-asks, name, description, strictness, and what to do with keywords
+    /// the service's grammar cannot hold (see [`ExtractOptions`]).
+    ///
+    /// ```
+    /// use bedrock_converse::client::{ExtractMode, ExtractOptions};
+    /// use bedrock_converse::model::schema::Unsupported;
+    /// use bedrock_converse::Conversation;
+    ///
+    /// let chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0").extract_options(
+    ///     ExtractOptions::new()
+    ///         .mode(ExtractMode::Tool)
+    ///         .name("review")
+    ///         .retries(1)
+    ///         .unsupported(Unsupported::Refuse),
+    /// );
+    /// # let _ = chat;
+    /// ```
+    pub fn extract_options(mut self, options: ExtractOptions) -> Self {
+        self.extract = options;
+        self
+    }
+
     /// How [`extract`](Conversation::extract) asks for structured output
-    /// (default [`ExtractMode::Native`]).
+    /// (default [`ExtractMode::Native`]; see [`ExtractOptions::mode`]).
     pub fn extract_mode(mut self, mode: ExtractMode) -> Self {
-        self.extract.0 = mode;
+        self.extract = self.extract.mode(mode);
         self
     }
 
     /// How many times [`extract`](Conversation::extract) re-asks after an
-    /// unreadable reply (default 0; see [`Extract::retries`]).
+    /// unreadable reply (default 0; see [`ExtractOptions::retries`]).
     pub fn extract_retries(mut self, retries: u32) -> Self {
-        self.extract.1 = retries;
+        self.extract = self.extract.retries(retries);
         self
     }
 
@@ -28,7 +51,10 @@ impl Conversation {
     /// [`Converser::extract`] does. On success the history holds the user
     /// turn and the reply as JSON text (in tool mode too, so that later turns
     /// need no tool configuration); re-asks in between are not kept. A
-    /// failure is handled as for [`send`](Conversation::send).
+    /// failure, [`Error::InvalidOutput`] included (a reply that breaks the
+    /// type's schema after every re-ask), is handled as for
+    /// [`send`](Conversation::send): rolled back by default
+    /// ([`OnFailure`](crate::conversation::OnFailure)).
     ///
     /// ```
     /// # use bedrock_converse_mock::{MockServer, Reply};
@@ -81,15 +107,15 @@ impl Conversation {
     ) -> Result<Extracted<T>, Error> {
         let checkpoint = self.checkpoint();
         self.push_user(message);
-        let (mode, retries) = self.extract;
-        let extract = Extract::new(&self.request).mode(mode).retries(retries);
+        let options = self.extract.clone();
+        let extract = Extract::with_options(&self.request, options.clone());
         let result = match handler {
             Some(h) => converser.extract_with(extract, h),
             None => converser.extract(extract),
         };
         match result {
             Ok(extracted) => {
-                let reply = reply_turn(mode, &extracted.response);
+                let reply = reply_turn(&options, &extracted.response);
                 self.request.messages.push(reply);
                 Ok(extracted)
             }
@@ -99,12 +125,12 @@ impl Conversation {
 }
 
 /// The assistant turn kept for a read reply: its JSON as text.
-fn reply_turn(mode: ExtractMode, response: &Response) -> Message {
-    let json = match mode {
+fn reply_turn(options: &ExtractOptions, response: &Response) -> Message {
+    let json = match options.mode {
         ExtractMode::Tool => response
             .tool_uses()
             .into_iter()
-            .find(|u| u.name == DEFAULT_TOOL_NAME)
+            .find(|u| u.name == options.tool_name())
             .map(|u| u.input.to_string()),
         _ => None,
     };

@@ -78,7 +78,7 @@ pub struct Conversation {
     max_tool_rounds: u32,
     /// How [`extract`](Conversation::extract) asks, and how often it re-asks.
     #[cfg(feature = "schema")]
-    extract: (crate::client::ExtractMode, u32),
+    extract: crate::client::ExtractOptions,
 }
 
 impl Conversation {

@@ -11,7 +11,11 @@ use crate::error::Error;
 ///
 /// The schema is kept as JSON here and sent as a JSON *string*, as the API
 /// requires, after [`schema::fit`](super::schema::fit) has made it fit the
-/// service's subset (a keyword outside it is refused before sending).
+/// service's subset (bounds the grammar cannot hold are moved into
+/// descriptions, and nothing checks them on the reply: use
+/// [`SchemaCheck`](super::schema::SchemaCheck) or
+/// [`Converser::extract`](crate::Converser::extract) for that; what cannot
+/// fit is refused before sending).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct JsonSchemaFormat {
@@ -139,16 +143,31 @@ mod tests {
     fn a_refused_keyword_is_named_by_its_path() {
         let schema = json!({
             "type": "object",
-            "properties": { "age": { "type": "integer", "minimum": 0 } }
+            "properties": { "tags": { "type": "object", "additionalProperties": true } }
         });
         let config = OutputConfig::new().text_format(JsonSchemaFormat::new(schema));
         match config.validate() {
             Err(Error::InvalidRequest { field, .. }) => assert_eq!(
                 field,
-                "output_config.text_format.schema/properties/age/minimum"
+                "output_config.text_format.schema/properties/tags/additionalProperties"
             ),
             other => panic!("expected InvalidRequest, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_bound_is_sent_as_a_description() {
+        let schema = json!({
+            "type": "object",
+            "properties": { "age": { "type": "integer", "minimum": 0 } }
+        });
+        let format = JsonSchemaFormat::new(schema);
+        let sent = format.fitted().unwrap();
+        assert_eq!(
+            sent["properties"]["age"],
+            json!({"type": "integer", "description": "Must be at least 0."})
+        );
+        assert!(OutputConfig::new().text_format(format).validate().is_ok());
     }
 
     #[test]

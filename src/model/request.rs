@@ -334,16 +334,20 @@ impl ConverseRequest {
     /// Constrains the reply's text to a JSON schema (`outputConfig.textFormat`,
     /// type `json_schema`), keeping any effort set. The schema is checked
     /// against the service's subset by [`validate`](ConverseRequest::validate)
-    /// and sent [fitted](crate::model::schema::fit).
+    /// and sent [fitted](crate::model::schema::fit) (a bound such as
+    /// `minimum` moved into the description, unchecked on the reply: see
+    /// [`Converser::extract`](crate::Converser::extract) for a checked one).
     ///
     /// ```
     /// use bedrock_converse::{ConverseRequest, Error};
     /// use serde_json::json;
     ///
     /// let schema = json!({"type": "object", "properties": {"age": {"type": "integer", "minimum": 0}}});
-    /// let err = ConverseRequest::new("m").user("hi").output_schema(schema).validate().unwrap_err();
+    /// assert!(ConverseRequest::new("m").user("hi").output_schema(schema).validate().is_ok());
+    /// let map = json!({"type": "object", "additionalProperties": {"type": "integer"}});
+    /// let err = ConverseRequest::new("m").user("hi").output_schema(map).validate().unwrap_err();
     /// assert!(matches!(err, Error::InvalidRequest { ref field, .. }
-    ///     if field == "output_config.text_format.schema/properties/age/minimum"));
+    ///     if field == "output_config.text_format.schema/additionalProperties"));
     /// ```
     pub fn output_schema(mut self, schema: Value) -> Self {
         self.output_config

@@ -39,6 +39,10 @@ pub struct Tool {
     pub input_schema: Value,
     /// Ask the model to follow the schema strictly (for models that support it).
     pub strict: Option<bool>,
+    /// Check every call's input against `input_schema` as written
+    /// ([`Tool::validate_input`]).
+    #[cfg(feature = "schema")]
+    pub validate_input: bool,
 }
 
 impl Tool {
@@ -53,6 +57,8 @@ impl Tool {
             description: Some(description.into()),
             input_schema,
             strict: None,
+            #[cfg(feature = "schema")]
+            validate_input: false,
         }
     }
 
@@ -60,9 +66,14 @@ impl Tool {
     /// for models that support it). A strict tool's schema must stay within
     /// the service's structured-output subset: it is sent
     /// [fitted](crate::model::schema::fit) (every object closed with
-    /// `"additionalProperties": false`), and a keyword the service refuses
-    /// fails [`validate`](crate::ConverseRequest::validate) with its path
-    /// instead of a remote 400.
+    /// `"additionalProperties": false`, bounds the grammar cannot hold moved
+    /// into descriptions), and what cannot fit fails
+    /// [`validate`](crate::ConverseRequest::validate) with its path instead
+    /// of a remote 400, as do more than
+    /// [`MAX_STRICT_TOOLS`](crate::model::schema::MAX_STRICT_TOOLS) strict
+    /// tools in one request. The moved bounds are not enforced by the
+    /// service: ask for them to be checked with `validate_input` (`schema`
+    /// feature).
     ///
     /// ```
     /// use bedrock_converse::{ConverseRequest, Error};
@@ -71,12 +82,41 @@ impl Tool {
     ///
     /// let schema = json!({"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}});
     /// let tool = Tool::new("pick", "Picks a number.", schema).strict(true);
+    /// assert!(ConverseRequest::new("m").user("hi").tool(tool).validate().is_ok());
+    ///
+    /// let map = json!({"type": "object", "additionalProperties": {"type": "string"}});
+    /// let tool = Tool::new("tag", "Tags.", map).strict(true);
     /// let request = ConverseRequest::new("m").user("hi").tool(tool);
     /// let Err(Error::InvalidRequest { field, .. }) = request.validate() else { panic!() };
-    /// assert_eq!(field, "tool_config.tools[0].input_schema/properties/n/minimum");
+    /// assert_eq!(field, "tool_config.tools[0].input_schema/additionalProperties");
     /// ```
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = Some(strict);
+        self
+    }
+
+    /// Whether the client checks each call of this tool against
+    /// `input_schema` as written ([`check_input`](Tool::check_input)),
+    /// bounds included, before the reply is returned (default `false`). A
+    /// breach is an [`Error::InvalidToolInput`](crate::Error::InvalidToolInput)
+    /// naming the JSON Pointer and the keyword, so that a tool loop gets a
+    /// typed error rather than input it cannot use. Checked by
+    /// [`converse`](crate::Converser::converse),
+    /// [`converse_with`](crate::Converser::converse_with) and
+    /// [`converse_with_send`](crate::Converser::converse_with_send), and so
+    /// by [`Conversation`](crate::Conversation)'s tool loop.
+    ///
+    /// ```
+    /// use bedrock_converse::model::Tool;
+    /// use serde_json::json;
+    ///
+    /// let schema = json!({"type": "object", "properties": {"n": {"type": "integer", "maximum": 9}}});
+    /// let tool = Tool::new("pick", "Picks a digit.", schema).strict(true).validate_input(true);
+    /// assert!(tool.validate_input);
+    /// ```
+    #[cfg(feature = "schema")]
+    pub fn validate_input(mut self, validate: bool) -> Self {
+        self.validate_input = validate;
         self
     }
 }

@@ -295,6 +295,8 @@ fn extract_and_batch_accept_their_flags() {
         shown(&out)
     );
     assert!(text.contains("artist: \"The Weeknd\""), "{}", shown(&out));
+    // The local server's first answer breaks the catchiness bound; the re-ask's is kept.
+    assert!(text.contains("catchiness: 10,"), "{}", shown(&out));
 
     let dir = scratch();
     let output = dir.join("out.jsonl");

@@ -3,6 +3,7 @@
 //! re-asks, and the server's own schema checks.
 
 use bedrock_converse::client::{Extract, ExtractMode};
+use bedrock_converse::model::schema::Unsupported;
 use bedrock_converse::model::Usage;
 use bedrock_converse::stream::handler_fn;
 use bedrock_converse::{ConverseRequest, Delta, Error, Flow, StreamEvent};
@@ -154,13 +155,19 @@ struct Named {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[allow(dead_code)]
+struct Scores {
+    scores: std::collections::HashMap<String, u32>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[allow(dead_code)]
 struct Tags {
     #[schemars(length(min = 2))]
     tags: Vec<String>,
 }
 
 #[test]
-fn unsupported_keywords_are_refused_locally_with_their_path() {
+fn under_refuse_unsupported_keywords_are_refused_locally_with_their_path() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     let request = request();
@@ -168,18 +175,19 @@ fn unsupported_keywords_are_refused_locally_with_their_path() {
         Error::InvalidRequest { field, .. } => field,
         other => panic!("expected InvalidRequest, got {other:?}"),
     };
-    let err = converser.extract::<Person>(&request).unwrap_err();
+    let refuse = || Extract::new(&request).unsupported(Unsupported::Refuse);
+    let err = converser.extract::<Person>(refuse()).unwrap_err();
     assert_eq!(
         field(err),
         "output_config.text_format.schema/properties/age/minimum"
     );
-    let err = converser.extract::<Named>(&request).unwrap_err();
+    let err = converser.extract::<Named>(refuse()).unwrap_err();
     assert_eq!(
         field(err),
         "output_config.text_format.schema/properties/name/minLength"
     );
     let mut handler = handler_fn(|_: &StreamEvent| Flow::Continue);
-    let extract = Extract::new(&request).mode(ExtractMode::Tool);
+    let extract = refuse().mode(ExtractMode::Tool);
     let err = converser
         .extract_with::<Tags, _>(extract, &mut handler)
         .unwrap_err();
@@ -187,16 +195,34 @@ fn unsupported_keywords_are_refused_locally_with_their_path() {
         field(err),
         "tool_config.tools[0].input_schema/properties/tags/minItems"
     );
-    // And a raw schema set on the request, through validate().
-    let raw = request.clone().output_schema(json!({
+    // What no description can stand for is refused either way: a map.
+    let err = converser.extract::<Scores>(&request).unwrap_err();
+    assert_eq!(
+        field(err),
+        "output_config.text_format.schema/properties/scores/additionalProperties"
+    );
+    assert_eq!(server.request_count(), 0, "nothing was sent");
+}
+
+#[test]
+fn a_raw_schema_is_sent_with_its_bounds_described() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::json(&json!({"code": "ABCD"})));
+    let raw = request().output_schema(json!({
         "type": "object",
         "properties": {"code": {"type": "string", "maxLength": 3}}
     }));
+    // Nothing checks a raw schema's bounds on the reply: converse returns text.
     assert_eq!(
-        field(converser.converse(&raw).unwrap_err()),
-        "output_config.text_format.schema/properties/code/maxLength"
+        converser.converse(&raw).unwrap().text(),
+        r#"{"code":"ABCD"}"#
     );
-    assert_eq!(server.request_count(), 0, "nothing was sent");
+    let sent = sent_output_schema(&server.requests()[0]);
+    assert_eq!(
+        sent["properties"]["code"],
+        json!({"type": "string", "description": "Must be at most 3 characters long."})
+    );
 }
 
 #[test]
@@ -307,6 +333,9 @@ fn the_server_refuses_a_bad_schema_sent_raw() {
     let base = json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]});
     let cases = [
         json!("{not json"),
+        json!(
+            r#"{"type":"object","additionalProperties":false,"properties":{"s":{"type":"string","format":"ipv5"}}}"#
+        ),
         json!({"type": "object"}),
         json!(
             r#"{"type":"object","additionalProperties":false,"properties":{"n":{"type":"integer","maximum":3}}}"#

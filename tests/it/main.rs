@@ -18,6 +18,7 @@ mod common;
 mod content;
 mod examples;
 mod extract;
+mod extract_bounds;
 mod foundation;
 mod garbage;
 mod handlers;

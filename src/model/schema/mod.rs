@@ -6,31 +6,47 @@
 //! ([OutputConfig](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_OutputConfig.html),
 //! [JsonSchemaDefinition](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_JsonSchemaDefinition.html));
 //! a tool's `toolSpec.strict: true` constrains its input the same way. The
-//! service compiles only a subset of JSON Schema and answers anything else
-//! with a 400 ([structured outputs](https://docs.aws.amazon.com/bedrock/latest/userguide/structured-output.html);
-//! Anthropic's [limits](https://platform.claude.com/docs/en/build-with-claude/structured-outputs),
+//! service compiles only a subset of JSON Schema into a grammar and answers
+//! anything else with a 400 ([structured outputs](https://docs.aws.amazon.com/bedrock/latest/userguide/structured-output.html);
+//! Anthropic's [limits](https://platform.claude.com/docs/en/build-with-claude/structured-outputs#json-schema-limitations),
 //! which Bedrock enforces for Claude, e.g. "For 'number' type, properties
-//! maximum, minimum are not supported"). [`fit`] refuses those keywords here,
-//! with the JSON Pointer of the offending keyword, and otherwise only narrows
-//! the schema (closes objects, requires nullable properties), so whatever the
-//! model returns still validates against the schema you wrote.
+//! maximum, minimum are not supported").
 //!
-//! Refused: `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum`,
-//! `multipleOf`, `minLength`, `maxLength`, `maxItems`, `minItems` above 1,
-//! `uniqueItems`, `contains`/`minContains`/`maxContains`, `minProperties`,
-//! `maxProperties`, `patternProperties`, `propertyNames`,
-//! `dependentRequired`/`dependentSchemas`, `unevaluatedItems`/`unevaluatedProperties`,
-//! `oneOf`, `not`, `if`/`then`/`else`, `$dynamicRef`; `additionalProperties`
-//! other than `false`; a `format` outside [`SUPPORTED_FORMATS`]; `enum` values
-//! that are objects or arrays; external or dangling `$ref`s; `$ref` inside
-//! `allOf`; recursive schemas; `pattern`s with backreferences, lookaround or
-//! `\b`. Kept: `type`, `properties`, `required`, `items`, `prefixItems`,
-//! `enum`, `const`, `anyOf`, `allOf`, `$ref`, `$defs`, `definitions`,
-//! `default`, `title`, `description`, root `$schema`, and anything not listed.
-//! The numeric, string-length, `minItems`, `additionalProperties`, recursion,
-//! external-`$ref`, enum, `allOf`+`$ref`, regex and format limits are the
-//! documented ones; the other refused keywords are those absent from the
-//! documented "supported" list, which Anthropic's SDKs also strip.
+//! [`fit`] makes a schema fit, as Anthropic's own SDKs do
+//! ([how SDK transformation works](https://platform.claude.com/docs/en/build-with-claude/structured-outputs#how-sdk-transformation-works)):
+//!
+//! - **Described** (removed from the schema that is sent, and written into
+//!   that schema's `description`, e.g. "Must be at least 1 and at most 10."):
+//!   `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum`,
+//!   `multipleOf`, `minLength`, `maxLength`, `maxItems`, `minItems` above 1
+//!   (lowered to 1, which the grammar holds), `uniqueItems`, a `format`
+//!   outside [`SUPPORTED_FORMATS`], and a `pattern` with backreferences,
+//!   lookaround or `\b`. The model sees them as prose; nothing in the grammar
+//!   enforces them, so check the reply against the original schema
+//!   ([`SchemaCheck`], which [`Converser::extract`](crate::Converser::extract)
+//!   does for you). [`Unsupported::Refuse`] refuses them instead, as before.
+//! - **Refused** (a [`SchemaError`] naming the JSON Pointer; no prose can
+//!   stand for them): `contains`/`minContains`/`maxContains`,
+//!   `minProperties`, `maxProperties`, `patternProperties`, `propertyNames`,
+//!   `dependentRequired`/`dependentSchemas`, `unevaluatedItems`/`unevaluatedProperties`,
+//!   `oneOf`, `not`, `if`/`then`/`else`, `$dynamicRef`; `additionalProperties`
+//!   other than `false`; `enum` values that are objects or arrays; external
+//!   or dangling `$ref`s; `$ref` inside `allOf`; recursive schemas.
+//! - **Narrowed**: every object is closed with `"additionalProperties": false`,
+//!   and a property whose schema admits `null` is made required (see [`fit`]
+//!   for when it is made optional instead, to stay within the
+//!   [complexity limits](MAX_UNION_PARAMETERS)).
+//! - **Kept**: `type`, `properties`, `required`, `items`, `prefixItems`,
+//!   `enum`, `const`, `anyOf`, `allOf`, `$ref`, `$defs`, `definitions`,
+//!   `default`, `title`, `description`, supported `format`s, simple
+//!   `pattern`s, `minItems` 0 or 1, root `$schema`, and anything not listed.
+//!
+//! Per request the service also takes at most [`MAX_STRICT_TOOLS`] strict
+//! tools, [`MAX_OPTIONAL_PARAMETERS`] optional parameters and
+//! [`MAX_UNION_PARAMETERS`] union-typed ones, summed over the output schema
+//! and every strict tool's; [`ConverseRequest::validate`](crate::ConverseRequest::validate)
+//! counts them ([`complexity`]) and refuses a request past one, naming the
+//! limit and the count.
 //!
 //! Which models take which mode (2026): native `outputConfig.textFormat` (and
 //! strict tools) on Claude Haiku 4.5, Sonnet 4.5/4.6, Opus 4.5/4.6
@@ -47,7 +63,25 @@
 use serde_json::{Map, Value};
 use std::fmt;
 
-/// String `format`s the service accepts; any other `format` is refused.
+#[cfg(feature = "schema")]
+mod check;
+#[cfg(feature = "schema")]
+mod generate;
+mod keywords;
+mod limits;
+mod refs;
+
+#[cfg(feature = "schema")]
+pub use check::SchemaCheck;
+#[cfg(feature = "schema")]
+pub use generate::{
+    original_schema_for, schema_for, schema_for_with, settings, strip_schemars_annotations,
+};
+pub use limits::{
+    complexity, Complexity, MAX_OPTIONAL_PARAMETERS, MAX_STRICT_TOOLS, MAX_UNION_PARAMETERS,
+};
+
+/// String `format`s the service accepts; any other `format` is described or refused.
 pub const SUPPORTED_FORMATS: &[&str] = &[
     "date-time",
     "time",
@@ -61,35 +95,21 @@ pub const SUPPORTED_FORMATS: &[&str] = &[
     "uuid",
 ];
 
-/// Keywords the service rejects wherever they appear.
-const UNSUPPORTED: &[&str] = &[
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "minLength",
-    "maxLength",
-    "maxItems",
-    "uniqueItems",
-    "contains",
-    "minContains",
-    "maxContains",
-    "minProperties",
-    "maxProperties",
-    "patternProperties",
-    "propertyNames",
-    "dependentRequired",
-    "dependentSchemas",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-    "oneOf",
-    "not",
-    "if",
-    "then",
-    "else",
-    "$dynamicRef",
-];
+/// What [`fit_with`] does with a keyword the service's grammar cannot hold
+/// but prose can (a bound, a length, an unsupported `format` or `pattern`;
+/// the list is in the [module docs](self)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unsupported {
+    /// Remove it from the schema that is sent and write it into the
+    /// schema's `description`; check the reply against the original schema
+    /// ([`SchemaCheck`]). The default.
+    #[default]
+    Describe,
+    /// Refuse the schema with a [`SchemaError`], so that everything the
+    /// schema says is guaranteed by the service's grammar.
+    Refuse,
+}
 
 /// Why a schema cannot be sent: the keyword at `path` is outside the service's subset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +143,29 @@ fn err(path: &str, keyword: &str, reason: impl Into<String>) -> SchemaError {
     }
 }
 
+/// Makes `schema` fit Bedrock's structured-output subset, or says which
+/// keyword can't: [`fit_with`] and [`Unsupported::Describe`].
+///
+/// ```
+/// use bedrock_converse::model::schema::fit;
+/// use serde_json::json;
+///
+/// let sent = fit(json!({"type": "object", "properties": {
+///     "rating": {"type": "integer", "minimum": 1, "maximum": 10}}}))?;
+/// assert_eq!(sent["properties"]["rating"],
+///     json!({"type": "integer", "description": "Must be at least 1 and at most 10."}));
+/// assert_eq!(sent["additionalProperties"], false);
+/// # Ok::<(), bedrock_converse::model::schema::SchemaError>(())
+/// ```
+///
+/// # Errors
+///
+/// A [`SchemaError`] naming the JSON Pointer of the first keyword the
+/// service would reject that cannot be described.
+pub fn fit(schema: Value) -> Result<Value, SchemaError> {
+    fit_with(schema, Unsupported::Describe)
+}
+
 /// Makes `schema` fit Bedrock's structured-output subset, or says which keyword can't.
 ///
 /// Every object schema (`type` `object`, or with `properties`) gets
@@ -130,159 +173,105 @@ fn err(path: &str, keyword: &str, reason: impl Into<String>) -> SchemaError {
 /// schema there is refused), and a property whose schema admits `null`
 /// (`["T", "null"]`, `anyOf` with `{"type": "null"}`, as schemars emits for
 /// `Option<T>`) is added to `required`: the model then writes `null` rather
-/// than leaving it out, which serde reads back as `None`. Nothing is dropped:
-/// a keyword the service rejects (see the [module docs](self)) is an error,
-/// even where a generator added it as an annotation; [`schema_for`] strips
-/// schemars' own. `$defs`/`definitions` are kept and walked, as are `$ref`s,
-/// which must be local, resolve, and not recurse. `fit` is idempotent.
+/// than leaving it out, which serde reads back as `None`. Each such property
+/// is one union-typed parameter; when the schema holds more than
+/// [`MAX_UNION_PARAMETERS`], properties made required this way become
+/// optional instead, in document order, until it holds no more (or until
+/// [`MAX_OPTIONAL_PARAMETERS`] would be passed): removed from `required`,
+/// and `null` removed from their type (`["T", "null"]` becomes `"T"`, an
+/// `anyOf` of one schema and null becomes that schema), so the model leaves
+/// them out rather than writing `null`, which serde also reads as `None`.
+/// Only properties the schema already left optional are changed, so every
+/// value of the fitted schema is still one of the original.
+///
+/// A keyword the service rejects is handled as `unsupported` says (see the
+/// [module docs](self)); [`schema_for`] strips schemars' own annotations
+/// first. `$defs`/`definitions` are kept and walked, as are `$ref`s, which
+/// must be local, resolve, and not recurse. `fit_with` is idempotent.
 ///
 /// # Errors
 ///
 /// A [`SchemaError`] naming the JSON Pointer of the first keyword the service would reject.
-pub fn fit(mut schema: Value) -> Result<Value, SchemaError> {
-    let mut refs = Vec::new();
-    walk(&mut schema, &mut String::new(), &mut refs)?;
-    check_refs(&schema, &refs)?;
+pub fn fit_with(mut schema: Value, unsupported: Unsupported) -> Result<Value, SchemaError> {
+    let mut walker = Walker {
+        unsupported,
+        refs: Vec::new(),
+        made_required: Vec::new(),
+    };
+    walker.walk(&mut schema, &mut String::new())?;
+    refs::check_refs(&schema, &walker.refs)?;
+    limits::stay_within(&mut schema, &walker.made_required);
     Ok(schema)
 }
 
-fn walk(
-    node: &mut Value,
-    path: &mut String,
-    refs: &mut Vec<(String, String)>,
-) -> Result<(), SchemaError> {
-    let obj = match node {
-        Value::Bool(_) => return Ok(()),
-        Value::Object(obj) => obj,
-        _ => return Err(err(path, "", "not a JSON schema (an object or a boolean)")),
-    };
-    check_keywords(obj, path)?;
-    if let Some(Value::String(target)) = obj.get("$ref") {
-        refs.push((path.clone(), target.clone()));
+/// What a walk over a schema collects.
+struct Walker {
+    unsupported: Unsupported,
+    /// `(where, target)` of every `$ref`.
+    refs: Vec<(String, String)>,
+    /// `(object's pointer, property)` of each nullable property made required.
+    made_required: Vec<(String, String)>,
+}
+
+impl Walker {
+    fn walk(&mut self, node: &mut Value, path: &mut String) -> Result<(), SchemaError> {
+        let obj = match node {
+            Value::Bool(_) => return Ok(()),
+            Value::Object(obj) => obj,
+            _ => return Err(err(path, "", "not a JSON schema (an object or a boolean)")),
+        };
+        if self.unsupported == Unsupported::Describe {
+            keywords::describe(obj);
+        }
+        keywords::check(obj, path)?;
+        if let Some(Value::String(target)) = obj.get("$ref") {
+            self.refs.push((path.clone(), target.clone()));
+        }
+        if is_object_schema(obj) {
+            obj.insert("additionalProperties".into(), Value::Bool(false));
+            for name in require_nullable(obj) {
+                self.made_required.push((path.clone(), name));
+            }
+        }
+        for (key, child) in obj.iter_mut() {
+            let len = path.len();
+            path.push('/');
+            path.push_str(&escape(key));
+            match (key.as_str(), child) {
+                ("items" | "prefixItems" | "anyOf" | "allOf", Value::Array(list)) => {
+                    for (i, item) in list.iter_mut().enumerate() {
+                        let l = path.len();
+                        path.push_str(&format!("/{i}"));
+                        self.walk(item, path)?;
+                        path.truncate(l);
+                    }
+                }
+                ("items", item) => self.walk(item, path)?,
+                ("properties" | "$defs" | "definitions", Value::Object(map)) => {
+                    for (name, sub) in map.iter_mut() {
+                        let l = path.len();
+                        path.push('/');
+                        path.push_str(&escape(name));
+                        self.walk(sub, path)?;
+                        path.truncate(l);
+                    }
+                }
+                _ => {}
+            }
+            path.truncate(len);
+        }
+        Ok(())
     }
-    let is_object = obj.contains_key("properties")
+}
+
+/// `type` `object` (alone or in a list), or `properties`.
+fn is_object_schema(obj: &Map<String, Value>) -> bool {
+    obj.contains_key("properties")
         || match obj.get("type") {
             Some(Value::String(t)) => t == "object",
             Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
             _ => false,
-        };
-    if is_object {
-        obj.insert("additionalProperties".into(), Value::Bool(false));
-        require_nullable(obj);
-    }
-    for (key, child) in obj.iter_mut() {
-        let len = path.len();
-        path.push('/');
-        path.push_str(&escape(key));
-        match (key.as_str(), child) {
-            ("items", Value::Array(list))
-            | ("prefixItems" | "anyOf" | "allOf", Value::Array(list)) => {
-                for (i, item) in list.iter_mut().enumerate() {
-                    let l = path.len();
-                    path.push_str(&format!("/{i}"));
-                    walk(item, path, refs)?;
-                    path.truncate(l);
-                }
-            }
-            ("items", item) => walk(item, path, refs)?,
-            ("properties" | "$defs" | "definitions", Value::Object(map)) => {
-                for (name, sub) in map.iter_mut() {
-                    let l = path.len();
-                    path.push('/');
-                    path.push_str(&escape(name));
-                    walk(sub, path, refs)?;
-                    path.truncate(l);
-                }
-            }
-            _ => {}
         }
-        path.truncate(len);
-    }
-    Ok(())
-}
-
-fn check_keywords(obj: &Map<String, Value>, path: &str) -> Result<(), SchemaError> {
-    let at = |kw: &str| format!("{path}/{}", escape(kw));
-    if let Some(kw) = UNSUPPORTED.iter().find(|kw| obj.contains_key(**kw)) {
-        let reason = match *kw {
-            "oneOf" => "not supported; use anyOf (schemars' own oneOf is rewritten by schema_for)",
-            _ => "not supported by Bedrock structured outputs",
-        };
-        return Err(err(&at(kw), kw, reason));
-    }
-    match obj.get("additionalProperties") {
-        None | Some(Value::Bool(false)) => {}
-        Some(_) => {
-            return Err(err(
-                &at("additionalProperties"),
-                "additionalProperties",
-                "must be false",
-            ))
-        }
-    }
-    if let Some(n) = obj.get("minItems") {
-        if n.as_u64().is_none_or(|n| n > 1) {
-            return Err(err(&at("minItems"), "minItems", "only 0 or 1 is supported"));
-        }
-    }
-    if let Some(f) = obj.get("format") {
-        if !f.as_str().is_some_and(|f| SUPPORTED_FORMATS.contains(&f)) {
-            let reason = format!(
-                "{f} is not a supported format ({})",
-                SUPPORTED_FORMATS.join(", ")
-            );
-            return Err(err(&at("format"), "format", reason));
-        }
-    }
-    if let Some(p) = obj.get("pattern") {
-        if let Some(why) = p.as_str().map_or(Some("must be a string"), pattern_problem) {
-            return Err(err(&at("pattern"), "pattern", why));
-        }
-    }
-    if let Some(Value::Array(values)) = obj.get("enum") {
-        if let Some(i) = values.iter().position(|v| v.is_object() || v.is_array()) {
-            let reason = "enum values must be strings, numbers, booleans or null";
-            return Err(err(&format!("{}/{i}", at("enum")), "enum", reason));
-        }
-    }
-    if let Some(r) = obj.get("$ref") {
-        if !r.as_str().is_some_and(|r| r.starts_with('#')) {
-            return Err(err(
-                &at("$ref"),
-                "$ref",
-                "only local references (#/…) are supported",
-            ));
-        }
-    }
-    if let Some(Value::Array(all)) = obj.get("allOf") {
-        if let Some(i) = all.iter().position(|s| s.get("$ref").is_some()) {
-            let path = format!("{}/{i}/$ref", at("allOf"));
-            return Err(err(
-                &path,
-                "$ref",
-                "allOf with $ref is not supported; inline the schema",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Backreferences, lookaround and word boundaries are outside the supported regex subset.
-fn pattern_problem(p: &str) -> Option<&'static str> {
-    if ["(?=", "(?!", "(?<=", "(?<!"].iter().any(|s| p.contains(s)) {
-        return Some("lookahead/lookbehind is not supported");
-    }
-    let mut chars = p.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('1'..='9' | 'k') => return Some("backreferences are not supported"),
-                Some('b' | 'B') => return Some("word boundaries (\\b, \\B) are not supported"),
-                _ => {}
-            }
-        }
-    }
-    None
 }
 
 fn nullable(schema: &Value) -> bool {
@@ -302,9 +291,10 @@ fn nullable(schema: &Value) -> bool {
             .is_some_and(|a| a.iter().any(nullable))
 }
 
-fn require_nullable(obj: &mut Map<String, Value>) {
+/// The names of required-nullable properties it added to `required`.
+fn require_nullable(obj: &mut Map<String, Value>) -> Vec<String> {
     let Some(Value::Object(props)) = obj.get("properties") else {
-        return;
+        return Vec::new();
     };
     let required: Vec<&str> = obj
         .get("required")
@@ -313,152 +303,27 @@ fn require_nullable(obj: &mut Map<String, Value>) {
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    let missing: Vec<Value> = props
+    let missing: Vec<String> = props
         .iter()
         .filter(|(name, schema)| !required.contains(&name.as_str()) && nullable(schema))
-        .map(|(name, _)| Value::String(name.clone()))
+        .map(|(name, _)| name.clone())
         .collect();
     if missing.is_empty() {
-        return;
+        return missing;
     }
+    let values = missing.iter().cloned().map(Value::String);
     match obj
         .entry("required")
         .or_insert_with(|| Value::Array(Vec::new()))
     {
-        Value::Array(list) => list.extend(missing),
-        other => *other = Value::Array(missing),
+        Value::Array(list) => list.extend(values),
+        other => *other = Value::Array(values.collect()),
     }
+    missing
 }
 
 fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
-}
-
-/// Every `$ref` must resolve, and none may lead back into itself: with each
-/// ref target as a node and an edge T→U when U is referenced anywhere under
-/// T, a cycle is a recursive schema.
-fn check_refs(root: &Value, refs: &[(String, String)]) -> Result<(), SchemaError> {
-    for (at, target) in refs {
-        if root.pointer(&target[1..]).is_none() {
-            return Err(err(
-                &format!("{at}/$ref"),
-                "$ref",
-                format!("{target} does not resolve"),
-            ));
-        }
-    }
-    let under =
-        |node: &str, at: &str| node.is_empty() || at == node || at.starts_with(&format!("{node}/"));
-    // 0 = unvisited, 1 = on the DFS stack, 2 = done; nodes are indexes into `refs` (by target)
-    fn visit<'a>(
-        node: &'a str,
-        refs: &'a [(String, String)],
-        under: &dyn Fn(&str, &str) -> bool,
-        state: &mut Vec<(&'a str, u8)>,
-    ) -> Option<&'a str> {
-        state.push((node, 1));
-        for (at, target) in refs.iter().filter(|(at, _)| under(node, at)) {
-            let next = &target[1..];
-            match state.iter().find(|(n, _)| *n == next).map(|s| s.1) {
-                Some(1) => return Some(at),
-                Some(_) => {}
-                None => {
-                    if let Some(found) = visit(next, refs, under, state) {
-                        return Some(found);
-                    }
-                }
-            }
-        }
-        state
-            .iter_mut()
-            .find(|(n, _)| *n == node)
-            .expect("pushed above")
-            .1 = 2;
-        None
-    }
-    let mut state = Vec::new();
-    for (_, target) in refs {
-        if state.iter().any(|(n, _)| *n == &target[1..]) {
-            continue;
-        }
-        if let Some(at) = visit(&target[1..], refs, &under, &mut state) {
-            return Err(err(
-                &format!("{at}/$ref"),
-                "$ref",
-                "recursive schemas are not supported",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// schemars settings for Bedrock: draft 2020-12 (`$defs`), no `$schema`, and
-/// [`strip_schemars_annotations`] on every subschema.
-#[cfg(feature = "schema")]
-pub fn settings() -> schemars::generate::SchemaSettings {
-    schemars::generate::SchemaSettings::draft2020_12()
-        .with(|s| s.meta_schema = None)
-        .with_transform(schemars::transform::RecursiveTransform(
-            strip_schemars_annotations,
-        ))
-}
-
-/// Undoes what schemars adds on its own that the service rejects, so that
-/// [`fit`] refuses only what the type's author wrote: the numeric `format`s
-/// (`int32`, `uint64`, `double`, …) and the `minimum`/`maximum` that merely
-/// restate that type's range (`0` for unsigned, `-128`/`127` for `i8`, …;
-/// deserializing still enforces it). A bound from `#[schemars(range)]` differs
-/// from the type's, stays, and is refused. `oneOf`, which schemars uses only
-/// for enums whose variants are mutually exclusive by construction (distinct
-/// tags), becomes `anyOf`, which then means the same.
-#[cfg(feature = "schema")]
-pub fn strip_schemars_annotations(schema: &mut schemars::Schema) {
-    const RANGES: &[(&str, f64, Option<f64>)] = &[
-        ("int8", -128.0, Some(127.0)),
-        ("int16", -32768.0, Some(32767.0)),
-        ("uint8", 0.0, Some(255.0)),
-        ("uint16", 0.0, Some(65535.0)),
-        ("uint32", 0.0, None),
-        ("uint64", 0.0, None),
-        ("uint128", 0.0, None),
-        ("uint", 0.0, None),
-    ];
-    let Some(obj) = schema.as_object_mut() else {
-        return;
-    };
-    let format = obj
-        .get("format")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    let numeric = format.starts_with("int") || format.starts_with("uint");
-    if numeric || matches!(format.as_str(), "float" | "double") {
-        obj.remove("format");
-    }
-    if let Some(&(_, min, max)) = RANGES.iter().find(|r| r.0 == format) {
-        if obj.get("minimum").and_then(Value::as_f64) == Some(min) {
-            obj.remove("minimum");
-        }
-        if max.is_some() && obj.get("maximum").and_then(Value::as_f64) == max {
-            obj.remove("maximum");
-        }
-    }
-    if let Some(one_of) = obj.remove("oneOf") {
-        obj.insert("anyOf".into(), one_of);
-    }
-}
-
-/// `T`'s JSON schema (schemars, with [`settings`]), [fitted](fit) for Bedrock.
-///
-/// # Errors
-///
-/// A [`SchemaError`] if `T`'s schema uses something the service rejects (e.g. a `#[schemars(range)]` bound).
-#[cfg(feature = "schema")]
-pub fn schema_for<T: schemars::JsonSchema>() -> Result<Value, SchemaError> {
-    fit(settings()
-        .into_generator()
-        .into_root_schema_for::<T>()
-        .to_value())
 }
 
 #[cfg(test)]

@@ -2,10 +2,11 @@ use super::*;
 use serde_json::json;
 
 fn refused(schema: Value) -> SchemaError {
-    fit(schema).expect_err("should be refused")
+    fit_with(schema, Unsupported::Refuse).expect_err("should be refused")
 }
 
-/// One test per refused keyword: `{"properties": {"p": <sub>}}` fails at `/properties/p/<at>`.
+/// One test per keyword refused under [`Unsupported::Refuse`]:
+/// `{"properties": {"p": <sub>}}` fails at `/properties/p/<at>`.
 macro_rules! refuses {
     ($($name:ident: $sub:tt => $at:literal, $kw:literal;)*) => {$(
         #[test]
@@ -203,11 +204,175 @@ mod schemars_types {
     }
 
     #[test]
-    fn a_written_range_is_still_refused() {
-        let e = schema_for::<Ranged>().unwrap_err();
+    fn a_written_range_is_described_or_refused() {
+        let sent = schema_for::<Ranged>().unwrap();
+        assert_eq!(
+            sent["properties"]["stars"],
+            json!({"type": "integer", "description": "Must be at least 1 and at most 5."})
+        );
+        let original = original_schema_for::<Ranged>();
+        assert_eq!(original["properties"]["stars"]["maximum"], 5);
+        let e = schema_for_with::<Ranged>(Unsupported::Refuse).unwrap_err();
         assert_eq!(
             (e.path.as_str(), e.keyword.as_str()),
             ("/properties/stars/minimum", "minimum")
         );
     }
+}
+
+/// One test per described keyword: `{"properties": {"p": <sub>}}` is sent
+/// as `<sent>`, and refused nowhere.
+macro_rules! describes {
+    ($($name:ident: $sub:tt => $sent:tt;)*) => {$(
+        #[test]
+        fn $name() {
+            let fitted = fit(json!({"type": "object", "properties": {"p": $sub}})).unwrap();
+            assert_eq!(fitted["properties"]["p"], json!($sent));
+        }
+    )*};
+}
+
+describes! {
+    describes_range: {"type": "integer", "minimum": 1, "maximum": 10}
+        => {"type": "integer", "description": "Must be at least 1 and at most 10."};
+    describes_exclusive_and_multiple: {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1.5, "multipleOf": 0.5}
+        => {"type": "number", "description": "Must be greater than 0 and less than 1.5 and a multiple of 0.5."};
+    describes_lengths: {"type": "string", "minLength": 1, "maxLength": 20}
+        => {"type": "string", "description": "Must be at least 1 and at most 20 characters long."};
+    describes_one_character: {"type": "string", "maxLength": 1}
+        => {"type": "string", "description": "Must be at most 1 character long."};
+    describes_items_and_lowers_min_items: {"type": "array", "minItems": 2, "maxItems": 5, "uniqueItems": true}
+        => {"type": "array", "minItems": 1, "description": "Must have at least 2 and at most 5 items. Items must be unique."};
+    describes_max_items_alone: {"type": "array", "maxItems": 1}
+        => {"type": "array", "description": "Must have at most 1 item."};
+    keeps_min_items_one_and_drops_unique_false: {"type": "array", "minItems": 1, "uniqueItems": false}
+        => {"type": "array", "minItems": 1};
+    describes_a_format: {"type": "string", "format": "ipv5"}
+        => {"type": "string", "description": "Must be in the `ipv5` format."};
+    keeps_a_supported_format: {"type": "string", "format": "date"} => {"type": "string", "format": "date"};
+    describes_a_pattern: {"type": "string", "pattern": "(a)\\1"}
+        => {"type": "string", "description": "Must match the regular expression `(a)\\1`."};
+    keeps_a_simple_pattern: {"type": "string", "pattern": "^[a-z]+$"} => {"type": "string", "pattern": "^[a-z]+$"};
+    appends_to_a_description: {"type": "integer", "description": "Stars.", "minimum": 1}
+        => {"type": "integer", "description": "Stars.\n\nMust be at least 1."};
+}
+
+#[test]
+fn structural_keywords_are_refused_even_when_describing() {
+    for (sub, kw) in [
+        (
+            json!({"type": "object", "additionalProperties": true}),
+            "additionalProperties",
+        ),
+        (json!({"oneOf": [{"type": "string"}]}), "oneOf"),
+        (
+            json!({"type": "array", "contains": {"type": "string"}}),
+            "contains",
+        ),
+        (json!({"not": {}}), "not"),
+    ] {
+        let e = fit(json!({"type": "object", "properties": {"p": sub}})).unwrap_err();
+        assert_eq!(e.keyword, kw);
+    }
+}
+
+#[test]
+fn described_schemas_are_idempotent() {
+    let once = fit(json!({"type": "object", "properties": {
+        "p": {"type": "array", "minItems": 3, "description": "Tags", "items": {"type": "string", "maxLength": 4}}}}))
+    .unwrap();
+    assert_eq!(fit(once.clone()).unwrap(), once);
+}
+
+/// `n` optional fields: `{"type": ["string", "null"]}`, none required.
+fn optionals(n: usize) -> Value {
+    let props: Map<String, Value> = (0..n)
+        .map(|i| (format!("f{i:02}"), json!({"type": ["string", "null"]})))
+        .collect();
+    json!({"type": "object", "properties": props})
+}
+
+#[test]
+fn nullable_properties_stay_required_within_the_union_limit() {
+    let fitted = fit(optionals(16)).unwrap();
+    let c = complexity(&fitted);
+    assert_eq!((c.union_parameters, c.optional_parameters), (16, 0));
+    assert_eq!(fitted["required"].as_array().unwrap().len(), 16);
+}
+
+#[test]
+fn past_the_union_limit_nullable_properties_become_optional_in_order() {
+    let fitted = fit(optionals(17)).unwrap();
+    let c = complexity(&fitted);
+    assert_eq!((c.union_parameters, c.optional_parameters), (16, 1));
+    assert_eq!(fitted["properties"]["f00"], json!({"type": "string"}));
+    assert_eq!(
+        fitted["properties"]["f16"],
+        json!({"type": ["string", "null"]})
+    );
+    assert!(!fitted["required"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("f00")));
+    assert_eq!(fit(fitted.clone()).unwrap(), fitted, "idempotent");
+    // 40 fields: 24 optional at most, so 16 unions cannot be reached.
+    let c = complexity(&fit(optionals(41)).unwrap());
+    assert_eq!((c.union_parameters, c.optional_parameters), (17, 24));
+}
+
+#[test]
+fn an_any_of_with_null_becomes_its_other_branch() {
+    let mut schema = optionals(16);
+    schema["properties"]["a"] = json!({"description": "A.", "default": null,
+        "anyOf": [{"$ref": "#/$defs/In"}, {"type": "null"}]});
+    schema["$defs"] = json!({"In": {"type": "object", "properties": {}}});
+    let fitted = fit(schema).unwrap();
+    assert_eq!(
+        fitted["properties"]["a"],
+        json!({"description": "A.", "$ref": "#/$defs/In"})
+    );
+    // A union that dropping null does not end is left alone; the next one goes.
+    let mut schema = optionals(16);
+    schema["properties"]["a"] = json!({"type": ["string", "integer", "null"]});
+    let fitted = fit(schema).unwrap();
+    assert_eq!(
+        fitted["properties"]["a"],
+        json!({"type": ["string", "integer", "null"]})
+    );
+    assert_eq!(fitted["properties"]["f00"], json!({"type": "string"}));
+    let c = complexity(&fitted);
+    assert_eq!((c.union_parameters, c.optional_parameters), (16, 1));
+}
+
+#[test]
+fn complexity_counts_everywhere_once() {
+    let c = complexity(
+        &json!({"anyOf": [{"type": "object", "properties": {"a": {}}}, {"type": "null"}],
+        "$defs": {"X": {"type": ["integer", "string"], "items": {"properties": {"b": {}, "c": {}}, "required": ["b"]}}}}),
+    );
+    assert_eq!((c.union_parameters, c.optional_parameters), (2, 2));
+}
+
+#[cfg(feature = "schema")]
+#[test]
+fn the_check_names_pointer_and_keyword() {
+    let check = SchemaCheck::new(&json!({"type": "object", "required": ["r"], "properties": {
+        "r": {"type": "integer", "maximum": 10}, "s": {"type": "string", "minLength": 2},
+        "d": {"type": "string", "format": "date"}}}))
+    .unwrap();
+    assert_eq!(
+        check.check(&json!({"r": 3, "s": "ab", "d": "2026-12-04"})),
+        Ok(())
+    );
+    assert_eq!(
+        check.check(&json!({"r": 12})).unwrap_err(),
+        "/r: 12 is greater than the maximum of 10"
+    );
+    let e = check
+        .check(&json!({"r": 1, "s": "a", "d": "soon"}))
+        .unwrap_err();
+    assert!(e.contains("/s: ") && e.contains("(minLength)"), "{e}");
+    assert!(e.contains("/d: ") && e.contains("format"), "{e}");
+    assert!(check.check(&json!({})).unwrap_err().starts_with("(root): "));
+    assert!(SchemaCheck::new(&json!({"type": 3})).is_err());
 }

@@ -128,6 +128,7 @@ impl ConverseRequest {
         if let Some(output) = &self.output_config {
             output.validate()?;
         }
+        self.check_schema_limits()?;
         for (key, value) in &self.request_metadata {
             if key.is_empty() || key.chars().count() > 256 {
                 return Err(Error::invalid(

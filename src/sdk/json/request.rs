@@ -140,6 +140,8 @@ fn read_tool(value: &Value, path: &str) -> Result<ToolEntry, JsonError> {
                 description,
                 input_schema,
                 strict,
+                // A client-side setting, not part of the wire body.
+                validate_input: false,
             }))
         }
         "cachePoint" => {
