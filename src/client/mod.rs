@@ -14,6 +14,7 @@ mod count;
 mod env;
 #[cfg(feature = "schema")]
 mod extract;
+mod fallback;
 mod handle;
 pub mod limiter;
 #[cfg(feature = "batch-inference")]
@@ -99,6 +100,8 @@ struct Inner {
     limiter: Option<Arc<crate::client::limiter::Limiter>>,
     timeout: Option<Duration>,
     idle_timeout: Duration,
+    /// Models learnt to refuse streaming (tool use), for the fallback.
+    fallback: fallback::Learnt,
 }
 
 impl fmt::Debug for Converser {
@@ -248,10 +251,12 @@ impl Converser {
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let parts = self.prepare("converse_with", request)?;
-        let deadline = self.stream_deadline();
-        self.metered(request, deadline, || {
-            self.converse_with_inner(request, parts, deadline, handler)
+        self.stream_or_converse(request, handler, |handler| {
+            let parts = self.prepare("converse_with", request)?;
+            let deadline = self.stream_deadline();
+            self.metered(request, deadline, || {
+                self.converse_with_inner(request, parts, deadline, handler)
+            })
         })
     }
 
@@ -360,13 +365,15 @@ impl Converser {
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let parts = self.prepare("converse_with_send", request)?;
-        let deadline = self.stream_deadline();
-        self.metered(request, deadline, || {
-            let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
-            let idle = Some(self.inner.idle_timeout);
-            engine::inline::run(handler, |sink| {
-                self.start_stream(parts, sink, idle, interrupt, None)
+        self.stream_or_converse(request, handler, |handler| {
+            let parts = self.prepare("converse_with_send", request)?;
+            let deadline = self.stream_deadline();
+            self.metered(request, deadline, || {
+                let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
+                let idle = Some(self.inner.idle_timeout);
+                engine::inline::run(handler, |sink| {
+                    self.start_stream(parts, sink, idle, interrupt, None)
+                })
             })
         })
     }

@@ -31,4 +31,5 @@ mod record;
 mod recorded;
 mod reliability;
 mod spawn;
+mod stream_fallback;
 mod surface;

@@ -9,22 +9,30 @@ use bedrock_converse_mock::{MockServer, Replay, Reply};
 const USAGE: &str = r#"bedrock-local: a local Amazon Bedrock Runtime-compatible server
 
 USAGE:
-    bedrock-local [--port PORT] [--script FILE] [--echo]
+    bedrock-local [--port PORT] [--script FILE] [--echo] [--lenient]
     bedrock-local [--port PORT] --replay FILE
 
 Listens on 127.0.0.1 only, prints its URL (http://127.0.0.1:PORT) as the first
 line of standard output, and serves POST /model/{modelId}/converse and
-/model/{modelId}/converse-stream until killed. Any model id and any
-credentials are accepted (signatures are not checked), e.g.
+/model/{modelId}/converse-stream until killed. Any credentials are accepted
+(signatures are not checked), e.g.
 
     aws bedrock-runtime converse --endpoint-url URL --region us-east-1 \
-        --model-id any.model --messages '[{"role":"user","content":[{"text":"Hi"}]}]'
+        --model-id amazon.nova-lite-v1:0 --messages '[{"role":"user","content":[{"text":"Hi"}]}]'
+
+It says no where Bedrock says no, with the service's status, error type and
+message: an unknown model id, a retired model, a profile-only model called on
+demand, a request that breaks the service's rules (no messages, a first turn
+from the assistant, blank text, tool blocks without toolConfig, temperature
+outside 0-1, two user turns to a Claude model, ...), and streaming a model
+cannot do. --lenient answers every request instead.
 
 OPTIONS:
     --port PORT      the port to listen on (default 0: any free port)
     --script FILE    serve the replies of a JSON script in order, then the
                      default reply
     --echo           the default reply repeats the last user message
+    --lenient        answer every request, even those Bedrock refuses
     --replay FILE    serve a recording's exchanges in order (the format written
                      by bedrock_converse's ConverserBuilder::record_to); a
                      request that does not match gets HTTP 400
@@ -87,6 +95,7 @@ struct Options {
     script: Option<String>,
     replay: Option<String>,
     echo: bool,
+    lenient: bool,
 }
 
 #[derive(Debug)]
@@ -121,6 +130,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "--script" => o.script = Some(value("--script")?),
             "--replay" => o.replay = Some(value("--replay")?),
             "--echo" if inline.is_none() => o.echo = true,
+            "--lenient" if inline.is_none() => o.lenient = true,
             "--host" => {
                 return Err(
                     "--host is not supported: bedrock-local listens on 127.0.0.1 only".into(),
@@ -195,6 +205,7 @@ fn run(o: Options) -> Result<(), String> {
     };
     // A long-running server keeps no copy of the requests it serves.
     server.set_recording(false);
+    server.set_lenient(o.lenient);
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", server.endpoint())
         .and_then(|()| out.flush())
@@ -223,6 +234,14 @@ mod tests {
             (o.port, o.script.as_deref(), o.echo),
             (0, Some("s.json"), true)
         );
+        let Ok(Parsed::Run(o)) = args(&["--lenient"]) else {
+            panic!()
+        };
+        assert!(o.lenient && !o.echo);
+        let Ok(Parsed::Run(o)) = args(&[]) else {
+            panic!()
+        };
+        assert!(!o.lenient, "strict by default");
         assert!(matches!(args(&["--help"]), Ok(Parsed::Help)));
         assert!(args(&["--port"]).unwrap_err().contains("needs a value"));
         assert!(args(&["--port", "x"]).unwrap_err().contains("not a port"));
