@@ -15,6 +15,7 @@ mod batch_inference;
 mod batch_kill;
 mod common;
 mod content;
+mod conversation_rules;
 mod examples;
 mod extract;
 mod foundation;
