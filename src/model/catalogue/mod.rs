@@ -255,7 +255,10 @@ impl Catalogue {
             path: path.to_path_buf(),
             source,
         })?;
-        Catalogue::from_json(&text).map_err(|e| Error::config(format!("{}: {e}", path.display())))
+        Catalogue::from_json(&text).map_err(|e| match e {
+            Error::Config { message } => Error::config(format!("{}: {message}", path.display())),
+            other => other,
+        })
     }
 
     /// The catalogue bundled with this version of the crate.

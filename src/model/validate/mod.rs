@@ -1,5 +1,7 @@
 //! Checking a request the way the service would, before anything is sent:
-//! every refusal is an [`Error::InvalidRequest`] naming its field.
+//! every refusal is an [`Error::InvalidRequest`] naming its field. The
+//! service's own rules (with its messages, shared with the bundled server)
+//! are the table in [`rules`]; `shape` reads a request into that table's view.
 
 mod media;
 pub mod rules;
@@ -20,8 +22,11 @@ const MAX_MODEL_ID_LEN: usize = 2048;
 
 impl ConverseRequest {
     /// Checks the request the way the service would, so that a bad request
-    /// fails fast with [`Error::InvalidRequest`] naming the field, and nothing is
-    /// sent. Both `converse` and `converse_with` call this first.
+    /// fails fast with [`Error::InvalidRequest`] naming the field (and, for
+    /// the service's rules, quoting its message), and nothing is sent. Both
+    /// `converse` and `converse_with` call this first. Per-model rules come
+    /// from the [catalogue](crate::model::catalogue::Catalogue::current); a
+    /// model it does not know is never refused.
     ///
     /// ```
     /// use bedrock_converse::{ConverseRequest, Error};
