@@ -170,7 +170,8 @@ pub enum Error {
     },
 
     /// The [`Converser`](crate::Converser) could not be built (no region, a
-    /// bad profile, the runtime thread could not start), or a call could not
+    /// bad profile, the runtime thread could not start), a model catalogue
+    /// file could not be read as one, or a call could not
     /// be signed because no credentials (or bearer token) are configured or
     /// their configuration is invalid. A credentials provider that timed out
     /// or failed on the network is [`Error::Transport`] instead: that may pass.

@@ -83,7 +83,7 @@ impl Reply {
     /// use serde_json::json;
     /// let server = MockServer::start()?;
     /// server.push(Reply::json(&json!({"n": 1})));
-    /// let out = server.converser()?.converse(&ConverseRequest::new("m").user("hi"))?;
+    /// let out = server.converser()?.converse(&ConverseRequest::new("amazon.nova-lite-v1:0").user("hi"))?;
     /// assert_eq!(out.text(), r#"{"n":1}"#);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -205,7 +205,7 @@ impl Reply {
     /// use bedrock_converse::ConverseRequest;
     /// let server = MockServer::start()?;
     /// server.push(Reply::text("ok").cache_tokens(0, 2148).cache_details(&[("5m", 100), ("1h", 2048)]));
-    /// let usage = server.converser()?.converse(&ConverseRequest::new("m").user("hi"))?.usage.unwrap();
+    /// let usage = server.converser()?.converse(&ConverseRequest::new("amazon.nova-lite-v1:0").user("hi"))?.usage.unwrap();
     /// let details = usage.cache_details.unwrap();
     /// assert_eq!((details.five_minutes, details.one_hour), (100, 2048));
     /// # Ok::<(), Box<dyn std::error::Error>>(())

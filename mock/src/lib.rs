@@ -57,11 +57,14 @@
 //! standard output, and serves until killed:
 //!
 //! ```text
-//! bedrock-local [--port PORT] [--script FILE | --replay FILE] [--echo]
+//! bedrock-local [--port PORT] [--script FILE | --replay FILE] [--echo] [--lenient]
 //! ```
 //!
-//! - no option: any model id, on `/converse` and `/converse-stream`, gets a
-//!   short fixed text streamed over a few deltas, with usage and metrics;
+//! - no option: a request the service accepts, on `/converse` and
+//!   `/converse-stream`, gets a short fixed text streamed over a few deltas,
+//!   with usage and metrics; one it refuses gets its refusal (see
+//!   [`MockServer::set_lenient`]);
+//! - `--lenient`: every request gets a reply, as the service would not;
 //! - `--script FILE`: the replies of a JSON script, in order, then the
 //!   default reply (the format is in [`script`]; `mock/examples/script.json`
 //!   has one of each kind);
@@ -73,7 +76,7 @@
 //! $ bedrock-local --port 0 --script mock/examples/script.json &
 //! http://127.0.0.1:40215
 //! $ aws bedrock-runtime converse --endpoint-url http://127.0.0.1:40215 --region us-east-1 \
-//!     --model-id any.model --messages '[{"role":"user","content":[{"text":"Hi"}]}]'
+//!     --model-id amazon.nova-lite-v1:0 --messages '[{"role":"user","content":[{"text":"Hi"}]}]'
 //! ```
 //!
 //! (Any credentials do; the server does not check signatures.)
@@ -84,6 +87,7 @@ mod output;
 mod quota;
 mod replay;
 mod reply;
+mod rules;
 mod s3;
 pub mod script;
 mod serve;
@@ -181,6 +185,8 @@ pub(crate) struct State {
     record: bool,
     /// Set in quota mode: what each model has used of its quota.
     quota: Option<quota::Meter>,
+    /// Whether to answer requests the service refuses (see [`rules`]).
+    lenient: bool,
     /// The Batch Inference path: the in-memory S3, and the jobs.
     s3: s3::Store,
     jobs: control::Jobs,
@@ -279,6 +285,7 @@ impl MockServer {
                 stats: StreamStats::default(),
                 record: true,
                 quota: None,
+                lenient: false,
                 s3: s3::Store::default(),
                 jobs: control::Jobs::default(),
             }),
@@ -341,6 +348,34 @@ impl MockServer {
         self.shared.lock().default = reply;
     }
 
+    /// Whether to answer requests the service would refuse. A server is
+    /// strict by default: it says no where Bedrock says no, with the
+    /// service's status, error type and message, from the same rules table
+    /// the client checks before sending
+    /// ([`bedrock_converse::model::rules`]) and the same model catalogue: an
+    /// unknown model id, a retired model, a profile-only model called on
+    /// demand, no messages, a first turn from the assistant, blank text, tool
+    /// blocks without a `toolConfig`, `temperature` 5, two user turns to a
+    /// Claude model, tools on ConverseStream for a model that takes them only
+    /// through Converse. A lenient server answers them all with its reply.
+    ///
+    /// ```
+    /// use bedrock_converse::ConverseRequest;
+    /// use bedrock_converse_mock::MockServer;
+    ///
+    /// let server = MockServer::start()?;
+    /// let converser = server.converser()?;
+    /// let request = ConverseRequest::new("example.unknown-v1:0").user("hi");
+    /// let err = converser.converse(&request).unwrap_err();
+    /// assert_eq!(err.as_service().map(|e| e.message.as_str()), Some("The provided model identifier is invalid."));
+    /// server.set_lenient(true);
+    /// assert!(converser.converse(&request).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_lenient(&self, lenient: bool) {
+        self.shared.lock().lenient = lenient;
+    }
+
     /// Whether to keep a copy of each request (on by default; turn off for
     /// long load runs so memory stays flat).
     pub fn set_recording(&self, on: bool) {
@@ -368,7 +403,7 @@ impl MockServer {
     /// let server = MockServer::start()?;
     /// server.set_quota(ServerQuota::new().requests_per_minute(1));
     /// let converser = server.converser_builder().max_attempts(1).build()?;
-    /// let request = ConverseRequest::new("m").user("hi");
+    /// let request = ConverseRequest::new("amazon.nova-lite-v1:0").user("hi");
     /// converser.converse(&request)?;
     /// assert!(converser.converse(&request).unwrap_err().is_throttling());
     /// assert_eq!(server.throttled_count(), 1);

@@ -116,7 +116,7 @@ impl Fault {
 /// let reply = Reply::text("Hello there, friend").deltas(3).usage(12, 4).latency_ms(250);
 /// let server = MockServer::start()?;
 /// server.push(reply);
-/// let out = server.converser()?.converse(&ConverseRequest::new("m").user("hi"))?;
+/// let out = server.converser()?.converse(&ConverseRequest::new("amazon.nova-lite-v1:0").user("hi"))?;
 /// assert_eq!(out.text(), "Hello there, friend");
 /// assert_eq!(out.usage.map(|u| (u.input_tokens, u.output_tokens)), Some((12, 4)));
 /// assert_eq!(out.metrics.map(|m| m.latency_ms), Some(250));

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use crate::reply::Kind;
 use crate::reply::Script;
 use crate::wire::exception_frame;
-use crate::{output, Body, Fault, Operation, RecordedRequest, Reply, Shared};
+use crate::{Body, Fault, Operation, RecordedRequest, Reply, Shared};
 
 /// Serves one accepted connection until the client closes it: HTTP/1.1, or
 /// HTTP/2 in cleartext when the client opens with the HTTP/2 connection
@@ -122,9 +122,10 @@ pub(crate) async fn handle(
     // The Batch Inference path: S3 and the Bedrock control plane.
     let s3_request = crate::s3::request(&method, &path, &query, &headers);
     let n = shared.counter.fetch_add(1, Ordering::SeqCst) + 1;
-    // As the service does, a bad structured-output schema is refused before
-    // any reply is taken (a queued one stays queued).
-    let invalid = operation.and_then(|_| output::check(&body).err());
+    // As the service does, a request that breaks its rules (or has a bad
+    // structured-output schema) is refused before any reply is taken (a
+    // queued one stays queued).
+    let invalid = crate::rules::refusal(&shared, operation, &model_id, &body);
     let reply = {
         let mut state = shared.lock();
         // Past its quota a request is throttled, and takes no reply.
@@ -178,13 +179,8 @@ pub(crate) async fn handle(
     if let Some(player) = &shared.replay {
         return player.serve(&method, &path, &body);
     }
-    if let Some(message) = invalid {
-        return error_response(
-            400,
-            "ValidationException",
-            &message,
-            Some(&format!("mock-{n}")),
-        );
+    if let Some((status, error_type, message)) = invalid {
+        return error_response(status, &error_type, &message, Some(&format!("mock-{n}")));
     }
     if operation == Some(Operation::CountTokens) && method == "POST" {
         let id = format!("mock-{n}");

@@ -96,10 +96,13 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
 }
 
 #[test]
-fn default_mode_answers_any_model_whole_and_streamed() {
+fn default_mode_answers_known_models_whole_and_streamed() {
     let local = Local::start(&[]);
     let converser = local.converser();
-    for model in ["amazon.nova-lite-v1:0", "anything/at all:9"] {
+    for model in [
+        "amazon.nova-lite-v1:0",
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+    ] {
         let whole = converser.converse(&request(model, "Hi")).unwrap();
         assert_eq!(whole.text(), DEFAULT_TEXT);
         assert_eq!(whole.stop_reason, Some(StopReason::EndTurn));
@@ -117,6 +120,29 @@ fn default_mode_answers_any_model_whole_and_streamed() {
         assert_eq!(streamed.usage, whole.usage);
         assert!(streamed.metrics.is_some());
     }
+}
+
+#[test]
+fn strict_by_default_and_lenient_on_request() {
+    let strict = Local::start(&[]);
+    let unknown = request("anything/at all:9", "Hi");
+    let err = strict.converser().converse(&unknown).unwrap_err();
+    let service = err.as_service().expect("a service error");
+    assert_eq!(
+        (
+            service.status,
+            service.code.as_str(),
+            service.message.as_str()
+        ),
+        (
+            Some(400),
+            "ValidationException",
+            "The provided model identifier is invalid."
+        )
+    );
+    let lenient = Local::start(&["--lenient"]);
+    let reply = lenient.converser().converse(&unknown).unwrap();
+    assert_eq!(reply.text(), DEFAULT_TEXT);
 }
 
 #[test]
@@ -236,12 +262,18 @@ fn echo_mode_repeats_the_last_user_message() {
     let converser = local.converser();
     let mut deltas = Deltas::default();
     let reply = converser
-        .converse_with(&request("m", "one two three"), &mut deltas)
+        .converse_with(
+            &request("amazon.nova-lite-v1:0", "one two three"),
+            &mut deltas,
+        )
         .unwrap();
     assert_eq!(reply.text(), "one two three");
     assert_eq!(deltas.0, ["one ", "two ", "three"]);
     assert_eq!(
-        converser.converse(&request("m", "again")).unwrap().text(),
+        converser
+            .converse(&request("amazon.nova-lite-v1:0", "again"))
+            .unwrap()
+            .text(),
         "again"
     );
 }

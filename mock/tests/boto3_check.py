@@ -98,6 +98,58 @@ def converse_throttled(client):
     raise AssertionError("no error for a 429")
 
 
+def refused(what, call, status, code, message):
+    try:
+        call()
+    except ClientError as e:
+        expect(f"{what}: status", e.response["ResponseMetadata"]["HTTPStatusCode"], status)
+        expect(f"{what}: code", e.response["Error"]["Code"], code)
+        expect(f"{what}: message", e.response["Error"]["Message"], message)
+        return
+    raise AssertionError(f"{what}: no error")
+
+
+TOOLS = {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {"type": "object"}}}}]}
+TOOL_USE = {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "t", "input": {}}}]}
+
+
+def strict_refusals(client):
+    # Requests Bedrock refuses take no scripted reply: the server answers with
+    # the service's refusal (the rules table shared with the Rust client).
+    def converse(model, messages, **kw):
+        return lambda: client.converse(modelId=model, messages=messages, **kw)
+
+    v = "ValidationException"
+    refused("unknown model", converse("example.unknown-v1:0", MESSAGES),
+            400, v, "The provided model identifier is invalid.")
+    refused("retired model", converse("anthropic.claude-3-5-sonnet-20240620-v1:0", MESSAGES),
+            404, "ResourceNotFoundException",
+            "This model version has reached the end of its life. Please refer to the AWS documentation for more details.")
+    refused("profile-only model on demand", converse("deepseek.r1-v1:0", MESSAGES), 400, v,
+            "Invocation of model ID deepseek.r1-v1:0 with on-demand throughput isn\u2019t supported. "
+            "Retry your request with the ID or ARN of an inference profile that contains this model.")
+    refused("first turn from the assistant",
+            converse(MODEL, [{"role": "assistant", "content": [{"text": "Hi"}]}]), 400, v,
+            "A conversation must start with a user message. Try again with a conversation that starts with a user message.")
+    refused("two user turns to Claude", converse(MODEL, MESSAGES + MESSAGES), 400, v,
+            "A conversation must alternate between user and assistant roles. "
+            "Make sure the conversation alternates between user and assistant roles and try again.")
+    refused("blank text", converse(MODEL, [{"role": "user", "content": [{"text": ""}]}]), 400, v,
+            "The text field in the ContentBlock object at messages.0.content.0 is blank. Add text to the text field, and try again.")
+    refused("tool blocks without toolConfig", converse(MODEL, MESSAGES + [TOOL_USE]), 400, v,
+            "The toolConfig field must be defined when using toolUse and toolResult content blocks.")
+    refused("temperature 5", converse(MODEL, MESSAGES, inferenceConfig={"temperature": 5.0}), 400, v,
+            "1 validation error detected: Value '5.0' at 'inferenceConfig.temperature' failed to satisfy "
+            "constraint: Member must have value less than or equal to 1")
+    refused("tools streamed to Llama 4",
+            lambda: client.converse_stream(modelId="us.meta.llama4-maverick-17b-instruct-v1:0",
+                                           messages=MESSAGES, toolConfig=TOOLS),
+            400, v, "This model doesn't support tool use in streaming mode.")
+    # Nova takes two user turns, as a recording shows: the default reply answers.
+    out = client.converse(modelId="amazon.nova-lite-v1:0", messages=MESSAGES + MESSAGES)
+    expect("Nova with two user turns", out["stopReason"], "end_turn")
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -118,6 +170,7 @@ def main():
         converse_stream_events,
         converse_stream_exception,
         converse_throttled,
+        strict_refusals,
     ]
     for check in checks:
         try:

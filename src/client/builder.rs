@@ -257,6 +257,7 @@ impl ConverserBuilder {
                 limiter,
                 timeout,
                 idle_timeout,
+                fallback: Default::default(),
             }),
         })
     }

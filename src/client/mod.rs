@@ -14,6 +14,7 @@ mod count;
 mod env;
 #[cfg(feature = "schema")]
 mod extract;
+mod fallback;
 mod handle;
 pub(crate) mod limiter;
 #[cfg(feature = "batch-inference")]
@@ -100,6 +101,8 @@ struct Inner {
     limiter: Option<Arc<crate::client::limiter::Limiter>>,
     timeout: Option<Duration>,
     idle_timeout: Duration,
+    /// Models learnt to refuse streaming (tool use), for the fallback.
+    fallback: fallback::Learnt,
 }
 
 impl fmt::Debug for Converser {
@@ -250,10 +253,12 @@ impl Converser {
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let parts = self.prepare("converse_with", request)?;
-        let deadline = self.stream_deadline();
-        let result = self.metered(request, deadline, || {
-            self.converse_with_inner(request, parts, deadline, handler)
+        let result = self.stream_or_converse(request, handler, |handler| {
+            let parts = self.prepare("converse_with", request)?;
+            let deadline = self.stream_deadline();
+            self.metered(request, deadline, || {
+                self.converse_with_inner(request, parts, deadline, handler)
+            })
         });
         request.checked_reply(result)
     }
@@ -363,13 +368,15 @@ impl Converser {
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let parts = self.prepare("converse_with_send", request)?;
-        let deadline = self.stream_deadline();
-        let result = self.metered(request, deadline, || {
-            let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
-            let idle = Some(self.inner.idle_timeout);
-            engine::inline::run(handler, |sink| {
-                self.start_stream(parts, sink, idle, interrupt, None)
+        let result = self.stream_or_converse(request, handler, |handler| {
+            let parts = self.prepare("converse_with_send", request)?;
+            let deadline = self.stream_deadline();
+            self.metered(request, deadline, || {
+                let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
+                let idle = Some(self.inner.idle_timeout);
+                engine::inline::run(handler, |sink| {
+                    self.start_stream(parts, sink, idle, interrupt, None)
+                })
             })
         });
         request.checked_reply(result)

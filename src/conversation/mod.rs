@@ -13,6 +13,7 @@ use crate::stream::StreamHandler;
 
 #[cfg(feature = "schema")]
 mod extract;
+mod repair;
 
 /// The default for [`Conversation::max_tool_rounds`].
 pub const DEFAULT_MAX_TOOL_ROUNDS: u32 = 10;
@@ -76,6 +77,9 @@ pub struct Conversation {
     request: ConverseRequest,
     on_failure: OnFailure,
     max_tool_rounds: u32,
+    /// The last tool configuration sent, kept while the history holds tool
+    /// blocks (the service refuses them without one).
+    kept_tool_config: Option<ToolConfig>,
     /// How [`extract`](Conversation::extract) asks, and how often it re-asks.
     #[cfg(feature = "schema")]
     extract: crate::client::ExtractOptions,
@@ -94,6 +98,7 @@ impl Conversation {
             request,
             on_failure: OnFailure::default(),
             max_tool_rounds: DEFAULT_MAX_TOOL_ROUNDS,
+            kept_tool_config: None,
             #[cfg(feature = "schema")]
             extract: Default::default(),
         }
@@ -292,6 +297,7 @@ impl Conversation {
                 "do not end with a user turn: there is nothing to retry",
             ));
         }
+        self.repair();
         let checkpoint = self.checkpoint();
         self.call(converser, handler, checkpoint)
     }
@@ -440,8 +446,10 @@ impl Conversation {
         }
     }
 
-    /// Appends a user turn, merged into a pending one so turns alternate.
-    fn push_user(&mut self, message: Message) {
+    /// Appends a user turn, merged into a pending one so turns alternate;
+    /// an error tool result without content gets text.
+    fn push_user(&mut self, mut message: Message) {
+        repair::fill_error_results(&mut message);
         match self.request.messages.last_mut() {
             Some(last) if last.role == ConversationRole::User => {
                 last.content.extend(message.content)
@@ -465,6 +473,7 @@ impl Conversation {
                 ),
             ));
         }
+        self.repair();
         let checkpoint = self.checkpoint();
         self.push_user(message);
         self.call(converser, handler, checkpoint)
@@ -483,13 +492,13 @@ impl Conversation {
         };
         match result {
             Ok(response) => {
-                // A reply with no content cannot be sent back as a turn; the
-                // user turn then stays pending.
-                if !response.message.content.is_empty() {
-                    self.request.messages.push(Message::new(
-                        ConversationRole::Assistant,
-                        response.message.content.clone(),
-                    ));
+                // A reply with no content (blank text aside) cannot be sent
+                // back as a turn; the user turn then stays pending.
+                let content = repair::storable(&response.message.content);
+                if !content.is_empty() {
+                    self.request
+                        .messages
+                        .push(Message::new(ConversationRole::Assistant, content));
                 }
                 Ok(response)
             }

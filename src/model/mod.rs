@@ -6,10 +6,13 @@
 //! No runtime and no SDK builders here: content blocks are the SDK's own
 //! data types (re-exported as [`crate::types`]), and every conversion to
 //! the SDK's inputs lives in the crate's `sdk` layer. `validate` checks a
-//! request the way the service would, and `files` reads media files.
+//! request the way the service would ([`rules`] holds the service's rules,
+//! shared with the bundled server), [`catalogue`] says what each model can
+//! do, and `files` reads media files.
 
 mod av;
 mod cache;
+pub mod catalogue;
 mod files;
 pub(crate) mod media;
 mod message;
@@ -27,9 +30,10 @@ pub use media::{ContentLimits, Document, Image, S3Source};
 pub use message::Message;
 pub use output::{JsonSchemaFormat, OutputConfig};
 pub use request::{ConverseRequest, GuardrailConfig, InferenceConfig};
-pub use response::{CacheDetails, Metrics, Response, Trace, Usage};
+pub use response::{CacheDetails, Metrics, Response, StreamFallback, Trace, Usage};
 pub use search::SearchResult;
 pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
+pub use validate::rules;
 
 /// The conversation role of a [`Message`].
 pub use aws_sdk_bedrockruntime::types::ConversationRole as Role;

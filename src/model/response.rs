@@ -201,6 +201,24 @@ pub struct Response {
     pub performance_config: Option<PerformanceConfiguration>,
     /// The service tier the request was served with.
     pub service_tier: Option<ServiceTier>,
+    /// Set when a streaming call ([`converse_with`](crate::Converser::converse_with)
+    /// and the like) was answered through Converse instead, because the
+    /// model cannot stream (this request): the handler was then driven with
+    /// the whole reply at once. `None` for a streamed reply and for
+    /// [`converse`](crate::Converser::converse).
+    pub stream_fallback: Option<StreamFallback>,
+}
+
+/// Why a streaming call was answered through Converse
+/// ([`Response::stream_fallback`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamFallback {
+    /// The model cannot stream at all ("The model is unsupported for streaming.").
+    ModelCannotStream,
+    /// The model takes tools only through Converse ("This model doesn't
+    /// support tool use in streaming mode.").
+    ModelCannotStreamToolUse,
 }
 
 impl Response {

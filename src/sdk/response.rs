@@ -45,6 +45,7 @@ impl Response {
             trace: out.trace.map(Trace::from),
             performance_config: out.performance_config,
             service_tier: out.service_tier,
+            stream_fallback: None,
         })
     }
 }

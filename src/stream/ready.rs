@@ -18,7 +18,7 @@ use super::handler::{Flow, StreamEvent, StreamHandler};
 /// use bedrock_converse::stream::PrintHandler;
 ///
 /// let mut out = PrintHandler::new(Vec::new());
-/// converser.converse_with(&ConverseRequest::new("m").user("hi"), &mut out)?;
+/// converser.converse_with(&ConverseRequest::new("amazon.nova-lite-v1:0").user("hi"), &mut out)?;
 /// assert_eq!(out.into_inner(), b"Hello, world");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -110,7 +110,7 @@ impl IntoFlow for Flow {
 ///         deltas += 1;
 ///     }
 /// });
-/// converser.converse_with(&ConverseRequest::new("m").user("hi"), &mut handler)?;
+/// converser.converse_with(&ConverseRequest::new("amazon.nova-lite-v1:0").user("hi"), &mut handler)?;
 /// drop(handler);
 /// assert_eq!(deltas, 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -147,10 +147,15 @@ fn count_tokens_sends_the_converse_input_and_returns_the_count() {
     assert_eq!(recorded.body.as_object().unwrap().len(), 1);
     // A longer prompt counts more; no scripted reply was taken.
     server.push(Reply::text("still queued"));
+    // (Claude needs the turns to alternate: one word of answer, seven of question.)
     let more = converser
-        .count_tokens(&req.clone().user("And at sunset, in a few words?"))
+        .count_tokens(
+            &req.clone()
+                .assistant("Blue.")
+                .user("And at sunset, in a few words?"),
+        )
         .unwrap();
-    assert_eq!(more, n + 7);
+    assert_eq!(more, n + 8);
     assert_eq!(
         converser.converse(&request()).unwrap().text(),
         "still queued"

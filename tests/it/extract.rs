@@ -366,7 +366,7 @@ fn post(server: &MockServer, body: &Value) -> (u16, Option<String>) {
     let mut stream = std::net::TcpStream::connect(server.addr()).unwrap();
     write!(
         stream,
-        "POST /model/m/converse HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+        "POST /model/amazon.nova-lite-v1%3A0/converse HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
          content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     )

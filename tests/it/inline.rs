@@ -388,7 +388,7 @@ fn many_threads_share_one_converser_and_nothing_crosses() {
                     let mut text = String::new();
                     let r = converser
                         .converse_with_send(
-                            &ConverseRequest::new("m").user(nonce.clone()),
+                            &ConverseRequest::new("amazon.nova-lite-v1:0").user(nonce.clone()),
                             &mut handler_fn(|e: &StreamEvent| {
                                 text.push_str(e.text().unwrap_or_default())
                             }),

@@ -189,7 +189,7 @@ fn sixty_four_handles_in_flight_all_complete_with_their_own_replies() {
         .map(|i| {
             let nonce = format!("nonce-{i}");
             let call = converser
-                .spawn(&ConverseRequest::new("m").user(&nonce))
+                .spawn(&ConverseRequest::new("amazon.nova-lite-v1:0").user(&nonce))
                 .unwrap();
             (nonce, call)
         })

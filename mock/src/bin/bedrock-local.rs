@@ -11,24 +11,32 @@ use bedrock_converse_mock::{MockServer, QuotaModel, Replay, Reply, ServerQuota};
 const USAGE: &str = r#"bedrock-local: a local Amazon Bedrock Runtime-compatible server
 
 USAGE:
-    bedrock-local [--port PORT] [--script FILE] [--echo]
+    bedrock-local [--port PORT] [--script FILE] [--echo] [--lenient]
     bedrock-local [--port PORT] --replay FILE
     ... [--rpm N] [--tpm N] [--output-weight W] [--quota-model window|fixed|bucket]
         [--burst-seconds S]
 
 Listens on 127.0.0.1 only, prints its URL (http://127.0.0.1:PORT) as the first
 line of standard output, and serves POST /model/{modelId}/converse and
-/model/{modelId}/converse-stream until killed. Any model id and any
-credentials are accepted (signatures are not checked), e.g.
+/model/{modelId}/converse-stream until killed. Any credentials are accepted
+(signatures are not checked), e.g.
 
     aws bedrock-runtime converse --endpoint-url URL --region us-east-1 \
-        --model-id any.model --messages '[{"role":"user","content":[{"text":"Hi"}]}]'
+        --model-id amazon.nova-lite-v1:0 --messages '[{"role":"user","content":[{"text":"Hi"}]}]'
+
+It says no where Bedrock says no, with the service's status, error type and
+message: an unknown model id, a retired model, a profile-only model called on
+demand, a request that breaks the service's rules (no messages, a first turn
+from the assistant, blank text, tool blocks without toolConfig, temperature
+outside 0-1, two user turns to a Claude model, ...), and streaming a model
+cannot do. --lenient answers every request instead.
 
 OPTIONS:
     --port PORT      the port to listen on (default 0: any free port)
     --script FILE    serve the replies of a JSON script in order, then the
                      default reply
     --echo           the default reply repeats the last user message
+    --lenient        answer every request, even those Bedrock refuses
     --replay FILE    serve a recording's exchanges in order (the format written
                      by bedrock_converse's ConverserBuilder::record_to); a
                      request that does not match gets HTTP 400
@@ -103,6 +111,7 @@ struct Options {
     echo: bool,
     /// `--rpm`, `--tpm`, `--output-weight`, `--quota-model`, `--burst-seconds`.
     quota: Option<ServerQuota>,
+    lenient: bool,
 }
 
 #[derive(Debug)]
@@ -164,6 +173,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
                 }
                 burst = Some(s);
             }
+            "--lenient" if inline.is_none() => o.lenient = true,
             "--host" => {
                 return Err(
                     "--host is not supported: bedrock-local listens on 127.0.0.1 only".into(),
@@ -261,6 +271,7 @@ fn run(o: Options) -> Result<(), String> {
         server.set_quota(quota);
         what.push_str(&format!(", under the quota {quota:?}"));
     }
+    server.set_lenient(o.lenient);
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", server.endpoint())
         .and_then(|()| out.flush())
@@ -302,6 +313,14 @@ mod tests {
             (o.port, o.script.as_deref(), o.echo),
             (0, Some("s.json"), true)
         );
+        let Ok(Parsed::Run(o)) = args(&["--lenient"]) else {
+            panic!()
+        };
+        assert!(o.lenient && !o.echo);
+        let Ok(Parsed::Run(o)) = args(&[]) else {
+            panic!()
+        };
+        assert!(!o.lenient, "strict by default");
         assert!(matches!(args(&["--help"]), Ok(Parsed::Help)));
         assert!(args(&["--port"]).unwrap_err().contains("needs a value"));
         assert!(args(&["--port", "x"]).unwrap_err().contains("not a port"));

@@ -1,13 +1,19 @@
 //! Checking a request the way the service would, before anything is sent:
-//! every refusal is an [`Error::InvalidRequest`] naming its field.
+//! every refusal is an [`Error::InvalidRequest`] naming its field. The
+//! service's own rules (with its messages, shared with the bundled server)
+//! are the table in [`rules`]; `shape` reads a request into that table's view.
 
 mod media;
+pub mod rules;
+mod shape;
 mod tools;
 
 use media::check_content;
+use rules::Call;
 
-use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, SystemContentBlock};
+use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole};
 
+use super::catalogue::Catalogue;
 use super::request::{ConverseRequest, GuardrailConfig, InferenceConfig};
 use crate::error::Error;
 
@@ -16,8 +22,11 @@ const MAX_MODEL_ID_LEN: usize = 2048;
 
 impl ConverseRequest {
     /// Checks the request the way the service would, so that a bad request
-    /// fails fast with [`Error::InvalidRequest`] naming the field, and nothing is
-    /// sent. Both `converse` and `converse_with` call this first.
+    /// fails fast with [`Error::InvalidRequest`] naming the field (and, for
+    /// the service's rules, quoting its message), and nothing is sent. Both
+    /// `converse` and `converse_with` call this first. Per-model rules come
+    /// from the [catalogue](crate::model::catalogue::Catalogue::current); a
+    /// model it does not know is never refused.
     ///
     /// ```
     /// use bedrock_converse::{ConverseRequest, Error};
@@ -45,68 +54,25 @@ impl ConverseRequest {
                 "has leading or trailing whitespace",
             ));
         }
-        if self.messages.is_empty() {
-            return Err(Error::invalid(
-                "messages",
-                "is empty: add at least one user message",
-            ));
-        }
-        let mut previous: Option<&ConversationRole> = None;
         for (i, m) in self.messages.iter().enumerate() {
-            match (&m.role, previous) {
-                // A `system` turn (mid-conversation instructions, tool
-                // additions and removals) may follow the first user turn.
-                (ConversationRole::User, _)
-                | (ConversationRole::Assistant | ConversationRole::System, Some(_)) => {}
-                (ConversationRole::Assistant | ConversationRole::System, None) => {
-                    return Err(Error::invalid(
-                        "messages[0].role",
-                        "must be `user`: a conversation starts with a user turn",
-                    ))
-                }
-                (other, _) => {
-                    return Err(Error::invalid(
-                        format!("messages[{i}].role"),
-                        format!(
-                            "is `{}`: only `user`, `assistant` and `system` are allowed",
-                            other.as_str()
-                        ),
-                    ))
-                }
-            }
-            if m.content.is_empty() {
-                return Err(Error::invalid(format!("messages[{i}].content"), "is empty"));
-            }
-            previous = Some(&m.role);
-        }
-        for (i, block) in self.system.iter().enumerate() {
-            if let SystemContentBlock::Text(t) = block {
-                if t.is_empty() {
-                    return Err(Error::invalid(format!("system[{i}]"), "is an empty text"));
-                }
+            if !matches!(
+                m.role,
+                ConversationRole::User | ConversationRole::Assistant | ConversationRole::System
+            ) {
+                return Err(Error::invalid(
+                    format!("messages[{i}].role"),
+                    format!(
+                        "is `{}`: only `user`, `assistant` and `system` are allowed",
+                        m.role.as_str()
+                    ),
+                ));
             }
         }
+        let catalogue = Catalogue::current();
+        rules::check(&self.shape(), &catalogue, Call::Client)
+            .map_err(|r| Error::invalid(r.field.clone(), r.reason()))?;
         let default_config = InferenceConfig::default();
         let ic = self.inference_config.as_ref().unwrap_or(&default_config);
-        if ic.max_tokens == Some(0) {
-            return Err(Error::invalid("max_tokens", "must be at least 1"));
-        }
-        if let Some(t) = ic.temperature {
-            if !(0.0..=1.0).contains(&t) {
-                return Err(Error::invalid(
-                    "temperature",
-                    format!("is {t}: it must be between 0.0 and 1.0"),
-                ));
-            }
-        }
-        if let Some(p) = ic.top_p {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(Error::invalid(
-                    "top_p",
-                    format!("is {p}: it must be between 0.0 and 1.0"),
-                ));
-            }
-        }
         for (i, s) in ic.stop_sequences.iter().enumerate() {
             if s.is_empty() {
                 return Err(Error::invalid(format!("stop_sequences[{i}]"), "is empty"));
@@ -172,14 +138,6 @@ impl ConverseRequest {
                     ContentBlock::ToolResult(r) => &r.tool_use_id,
                     _ => continue,
                 };
-                if self.tool_config.is_none() {
-                    return Err(Error::invalid(
-                        "tool_config",
-                        format!(
-                            "is required: messages[{i}].content[{j}] is a tool use or tool result"
-                        ),
-                    ));
-                }
                 if id.is_empty() {
                     return Err(Error::invalid(
                         format!("messages[{i}].content[{j}].tool_use_id"),

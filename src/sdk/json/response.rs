@@ -37,6 +37,8 @@ pub(crate) fn read_response(value: &Value) -> Result<Response, JsonError> {
             .opt("additionalModelResponseFields")
             .map(|(v, _)| v.clone()),
         request_id: None,
+        // How the client got the reply, not part of the body.
+        stream_fallback: None,
         trace: o.opt_with("trace", read_trace)?,
         performance_config: o.opt_with("performanceConfig", |v, p| {
             let mut o = Obj::new(v, p)?;

@@ -1,0 +1,195 @@
+//! Streaming that falls back: a model that cannot stream, or cannot stream
+//! tool use, is called through Converse, and the handler is driven with the
+//! whole reply (message start, each block's deltas, stop, metadata), so the
+//! caller's code does not change.
+//!
+//! Which models need it comes from the [catalogue](crate::model::catalogue),
+//! or is learnt from the service's own refusal of a stream ("This model
+//! doesn't support tool use in streaming mode." / "The model is unsupported
+//! for streaming.") and remembered per model for the `Converser`'s life.
+//! Each model's fallback is logged once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use aws_sdk_bedrockruntime::types::{ContentBlock, ReasoningContentBlock};
+
+use super::Converser;
+use crate::error::Error;
+use crate::model::catalogue::{Capability, Catalogue};
+use crate::model::{ConverseRequest, Response, StreamFallback};
+use crate::sdk::json::document_to_json;
+use crate::stream::{BlockStart, Delta, Flow, Metadata, Stop, StreamEvent, StreamHandler};
+
+/// The service's refusal of a stream, word for word, and what it means.
+const REFUSALS: [(&str, StreamFallback); 2] = [
+    (
+        "The model is unsupported for streaming.",
+        StreamFallback::ModelCannotStream,
+    ),
+    (
+        "This model doesn't support tool use in streaming mode.",
+        StreamFallback::ModelCannotStreamToolUse,
+    ),
+];
+
+/// What a `Converser` has learnt of models that cannot stream.
+#[derive(Debug, Default)]
+pub(super) struct Learnt {
+    /// Per model id: what it cannot stream.
+    models: Mutex<HashMap<String, HashSet<StreamFallback>>>,
+    /// Models whose fallback has been logged.
+    logged: Mutex<HashSet<(String, StreamFallback)>>,
+}
+
+impl Learnt {
+    /// Whether `request` must go through Converse: the catalogue or an
+    /// earlier refusal says so.
+    fn known(&self, request: &ConverseRequest) -> Option<StreamFallback> {
+        let id = request.model_id.as_str();
+        let tools = request.tool_config.is_some();
+        let catalogue = Catalogue::current();
+        let learnt = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        let has = |why| learnt.get(id).is_some_and(|set| set.contains(&why));
+        if has(StreamFallback::ModelCannotStream)
+            || catalogue.supports(id, Capability::Streaming) == Some(false)
+        {
+            return Some(StreamFallback::ModelCannotStream);
+        }
+        let no_tools = has(StreamFallback::ModelCannotStreamToolUse)
+            || catalogue.supports(id, Capability::ToolUseStreaming) == Some(false);
+        (tools && no_tools).then_some(StreamFallback::ModelCannotStreamToolUse)
+    }
+
+    /// Learns from a failed stream: the service's refusal of a stream for
+    /// this model is remembered, and answered with what to do instead.
+    fn learn(&self, request: &ConverseRequest, error: &Error) -> Option<StreamFallback> {
+        let message = error.as_service()?.message.trim();
+        let why = REFUSALS.iter().find(|(m, _)| *m == message)?.1;
+        if why == StreamFallback::ModelCannotStreamToolUse && request.tool_config.is_none() {
+            return None;
+        }
+        self.models
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(request.model_id.clone())
+            .or_default()
+            .insert(why);
+        Some(why)
+    }
+
+    fn log_once(&self, model_id: &str, why: StreamFallback) {
+        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        if logged.insert((model_id.to_owned(), why)) {
+            let what = match why {
+                StreamFallback::ModelCannotStream => "cannot stream",
+                StreamFallback::ModelCannotStreamToolUse => "cannot stream tool use",
+            };
+            log::info!(
+                "{model_id} {what}: streaming calls to it go through Converse, and the handler gets the whole reply at once"
+            );
+        }
+    }
+}
+
+/// The events a stream of `response` would have carried, in order.
+fn events(response: &Response) -> Vec<StreamEvent> {
+    let mut out = vec![StreamEvent::MessageStart {
+        role: response.message.role.clone(),
+    }];
+    for (index, block) in response.message.content.iter().enumerate() {
+        let index = u32::try_from(index).unwrap_or(u32::MAX);
+        let delta = |delta| StreamEvent::Delta { index, delta };
+        match block {
+            ContentBlock::Text(t) => out.push(delta(Delta::Text(t.clone()))),
+            ContentBlock::ToolUse(t) => {
+                out.push(StreamEvent::BlockStart {
+                    index,
+                    start: BlockStart::ToolUse {
+                        tool_use_id: t.tool_use_id.clone(),
+                        name: t.name.clone(),
+                        tool_type: t.r#type.clone(),
+                    },
+                });
+                let input = document_to_json(&t.input).to_string();
+                out.push(delta(Delta::ToolUseInput(input)));
+            }
+            ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(r)) => {
+                out.push(delta(Delta::ReasoningText(r.text.clone())));
+                if let Some(s) = &r.signature {
+                    out.push(delta(Delta::ReasoningSignature(s.clone())));
+                }
+            }
+            ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(b)) => {
+                out.push(delta(Delta::RedactedReasoning(b.as_ref().to_vec())));
+            }
+            ContentBlock::CitationsContent(_) => {
+                let text =
+                    crate::model::Message::new(response.message.role.clone(), vec![block.clone()])
+                        .text();
+                out.push(delta(Delta::Text(text)));
+            }
+            // Other blocks are in the returned response only.
+            _ => {}
+        }
+        out.push(StreamEvent::BlockStop { index });
+    }
+    if let Some(reason) = &response.stop_reason {
+        out.push(StreamEvent::Stop(Stop {
+            reason: reason.clone(),
+            additional_model_response_fields: response.additional_model_response_fields.clone(),
+        }));
+    }
+    out.push(StreamEvent::Metadata(Metadata {
+        usage: response.usage,
+        metrics: response.metrics,
+        trace: response.trace.clone(),
+        performance_config: response.performance_config.clone(),
+        service_tier: response.service_tier.clone(),
+    }));
+    out
+}
+
+impl Converser {
+    /// Runs a streaming call (`stream`) unless the model cannot stream this
+    /// request, and falls back to Converse when the service refuses the
+    /// stream for that reason.
+    pub(super) fn stream_or_converse<H: StreamHandler + ?Sized>(
+        &self,
+        request: &ConverseRequest,
+        handler: &mut H,
+        stream: impl FnOnce(&mut H) -> Result<Response, Error>,
+    ) -> Result<Response, Error> {
+        let learnt = &self.inner.fallback;
+        if let Some(why) = learnt.known(request) {
+            return self.converse_driving(request, handler, why);
+        }
+        match stream(handler) {
+            Err(e) => match learnt.learn(request, &e) {
+                Some(why) => self.converse_driving(request, handler, why),
+                None => Err(e),
+            },
+            done => done,
+        }
+    }
+
+    /// Calls Converse and drives `handler` with the whole reply.
+    fn converse_driving<H: StreamHandler + ?Sized>(
+        &self,
+        request: &ConverseRequest,
+        handler: &mut H,
+        why: StreamFallback,
+    ) -> Result<Response, Error> {
+        self.inner.fallback.log_once(&request.model_id, why);
+        let mut response = self.converse(request)?;
+        response.stream_fallback = Some(why);
+        for event in events(&response) {
+            if handler.on_event(&event) == Flow::Stop {
+                return Err(Error::Stopped {
+                    partial: Box::new(response),
+                });
+            }
+        }
+        Ok(response)
+    }
+}

@@ -1,0 +1,222 @@
+//! Streaming that falls back: `converse_with` on a model that cannot stream
+//! (tool use) calls Converse and drives the handler with the whole reply,
+//! from the catalogue or learnt from the service's refusal.
+
+use bedrock_converse::model::{StreamFallback, Tool, ToolConfig};
+use bedrock_converse::stream::{BlockStart, StreamEvent, StreamHandler};
+use bedrock_converse::types::StopReason;
+use bedrock_converse::{ConverseRequest, Error, Flow};
+use bedrock_converse_mock::{MockServer, Operation, Reply};
+use serde_json::json;
+
+/// Keeps every event.
+#[derive(Default)]
+struct Events(Vec<StreamEvent>);
+
+impl StreamHandler for Events {
+    fn on_event(&mut self, event: &StreamEvent) -> Flow {
+        self.0.push(event.clone());
+        Flow::Continue
+    }
+}
+
+impl Events {
+    fn text(&self) -> String {
+        self.0.iter().filter_map(StreamEvent::text).collect()
+    }
+
+    fn tool_input(&self) -> String {
+        self.0
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Delta { delta, .. } => delta.tool_input(),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn with_tools(model: &str) -> ConverseRequest {
+    let tool = Tool::new("weather", "The weather.", json!({"type": "object"}));
+    ConverseRequest::new(model)
+        .user("Weather in Paris?")
+        .tool_config(ToolConfig::new().tool(tool))
+}
+
+fn tool_reply() -> Reply {
+    Reply::text("Checking.")
+        .tool_use("tu-1", "weather", json!({"city": "Paris"}))
+        .usage(7, 5)
+}
+
+fn operations(server: &MockServer) -> Vec<Option<Operation>> {
+    server.requests().iter().map(|r| r.operation).collect()
+}
+
+/// Asserts the handler saw the whole tool reply, in a stream's order.
+fn assert_whole_tool_reply(events: &Events) {
+    assert!(matches!(
+        events.0.first(),
+        Some(StreamEvent::MessageStart { .. })
+    ));
+    assert!(events.0.iter().any(|e| matches!(e,
+        StreamEvent::BlockStart { index: 1, start: BlockStart::ToolUse { tool_use_id, name, .. } }
+            if tool_use_id == "tu-1" && name == "weather")));
+    assert_eq!(events.text(), "Checking.");
+    assert_eq!(events.tool_input(), r#"{"city":"Paris"}"#);
+    let n = events.0.len();
+    assert!(matches!(&events.0[n - 2], StreamEvent::Stop(s) if s.reason == StopReason::ToolUse));
+    assert!(matches!(&events.0[n - 1], StreamEvent::Metadata(m)
+        if m.usage.map(|u| (u.input_tokens, u.output_tokens)) == Some((7, 5))));
+}
+
+#[test]
+fn tools_on_llama_4_and_gpt_oss_go_through_converse_and_reach_the_handler() {
+    for (model, why) in [
+        (
+            "us.meta.llama4-maverick-17b-instruct-v1:0",
+            StreamFallback::ModelCannotStreamToolUse,
+        ),
+        (
+            "meta.llama4-scout-17b-instruct-v1:0",
+            StreamFallback::ModelCannotStreamToolUse,
+        ),
+        ("openai.gpt-oss-120b-1:0", StreamFallback::ModelCannotStream),
+    ] {
+        let server = MockServer::start().unwrap();
+        let converser = server.converser().unwrap();
+        for call in 0..2 {
+            server.push(tool_reply());
+            let mut events = Events::default();
+            let reply = converser
+                .converse_with(&with_tools(model), &mut events)
+                .unwrap();
+            assert_whole_tool_reply(&events);
+            assert_eq!(reply.stream_fallback, Some(why), "{model}");
+            assert_eq!(reply.tool_uses()[0].input, json!({"city": "Paris"}));
+            // One request per call, through Converse.
+            assert_eq!(
+                operations(&server),
+                vec![Some(Operation::Converse); call + 1],
+                "{model}"
+            );
+        }
+        // converse_with_send takes the same way.
+        server.push(tool_reply());
+        let mut events = Events::default();
+        let reply = converser
+            .converse_with_send(&with_tools(model), &mut events)
+            .unwrap();
+        assert_whole_tool_reply(&events);
+        assert_eq!(reply.stream_fallback, Some(why));
+    }
+}
+
+#[test]
+fn a_model_that_streams_text_still_streams_it() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::text("Hello there").deltas(2));
+    let request = ConverseRequest::new("us.meta.llama4-maverick-17b-instruct-v1:0").user("Hi");
+    let reply = converser
+        .converse_with(&request, &mut Events::default())
+        .unwrap();
+    assert_eq!(reply.stream_fallback, None);
+    assert_eq!(operations(&server), [Some(Operation::ConverseStream)]);
+}
+
+#[test]
+fn the_services_refusal_of_a_stream_is_learnt_per_model() {
+    // A model the catalogue knows nothing of; the lenient server plays the
+    // refusal as scripted.
+    let model = "example.streamless-v1:0";
+    let server = MockServer::start().unwrap();
+    server.set_lenient(true);
+    let converser = server.converser_builder().max_attempts(1).build().unwrap();
+    let refusal = "This model doesn't support tool use in streaming mode.";
+    server.push(Reply::error(400, "ValidationException", refusal));
+    server.push(tool_reply());
+    let mut events = Events::default();
+    let reply = converser
+        .converse_with(&with_tools(model), &mut events)
+        .unwrap();
+    assert_whole_tool_reply(&events);
+    assert_eq!(
+        reply.stream_fallback,
+        Some(StreamFallback::ModelCannotStreamToolUse)
+    );
+    assert_eq!(
+        operations(&server),
+        [Some(Operation::ConverseStream), Some(Operation::Converse)]
+    );
+    // The second call on the same Converser sends one request.
+    server.push(tool_reply());
+    converser
+        .converse_with(&with_tools(model), &mut Events::default())
+        .unwrap();
+    assert_eq!(operations(&server).len(), 3);
+    assert_eq!(operations(&server)[2], Some(Operation::Converse));
+    // Without tools the model still streams; another Converser has not learnt it.
+    server.push(Reply::text("streamed"));
+    let plain = ConverseRequest::new(model).user("Hi");
+    assert_eq!(
+        converser
+            .converse_with(&plain, &mut Events::default())
+            .unwrap()
+            .stream_fallback,
+        None
+    );
+    let fresh = server.converser_builder().max_attempts(1).build().unwrap();
+    server.push(Reply::error(400, "ValidationException", refusal));
+    server.push(tool_reply());
+    fresh
+        .converse_with(&with_tools(model), &mut Events::default())
+        .unwrap();
+    let ops = operations(&server);
+    assert_eq!(
+        ops[ops.len() - 2..],
+        [Some(Operation::ConverseStream), Some(Operation::Converse)]
+    );
+}
+
+#[test]
+fn other_stream_errors_are_not_taken_for_a_refusal_of_streaming() {
+    let server = MockServer::start().unwrap();
+    server.set_lenient(true);
+    let converser = server.converser_builder().max_attempts(1).build().unwrap();
+    server.push(Reply::error(
+        400,
+        "ValidationException",
+        "Something else is wrong.",
+    ));
+    let err = converser
+        .converse_with(&with_tools("example.other-v1:0"), &mut Events::default())
+        .unwrap_err();
+    assert!(matches!(err, Error::Service(_)), "{err:?}");
+    // The streaming refusal without tools in the request is not learnt as
+    // "cannot stream tool use" either.
+    server.push(Reply::error(
+        400,
+        "ValidationException",
+        "This model doesn't support tool use in streaming mode.",
+    ));
+    let plain = ConverseRequest::new("example.other-v1:0").user("Hi");
+    assert!(converser
+        .converse_with(&plain, &mut Events::default())
+        .is_err());
+    assert_eq!(operations(&server).len(), 2);
+}
+
+#[test]
+fn a_handler_that_stops_gets_the_whole_reply_in_the_error() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(tool_reply());
+    let mut stop = bedrock_converse::stream::handler_fn(|_: &StreamEvent| Flow::Stop);
+    let err = converser
+        .converse_with(&with_tools("openai.gpt-oss-20b-1:0"), &mut stop)
+        .unwrap_err();
+    let partial = err.partial_response().expect("the reply");
+    assert!(matches!(err, Error::Stopped { .. }));
+    assert_eq!(partial.text(), "Checking.");
+}
