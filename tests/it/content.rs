@@ -482,13 +482,27 @@ fn strict_tools_are_sent_fitted_and_refused_locally_outside_the_subset() {
             schema
         );
     }
-    let bad = json!({"type": "object", "properties": {"n": {"type": "integer", "maximum": 9}}});
+    // A bound the grammar cannot hold is sent as a description.
+    let bounded = json!({"type": "object", "properties": {"n": {"type": "integer", "maximum": 9}}});
+    let req = ConverseRequest::new(MODEL)
+        .user("pick")
+        .tool(Tool::new("pick", "Picks.", bounded).strict(true));
+    for body in sent(&server, &converser, &req) {
+        let sent_schema = &body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"];
+        assert_eq!(
+            sent_schema["properties"]["n"],
+            json!({"type": "integer", "description": "Must be at most 9."})
+        );
+    }
+    // What no description can stand for is refused locally.
+    let bad = json!({"type": "object", "properties": {"n": {"type": "object",
+        "additionalProperties": {"type": "integer"}}}});
     let req = ConverseRequest::new(MODEL)
         .user("pick")
         .tool(Tool::new("pick", "Picks.", bad.clone()).strict(true));
     assert_eq!(
         field_of(&req),
-        "tool_config.tools[0].input_schema/properties/n/maximum"
+        "tool_config.tools[0].input_schema/properties/n/additionalProperties"
     );
     let before = server.requests().len();
     assert!(converser.converse(&req).is_err());

@@ -376,3 +376,73 @@ fn the_check_names_pointer_and_keyword() {
     assert!(check.check(&json!({})).unwrap_err().starts_with("(root): "));
     assert!(SchemaCheck::new(&json!({"type": 3})).is_err());
 }
+
+#[cfg(feature = "schema")]
+mod tool_inputs {
+    use super::*;
+    use crate::model::{ConverseRequest, Message, Response, Tool};
+    use crate::sdk::json::json_to_document;
+    use crate::Error;
+    use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, ToolUseBlock};
+
+    fn calling(name: &str, input: Value) -> Response {
+        let block = ToolUseBlock::builder()
+            .tool_use_id("tu-1")
+            .name(name)
+            .input(json_to_document(&input))
+            .build()
+            .unwrap();
+        Response {
+            message: Message::new(
+                ConversationRole::Assistant,
+                vec![ContentBlock::ToolUse(block)],
+            ),
+            ..Response::default()
+        }
+    }
+
+    fn digit() -> Tool {
+        Tool::new(
+            "pick",
+            "Picks a digit.",
+            json!({"type": "object",
+            "properties": {"n": {"type": "integer", "maximum": 9}}}),
+        )
+    }
+
+    #[test]
+    fn only_tools_that_asked_are_checked_and_only_their_calls() {
+        let checked = ConverseRequest::new("m")
+            .user("hi")
+            .tool(digit().validate_input(true));
+        let bad = calling("pick", json!({"n": 12}));
+        match checked.check_tool_inputs(bad.clone()) {
+            Err(Error::InvalidToolInput {
+                tool_use_id,
+                name,
+                input,
+                reason,
+                response,
+            }) => {
+                assert_eq!((tool_use_id.as_str(), name.as_str()), ("tu-1", "pick"));
+                assert_eq!(input, r#"{"n":12}"#);
+                assert!(
+                    reason.ends_with("/n: 12 is greater than the maximum of 9"),
+                    "{reason}"
+                );
+                assert_eq!(*response, bad);
+            }
+            other => panic!("expected InvalidToolInput, got {other:?}"),
+        }
+        let good = calling("pick", json!({"n": 7}));
+        assert_eq!(checked.check_tool_inputs(good.clone()).unwrap(), good);
+        // A call to another tool, or to a tool that did not ask, passes as it came.
+        let other = calling("other", json!({"n": 12}));
+        assert_eq!(checked.check_tool_inputs(other.clone()).unwrap(), other);
+        let unchecked = ConverseRequest::new("m").user("hi").tool(digit());
+        assert_eq!(unchecked.check_tool_inputs(bad.clone()).unwrap(), bad);
+        assert!(checked.checked_reply(Ok(bad)).is_err());
+        assert_eq!(digit().check_input(&json!({"n": 3})), Ok(()));
+        assert!(digit().check_input(&json!({"n": 10})).is_err());
+    }
+}
