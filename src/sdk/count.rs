@@ -105,6 +105,11 @@ mod tests {
                 ServiceErrorKind::Validation,
                 "prompt is too long: 300000 tokens > 200000 maximum",
             ),
+            (ServiceErrorKind::Validation, "The model does not exist."),
+            (
+                ServiceErrorKind::Validation,
+                "Counting tokens needs support for X.",
+            ),
             (
                 ServiceErrorKind::Throttling,
                 "The provided model doesn't support counting tokens.",

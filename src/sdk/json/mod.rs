@@ -65,7 +65,6 @@ impl JsonError {
     pub(crate) fn under(mut self, parent: &str) -> Self {
         self.path = match self.path.as_str() {
             "" => parent.to_owned(),
-            p if p.starts_with('[') => format!("{parent}{p}"),
             p => format!("{parent}.{p}"),
         };
         self

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::JsonError;
 use crate::error::Error;
 use crate::model::{ConverseRequest, Response};
 
@@ -223,4 +224,26 @@ fn an_automated_reasoning_finding_is_an_error_naming_it_not_dropped() {
             .contains("trace.guardrail.inputAssessment.g.automatedReasoningPolicy: automated reasoning findings are not read"),
         "{err}"
     );
+}
+
+#[test]
+fn only_the_two_malformed_stop_reasons_are_malformed() {
+    for (subject, body) in response_bodies() {
+        let response = Response::from_json(&body).unwrap();
+        let wire = body["stopReason"].as_str().unwrap_or_default();
+        assert_eq!(
+            response.is_malformed(),
+            wire.starts_with("malformed_"),
+            "{subject}"
+        );
+    }
+}
+
+#[test]
+fn an_error_under_a_parent_names_both() {
+    let err = JsonError::new("", "no JSON form").under("messages[0].content[1]");
+    assert_eq!(err.to_string(), "messages[0].content[1]: no JSON form");
+    let err = JsonError::new("automatedReasoningPolicy", "x").under("trace.guardrail");
+    assert_eq!(err.path, "trace.guardrail.automatedReasoningPolicy");
+    assert_eq!(JsonError::new("", "bare").to_string(), "bare");
 }
