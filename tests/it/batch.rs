@@ -389,3 +389,22 @@ fn throttled_records_fail_only_at_a_limit_the_user_set() {
     );
     assert_eq!(results[0].outcome.as_ref().unwrap_err().code, 429);
 }
+
+/// A `Batch` prints its settings in its `Debug` output.
+#[test]
+fn a_batch_debug_shows_its_settings() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let batch = bedrock_converse::batch::Batch::new(&converser, "amazon.nova-lite-v1:0")
+        .concurrency(3)
+        .resume(true);
+    let shown = format!("{batch:?}");
+    assert!(shown.starts_with("Batch {"), "{shown}");
+    for part in [
+        "model_id: \"amazon.nova-lite-v1:0\"",
+        "concurrency: 3",
+        "resume: true",
+    ] {
+        assert!(shown.contains(part), "{part} missing from {shown}");
+    }
+}

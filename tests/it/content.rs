@@ -513,3 +513,57 @@ fn strict_tools_are_sent_fitted_and_refused_locally_outside_the_subset() {
         .tool(Tool::new("pick", "Picks.", bad));
     assert!(loose.validate().is_ok());
 }
+
+/// A tool whose results a request sends back.
+fn looking_tool() -> bedrock_converse::model::Tool {
+    bedrock_converse::model::Tool::new(
+        "look",
+        "Looks at a file.",
+        serde_json::json!({"type": "object"}),
+    )
+}
+
+/// A document inside a tool result is held to the same limits as one in a
+/// user turn, and counts toward the documents per request.
+#[test]
+fn documents_inside_tool_results_are_checked_and_counted() {
+    let request = |limits: bedrock_converse::model::ContentLimits| {
+        ConverseRequest::new("amazon.nova-lite-v1:0")
+            .tool(looking_tool())
+            .message(Message::tool_results([
+                bedrock_converse::model::ToolResult::text("tooluse_1", "the file:").with_document(
+                    bedrock_converse::model::Document::new(
+                        bedrock_converse::types::DocumentFormat::Txt,
+                        "notes",
+                        b"four".to_vec(),
+                    ),
+                ),
+            ]))
+            .content_limits(limits)
+    };
+    request(bedrock_converse::model::ContentLimits::default())
+        .validate()
+        .unwrap();
+
+    let err = request(bedrock_converse::model::ContentLimits {
+        max_document_bytes: Some(3),
+        ..bedrock_converse::model::ContentLimits::default()
+    })
+    .validate()
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest { field, .. } if field == "messages[0].content[0].content[1]"),
+        "{err:?}"
+    );
+
+    let err = request(bedrock_converse::model::ContentLimits {
+        max_documents: Some(0),
+        ..bedrock_converse::model::ContentLimits::default()
+    })
+    .validate()
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest { field, reason } if field == "messages" && reason.contains("1 documents")),
+        "{err:?}"
+    );
+}

@@ -1,0 +1,68 @@
+//! What a call reserves against the client-side quota ([`Quota`]): the
+//! limiter's estimate of a call's tokens, as the service counts them.
+
+use std::time::Duration;
+
+use bedrock_converse::client::Quota;
+use bedrock_converse::model::{Image, Tool, ToolResult};
+use bedrock_converse::types::ImageFormat;
+use bedrock_converse::{ConverseRequest, Message};
+use bedrock_converse_mock::{MockServer, Reply};
+
+const MODEL: &str = "amazon.nova-lite-v1:0";
+
+/// The tool whose results the requests below send back.
+fn tool() -> Tool {
+    Tool::new(
+        "look",
+        "Looks at a file.",
+        serde_json::json!({"type": "object"}),
+    )
+}
+
+/// An image inside a tool result counts toward the tokens a call reserves,
+/// as one in a user turn does. While a call is in flight the limiter holds
+/// its whole reservation: about 1,600 tokens more with the image.
+#[test]
+fn an_image_in_a_tool_result_counts_toward_the_token_quota() {
+    let server = MockServer::start().unwrap();
+    let converser = server
+        .converser_builder()
+        .quota(Quota::new().tokens_per_minute(1_000_000))
+        .build()
+        .unwrap();
+    let result = |image: bool| {
+        let mut result = ToolResult::text("tooluse_1", "the picture:");
+        if image {
+            result = result.with_image(Image::new(ImageFormat::Png, vec![0u8; 64]));
+        }
+        ConverseRequest::new(MODEL)
+            .tool(tool())
+            .message(Message::tool_results([result]))
+            .max_tokens(10)
+    };
+    // The tokens the window holds while a call of `request` is in flight
+    // (its reply is slow), then once it has settled at 12.
+    let reserved = |request: ConverseRequest| {
+        server.push(
+            Reply::text("ok")
+                .deltas(2)
+                .usage(10, 2)
+                .frame_delay(Duration::from_millis(300)),
+        );
+        let before = converser.limiter_stats().unwrap();
+        let call = converser.spawn(&request).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while converser.limiter_stats().unwrap().calls == before.calls {
+            assert!(std::time::Instant::now() < deadline, "never admitted");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let during = converser.limiter_stats().unwrap().window_tokens;
+        call.wait().unwrap();
+        during - before.window_tokens
+    };
+    let without = reserved(result(false));
+    let with = reserved(result(true));
+    assert!(without < 1_000, "{without}");
+    assert!(with >= without + 1_600, "{without} -> {with}");
+}
