@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The public API listing (public-api.txt): checked against this build, or
 # rewritten with --bless. Needs a nightly toolchain (rustdoc's JSON output is
-# unstable); the target directory is a separate one so that the nightly build
-# never invalidates the stable one.
+# unstable). It shares the target directory with the docs.rs build, whose
+# nightly dependencies it reuses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${API_TARGET_DIR:-target/public-api}"
-CARGO_TARGET_DIR="$target" cargo +nightly rustdoc -q -p bedrock-converse --lib --all-features \
+target="${CARGO_TARGET_DIR:-target}"
+cargo +nightly rustdoc -q -p bedrock-converse --lib --all-features \
     -- -Z unstable-options --output-format json
 json="$target/doc/bedrock_converse.json"
 if [ "${1:-}" = "--bless" ]; then
