@@ -17,6 +17,7 @@ mod batch_kill;
 mod common;
 mod content;
 mod conversation_rules;
+mod cost;
 mod examples;
 mod extract;
 mod extract_bounds;
