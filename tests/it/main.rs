@@ -14,6 +14,7 @@ mod batch_bodies;
 #[cfg(feature = "batch-inference")]
 mod batch_inference;
 mod batch_kill;
+mod budget;
 mod common;
 mod content;
 mod conversation_rules;
