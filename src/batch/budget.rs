@@ -122,7 +122,7 @@ impl super::Batch<'_> {
     /// resuming with a larger budget carries on.
     ///
     /// The spend is priced from the catalogue's price table
-    /// ([`Cost`](crate::model::Cost)); a run with a budget on a model the
+    /// ([`Cost`]); a run with a budget on a model the
     /// table does not price fails before sending anything.
     pub fn budget_usd(mut self, dollars: f64) -> Self {
         self.budget_usd = Some(dollars);

@@ -32,10 +32,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod budget;
 #[cfg(feature = "batch-inference")]
 #[cfg_attr(docsrs, doc(cfg(feature = "batch-inference")))]
 pub mod inference;
-mod budget;
 mod journal;
 mod progress;
 mod record;
@@ -370,7 +370,11 @@ impl<'a> Batch<'a> {
                 // unstarted.
                 let mut left: Vec<usize> = queue.iter().map(|&(i, _)| i).collect();
                 left.sort_unstable();
-                progress.unstarted = left.iter().filter_map(|&i| records[i].as_ref()).map(|r| r.id.clone()).collect();
+                progress.unstarted = left
+                    .iter()
+                    .filter_map(|&i| records[i].as_ref())
+                    .map(|r| r.id.clone())
+                    .collect();
                 break;
             }
             let mut wait = POLL;

@@ -2,7 +2,7 @@
 //! table of the [model catalogue](super::catalogue).
 
 use super::catalogue::{Catalogue, Price, Rates};
-use super::response::Usage;
+use super::response::{Response, Usage};
 
 /// How a call was billed: the service tier it was served with, or batch
 /// inference.
@@ -132,7 +132,11 @@ impl Cost {
     /// assert!((worst - (1000.0 * 0.06 + 500.0 * 0.24) / 1e6).abs() < 1e-12);
     /// ```
     pub fn worst_case(input_tokens: u32, max_tokens: u32, model: &str, tier: &Tier) -> Option<f64> {
-        let usage = Usage::new(input_tokens, max_tokens, input_tokens.saturating_add(max_tokens));
+        let usage = Usage::new(
+            input_tokens,
+            max_tokens,
+            input_tokens.saturating_add(max_tokens),
+        );
         Cost::of(&usage, model, tier).map(|c| c.total())
     }
 }
@@ -154,5 +158,29 @@ impl std::ops::Add for Cost {
 impl std::ops::AddAssign for Cost {
     fn add_assign(&mut self, other: Cost) {
         *self = *self + other;
+    }
+}
+
+impl Response {
+    /// What this reply cost on `model` (the id the request named), at the
+    /// service tier it was served with ([`service_tier`](Response::service_tier);
+    /// standard when unset), from the catalogue's price table. `None` when
+    /// the reply has no usage or the table does not price the model, the
+    /// tier or a kind of token it used: never a zero for an unknown.
+    ///
+    /// ```
+    /// use bedrock_converse::Response;
+    /// use bedrock_converse::model::Usage;
+    /// let mut r = Response::default();
+    /// assert!(r.cost("amazon.nova-lite-v1:0").is_none()); // no usage
+    /// r.usage = Some(Usage::new(1_000_000, 0, 1_000_000));
+    /// assert!((r.cost("us.amazon.nova-lite-v1:0").unwrap().total() - 0.06).abs() < 1e-9);
+    /// ```
+    pub fn cost(&self, model: &str) -> Option<Cost> {
+        let tier = self
+            .service_tier
+            .as_ref()
+            .map_or(Tier::Standard, |t| Tier::from_service(t.r#type().as_str()));
+        Cost::of(self.usage.as_ref()?, model, &tier)
     }
 }

@@ -12,8 +12,8 @@
 
 mod av;
 mod cache;
-mod cost;
 pub mod catalogue;
+mod cost;
 mod files;
 pub(crate) mod media;
 mod message;

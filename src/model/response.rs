@@ -222,30 +222,6 @@ pub enum StreamFallback {
 }
 
 impl Response {
-    /// What this reply cost on `model` (the id the request named), at the
-    /// service tier it was served with ([`service_tier`](Response::service_tier);
-    /// standard when unset), from the catalogue's price table. `None` when
-    /// the reply has no usage or the table does not price the model, the
-    /// tier or a kind of token it used: never a zero for an unknown.
-    ///
-    /// ```
-    /// use bedrock_converse::Response;
-    /// use bedrock_converse::model::Usage;
-    /// let mut r = Response::default();
-    /// assert!(r.cost("amazon.nova-lite-v1:0").is_none()); // no usage
-    /// r.usage = Some(Usage::new(1_000_000, 0, 1_000_000));
-    /// assert!((r.cost("us.amazon.nova-lite-v1:0").unwrap().total() - 0.06).abs() < 1e-9);
-    /// ```
-    pub fn cost(&self, model: &str) -> Option<super::Cost> {
-        let tier = self
-            .service_tier
-            .as_ref()
-            .map_or(super::Tier::Standard, |t| {
-                super::Tier::from_service(t.r#type().as_str())
-            });
-        super::Cost::of(self.usage.as_ref()?, model, &tier)
-    }
-
     /// All text blocks of the reply, concatenated.
     pub fn text(&self) -> String {
         self.message.text()

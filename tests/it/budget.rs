@@ -38,7 +38,12 @@ fn ids_in(path: &PathBuf) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["recordId"].as_str().unwrap().to_owned())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["recordId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 

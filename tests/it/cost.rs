@@ -71,9 +71,15 @@ fn the_table_has_the_published_figures_dated_and_sourced() {
 #[test]
 fn input_tokens_cost_the_input_rate() {
     let cost = reply_cost(HAIKU, Reply::text("ok").usage(250_000, 0)).unwrap();
-    assert!(close(cost.input, 250_000.0 * price(HAIKU).standard.input / M));
+    assert!(close(
+        cost.input,
+        250_000.0 * price(HAIKU).standard.input / M
+    ));
     assert!(close(cost.input, 0.25), "{cost:?}");
-    assert_eq!((cost.output, cost.cache_read, cost.cache_write), (0.0, 0.0, 0.0));
+    assert_eq!(
+        (cost.output, cost.cache_read, cost.cache_write),
+        (0.0, 0.0, 0.0)
+    );
 }
 
 #[test]
@@ -216,14 +222,23 @@ fn a_price_file_overrides_the_table_through_the_catalogue_loader() {
     assert!(close(at(Tier::Standard), 2.0 + 4.0));
     assert!(close(at(Tier::Batch), (2.0 + 4.0) * 0.6));
     assert!(close(at(Tier::from_service("priority")), 4.0 + 8.0));
-    assert!(catalogue.price(HAIKU).is_none(), "a loaded file replaces the table");
+    assert!(
+        catalogue.price(HAIKU).is_none(),
+        "a loaded file replaces the table"
+    );
 }
 
 #[test]
 fn a_bad_price_is_a_config_error() {
     for (bad, says) in [
-        (OVERRIDE.replace("\"input\": 2.0", "\"input\": -2.0"), "zero or more"),
-        (OVERRIDE.replace("\"source\": \"mine\"", "\"source\": \"theirs\""), "theirs"),
+        (
+            OVERRIDE.replace("\"input\": 2.0", "\"input\": -2.0"),
+            "zero or more",
+        ),
+        (
+            OVERRIDE.replace("\"source\": \"mine\"", "\"source\": \"theirs\""),
+            "theirs",
+        ),
         (OVERRIDE.replace("0.4", "1.5"), "batch_discount"),
     ] {
         match Catalogue::from_json(&bad) {
@@ -238,7 +253,11 @@ fn a_conversation_sums_the_cost_of_its_replies() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     server.push(Reply::text("one").usage(1_000_000, 0));
-    server.push(Reply::text("two").usage(0, 1_000_000).cache_tokens(1_000_000, 0));
+    server.push(
+        Reply::text("two")
+            .usage(0, 1_000_000)
+            .cache_tokens(1_000_000, 0),
+    );
     let mut chat = Conversation::new(HAIKU);
     assert_eq!(chat.cost().unwrap().total(), 0.0);
     chat.send(&converser, "a").unwrap();

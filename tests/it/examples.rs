@@ -355,8 +355,18 @@ fn extract_and_batch_accept_their_flags() {
     // with a larger one does them all, and the summary line has the spend.
     let budgeted = dir.join("budget.jsonl");
     let budgeted = budgeted.to_str().unwrap();
-    let base = ["--input", "examples/batch-input.jsonl", "--output", budgeted];
-    let out = run_ok("batch", &[&base[..], &["--budget-usd", "0"]].concat(), "", NO_CREDENTIALS);
+    let base = [
+        "--input",
+        "examples/batch-input.jsonl",
+        "--output",
+        budgeted,
+    ];
+    let out = run_ok(
+        "batch",
+        &[&base[..], &["--budget-usd", "0"]].concat(),
+        "",
+        NO_CREDENTIALS,
+    );
     assert!(stderr(&out).contains("spend $0.000000"), "{}", shown(&out));
     assert!(
         stderr(&out).contains("budget reached: 5 record(s) not started (CALL0000001, "),
@@ -371,7 +381,11 @@ fn extract_and_batch_accept_their_flags() {
     let bad = [&base[..], &["--budget-usd", "lots"]].concat();
     let out = run(command("batch", &bad, &scratch()), "");
     assert!(!out.status.success(), "{}", shown(&out));
-    assert!(stderr(&out).contains("--budget-usd takes a number of dollars"), "{}", shown(&out));
+    assert!(
+        stderr(&out).contains("--budget-usd takes a number of dollars"),
+        "{}",
+        shown(&out)
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
