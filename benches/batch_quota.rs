@@ -124,9 +124,11 @@ fn main() {
             let o = run(model, n, q, limiter);
             let wall = o.wall.as_secs_f64();
             let share = o.throttled as f64 / o.requests.max(1) as f64 * 100.0;
+            // Under a second the floor is the calls' own latency: no ratio.
+            let ratio = (floor >= 1.0).then(|| wall / floor);
             println!(
-                "{name:<9} {side:<13} wall {wall:>6.1} s = {:.2}x the floor ({floor:.1} s), {:.2}x the pace; {} requests, {} throttled ({share:.1}%); {} succeeded, {} failed",
-                wall / floor.max(1.0),
+                "{name:<9} {side:<13} wall {wall:>6.1} s = {} the floor ({floor:.1} s), {:.2}x the pace; {} requests, {} throttled ({share:.1}%); {} succeeded, {} failed",
+                ratio.map_or("n/a x".to_owned(), |r| format!("{r:.2}x")),
                 wall / paced,
                 o.requests,
                 o.throttled,
@@ -135,7 +137,7 @@ fn main() {
             );
             rows.push(json!({
                 "server_model": name, "side": side, "wall_s": wall, "floor_s": floor,
-                "ratio_to_floor": wall / floor.max(1.0), "ratio_to_pace": wall / paced,
+                "ratio_to_floor": ratio, "ratio_to_pace": wall / paced,
                 "requests": o.requests, "throttled": o.throttled, "throttled_pct": share,
                 "succeeded": o.succeeded, "failed": o.failed,
             }));

@@ -6,13 +6,10 @@ use std::time::Duration;
 
 use bedrock_converse::batch::Batch;
 use bedrock_converse::client::Quota;
-use bedrock_converse::error::TimeoutKind;
 use bedrock_converse::model::{ContentLimits, Document, Image, Tool, ToolResult};
 use bedrock_converse::types::{DocumentFormat, ImageFormat};
 use bedrock_converse::{ConverseRequest, Error, Message};
 use bedrock_converse_mock::{MockServer, Reply};
-
-use crate::common::assert_timeout;
 
 const MODEL: &str = "amazon.nova-lite-v1:0";
 
@@ -90,17 +87,14 @@ fn documents_inside_tool_results_are_checked_and_counted() {
 
 /// An image inside a tool result counts toward the tokens a call reserves,
 /// as one in a user turn does (mutant: the tool-result `Image` arm of the
-/// quota's estimate deleted). With 1,000 tokens a minute and some spent, a
-/// call whose tool result holds an image (about 1,600 tokens) waits for the
-/// window to empty and meets its deadline there, sending nothing; the same
-/// call without the image goes straight through.
+/// quota's estimate deleted). While a call is in flight the limiter holds
+/// its whole reservation: about 1,600 tokens more with the image.
 #[test]
 fn an_image_in_a_tool_result_counts_toward_the_token_quota() {
     let server = MockServer::start().unwrap();
     let converser = server
         .converser_builder()
-        .quota(Quota::new().tokens_per_minute(1_000))
-        .timeout(Duration::from_millis(300))
+        .quota(Quota::new().tokens_per_minute(1_000_000))
         .build()
         .unwrap();
     let result = |image: bool| {
@@ -113,12 +107,28 @@ fn an_image_in_a_tool_result_counts_toward_the_token_quota() {
             .message(Message::tool_results([result]))
             .max_tokens(10)
     };
-    server.push(Reply::text("ok").usage(10, 2));
-    converser.converse(&result(false)).unwrap();
-    server.push(Reply::text("ok").usage(10, 2));
-    converser.converse(&result(false)).unwrap();
-    let err = converser.converse(&result(true)).unwrap_err();
-    assert_timeout(&err, TimeoutKind::Deadline);
-    assert_eq!(server.request_count(), 2, "the waiting call sent nothing");
-    assert_eq!(converser.limiter_stats().unwrap().waited_calls, 1);
+    // The tokens the window holds while a call of `request` is in flight
+    // (its reply is slow), then once it has settled at 12.
+    let reserved = |request: ConverseRequest| {
+        server.push(
+            Reply::text("ok")
+                .deltas(2)
+                .usage(10, 2)
+                .frame_delay(Duration::from_millis(300)),
+        );
+        let before = converser.limiter_stats().unwrap();
+        let call = converser.spawn(&request).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while converser.limiter_stats().unwrap().calls == before.calls {
+            assert!(std::time::Instant::now() < deadline, "never admitted");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let during = converser.limiter_stats().unwrap().window_tokens;
+        call.wait().unwrap();
+        during - before.window_tokens
+    };
+    let without = reserved(result(false));
+    let with = reserved(result(true));
+    assert!(without < 1_000, "{without}");
+    assert!(with >= without + 1_600, "{without} -> {with}");
 }

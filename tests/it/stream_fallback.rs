@@ -220,3 +220,37 @@ fn a_handler_that_stops_gets_the_whole_reply_in_the_error() {
     assert!(matches!(err, Error::Stopped { .. }));
     assert_eq!(partial.text(), "Checking.");
 }
+
+#[test]
+fn reasoning_reaches_the_handler_as_deltas_with_its_signature() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(
+        Reply::empty()
+            .reasoning("let me think", "sig-1")
+            .with_text("42"),
+    );
+    let mut events = Events::default();
+    let request = ConverseRequest::new("openai.gpt-oss-120b-1:0").user("6 x 7?");
+    let reply = converser.converse_with(&request, &mut events).unwrap();
+    assert_eq!(
+        reply.stream_fallback,
+        Some(StreamFallback::ModelCannotStream)
+    );
+    let reasoning: Vec<_> = events
+        .0
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Delta { index: 0, delta } => Some(delta.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasoning,
+        [
+            bedrock_converse::stream::Delta::ReasoningText("let me think".into()),
+            bedrock_converse::stream::Delta::ReasoningSignature("sig-1".into())
+        ]
+    );
+    assert_eq!(events.text(), "42");
+}

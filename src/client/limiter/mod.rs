@@ -91,8 +91,8 @@
 //! its oldest entry leaves: a burst early in a minute is paid back by a
 //! slightly slower pace over the rest of it, never by a stall at its end.
 //!
-//! Against each server model, 400 calls at 300 RPM finish in about 81-82 s
-//! (1.02x the 80 s of an even pace) with no throttle; the module's
+//! Against each server model, 400 calls at 300 RPM finish in about 81-83 s
+//! (1.02-1.03x the 80 s of an even pace) with no throttle; the module's
 //! simulator (`sim`, in the tests) checks this for RPM and TPM on a fake
 //! clock, and also that a server allowing less than the quota says costs
 //! few throttles and no stall.

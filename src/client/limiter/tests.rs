@@ -162,6 +162,49 @@ fn a_full_window_holds_calls_until_its_oldest_entry_leaves() {
 }
 
 #[test]
+fn the_window_spreads_its_room_evenly_until_its_oldest_entry_leaves() {
+    // 60,000 TPM: the pace alone would let a call of 100 go 0.1 s after
+    // the first; the window asks for 61 s × 100 / (59,900 + 2 × 100).
+    let limiter = Limiter::new(Quota::new().tokens_per_minute(60_000));
+    let t0 = Instant::now();
+    let _a = limiter.try_acquire(est(100, 0), t0).unwrap();
+    let wait = limiter.try_acquire(est(100, 0), t0).unwrap_err();
+    let expected = 61.0 * 100.0 / 60_100.0;
+    assert!((wait.as_secs_f64() - expected).abs() < 1e-5, "{wait:?}");
+}
+
+#[test]
+fn an_entry_leaves_the_window_exactly_61_s_after_its_admission() {
+    let limiter = Limiter::new(Quota::new().requests_per_minute(600));
+    let t0 = Instant::now();
+    let _a = limiter.try_acquire(est(0, 0), t0).unwrap();
+    let _b = limiter.try_acquire(est(0, 0), t0 + secs(1.0)).unwrap();
+    limiter.on_success(t0 + WINDOW - secs(0.001));
+    assert_eq!(limiter.stats().window_requests, 2);
+    limiter.on_success(t0 + WINDOW);
+    assert_eq!(limiter.stats().window_requests, 1);
+}
+
+#[test]
+fn a_refund_goes_to_its_own_entry_and_leaves_with_it() {
+    let limiter = Limiter::new(Quota::new().tokens_per_minute(1_000_000));
+    let t0 = Instant::now();
+    let a = limiter.try_acquire(est(500, 0), t0).unwrap();
+    let _b = limiter.try_acquire(est(300, 0), t0 + secs(10.0)).unwrap();
+    let _c = limiter.try_acquire(est(200, 0), t0 + secs(20.0)).unwrap();
+    // `a` used 100 of its 500: its entry keeps 100.
+    limiter.settle(a, usage(100, 0), t0 + secs(21.0));
+    assert_eq!(limiter.stats().window_tokens, 600);
+    // When `a` leaves, its 100 leave with it; then `b`'s 300, `c`'s 200.
+    limiter.on_success(t0 + WINDOW);
+    assert_eq!(limiter.stats().window_tokens, 500);
+    limiter.on_success(t0 + WINDOW + secs(10.0));
+    assert_eq!(limiter.stats().window_tokens, 200);
+    limiter.on_success(t0 + WINDOW + secs(20.0));
+    assert_eq!(limiter.stats().window_tokens, 0);
+}
+
+#[test]
 fn tpm_overestimate_is_refunded() {
     // 1,000 TPM: a call of 500 takes 30 s of the pace.
     let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));

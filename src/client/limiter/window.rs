@@ -117,10 +117,10 @@ impl Window {
         let (Some(oldest), Some(last)) = (self.log.front(), self.last_admitted) else {
             return fits;
         };
-        let room = cap.saturating_sub(used);
-        if room == 0 || cost == 0 {
+        if cost == 0 {
             return fits;
         }
+        let room = cap.saturating_sub(used);
         // Solved for t: t = last + (E - last) × c / (1 + c), c = cost / (room + cost).
         let until = (oldest.at + WINDOW).saturating_duration_since(last);
         let share = cost as f64 / (room + 2 * cost) as f64;
