@@ -129,3 +129,77 @@ impl super::Batch<'_> {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_bedrockruntime::types::ServiceTierType;
+
+    const LITE: &str = "amazon.nova-lite-v1:0";
+
+    #[test]
+    fn a_call_fits_up_to_the_limit_exactly() {
+        let mut budget = Budget::new(Some(1.0), LITE).unwrap();
+        assert!(budget.admits(0.5, 0.5));
+        assert!(!budget.admits(0.5, 0.5 + 1e-9));
+        budget.reserve(0.25);
+        assert!(budget.admits(0.5, 0.25));
+        assert!(!budget.admits(0.5, 0.26));
+        budget.release(0.25);
+        assert!(budget.admits(0.5, 0.5));
+        // Releasing more than is held leaves nothing held, never a credit.
+        budget.release(0.75);
+        assert!(!budget.admits(0.5, 0.5 + 1e-9));
+        // No limit: everything fits.
+        assert!(Budget::new(None, "example.unknown-v1:0")
+            .unwrap()
+            .admits(1e9, 1e9));
+    }
+
+    #[test]
+    fn the_worst_case_is_max_tokens_at_the_request_s_tier() {
+        let request = ConverseRequest::new("openai.gpt-oss-120b-1:0")
+            .user("abcdefgh")
+            .max_tokens(1_000_000);
+        // "abcdefgh": 2 tokens of input; all of max_tokens at $0.60 per million.
+        let standard = Budget::worst_case(&request);
+        assert!(
+            (standard - (2.0 * 0.15 + 1e6 * 0.6) / 1e6).abs() < 1e-12,
+            "{standard}"
+        );
+        let flex = Budget::worst_case(&request.clone().service_tier(ServiceTierType::Flex));
+        assert!(
+            (flex - (2.0 * 0.075 + 1e6 * 0.3) / 1e6).abs() < 1e-12,
+            "{flex}"
+        );
+        // A tier the table does not price for the model: the standard price.
+        let haiku = ConverseRequest::new("anthropic.claude-haiku-4-5-20251001-v1:0")
+            .user("abcd")
+            .max_tokens(1_000_000);
+        let priority = Budget::worst_case(&haiku.clone().service_tier(ServiceTierType::Priority));
+        assert!((priority - Budget::worst_case(&haiku)).abs() < 1e-15);
+        assert!(priority > 5.0 - 1e-9, "{priority}");
+    }
+
+    #[test]
+    fn an_output_file_s_spend_counts_its_replies_only() {
+        let dir = std::env::temp_dir().join(format!("bc-budget-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.jsonl");
+        let reply = r#"{"output":{"message":{"role":"assistant","content":[{"text":"ok"}]}},"stopReason":"end_turn","usage":{"inputTokens":1000000,"outputTokens":1000000,"totalTokens":2000000},"metrics":{"latencyMs":1}}"#;
+        let lines = [
+            format!(r#"{{"recordId":"a","modelInput":{{}},"modelOutput":{reply}}}"#),
+            r#"{"recordId":"b","modelInput":{},"error":{"errorCode":400,"errorMessage":"no"}}"#
+                .to_owned(),
+            format!(r#"{{"recordId":"c","modelInput":{{}},"modelOutput":{reply}}}"#),
+            r#"{"recordId":"d","modelInp"#.to_owned(),
+        ];
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let (spent, unpriced) = spent_in(&path, LITE);
+        assert!((spent - 2.0 * (0.06 + 0.24)).abs() < 1e-12, "{spent}");
+        assert_eq!(unpriced, 0);
+        assert_eq!(spent_in(&path, "example.unknown-v1:0"), (0.0, 2));
+        assert_eq!(spent_in(&dir.join("missing.jsonl"), LITE), (0.0, 0));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -240,6 +240,15 @@ fn a_bad_price_is_a_config_error() {
             "theirs",
         ),
         (OVERRIDE.replace("0.4", "1.5"), "batch_discount"),
+        (OVERRIDE.replace("0.4", "-0.1"), "batch_discount"),
+        (
+            OVERRIDE.replace("\"output\": 16.0", "\"output\": -16.0"),
+            "tier \"priority\"",
+        ),
+        (
+            OVERRIDE.replace("\"cache_read\": 0.2", "\"cache_read\": -0.2"),
+            "zero or more",
+        ),
     ] {
         match Catalogue::from_json(&bad) {
             Err(Error::Config { message }) => assert!(message.contains(says), "{message}"),
