@@ -7,6 +7,7 @@
 //! cargo run --example batch -- --input in.jsonl --output out.jsonl --model amazon.nova-lite-v1:0 \
 //!     --region us-west-2 --concurrency 16 --rpm 200 --tpm 200000
 //! cargo run --example batch -- --input in.jsonl --output out.jsonl --resume   # after a crash or ^C
+//! cargo run --example batch -- --input in.jsonl --output out.jsonl --budget-usd 0.50   # stop before $0.50
 //! # Bedrock Batch Inference (a job in AWS, records in S3), with the feature:
 //! cargo run --features batch-inference --example batch -- --input in.jsonl --output out.jsonl \
 //!     --bedrock-batch s3://bucket/prefix --role-arn ARN [--no-wait | --collect JOB_ARN]
@@ -44,6 +45,8 @@ struct Args {
     rpm: Option<u32>,
     tpm: Option<u32>,
     resume: bool,
+    /// `--budget-usd N`: start no record that could take the spend past N dollars.
+    budget_usd: Option<f64>,
     target: common::Target,
     /// `--bedrock-batch s3://bucket/prefix`, `--role-arn`, `--no-wait`,
     /// `--collect JOB_ARN`: a Bedrock Batch Inference job instead.
@@ -54,7 +57,7 @@ struct Args {
 }
 
 const USAGE: &str = "usage: batch --input IN.jsonl --output OUT.jsonl [--model ID] [--region R] \
-[--local] [--aws] [--concurrency N] [--max-attempts N] [--rpm N] [--tpm N] [--resume] \
+[--local] [--aws] [--concurrency N] [--max-attempts N] [--rpm N] [--tpm N] [--resume] [--budget-usd N] \
 [--bedrock-batch s3://bucket/prefix --role-arn ARN [--no-wait | --collect JOB_ARN]]";
 
 fn parse_args() -> Result<Args, String> {
@@ -69,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
         rpm: None,
         tpm: None,
         resume: false,
+        budget_usd: None,
         target: common::Target::default(),
         bedrock_batch: None,
         role_arn: None,
@@ -87,6 +91,15 @@ fn parse_args() -> Result<Args, String> {
             "--rpm" => args.rpm = Some(number(&value("--rpm")?)?),
             "--tpm" => args.tpm = Some(number(&value("--tpm")?)?),
             "--resume" => args.resume = true,
+            "--budget-usd" => {
+                let v = value("--budget-usd")?;
+                args.budget_usd = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|d: &f64| d.is_finite() && *d >= 0.0)
+                        .ok_or(format!("--budget-usd takes a number of dollars, not {v:?}"))?,
+                );
+            }
             "--bedrock-batch" => args.bedrock_batch = Some(value("--bedrock-batch")?),
             "--role-arn" => args.role_arn = Some(value("--role-arn")?),
             "--no-wait" => args.no_wait = true,
@@ -186,6 +199,9 @@ fn main() -> ExitCode {
     if let Some(n) = args.max_attempts {
         batch = batch.max_attempts(n);
     }
+    if let Some(dollars) = args.budget_usd {
+        batch = batch.budget_usd(dollars);
+    }
     let result = batch
         .journal(&args.output)
         .resume(args.resume)
@@ -202,7 +218,7 @@ fn main() -> ExitCode {
     match result {
         Ok(stats) => {
             eprintln!(
-                "{} succeeded, {} failed, {} skipped (already in {}), {} retries ({} throttled), {} input + {} output tokens, in {:.1}s",
+                "{} succeeded, {} failed, {} skipped (already in {}), {} retries ({} throttled), {} input + {} output tokens, spend ${:.6}{}, in {:.1}s",
                 stats.succeeded,
                 stats.failed,
                 stats.skipped,
@@ -211,8 +227,21 @@ fn main() -> ExitCode {
                 stats.throttled,
                 stats.input_tokens,
                 stats.output_tokens,
+                stats.spend_usd,
+                if stats.unpriced > 0 {
+                    format!(" (+{} replies the price table does not price)", stats.unpriced)
+                } else {
+                    String::new()
+                },
                 stats.elapsed.as_secs_f64()
             );
+            if !stats.unstarted.is_empty() {
+                eprintln!(
+                    "budget reached: {} record(s) not started ({}); rerun with --resume and a larger --budget-usd to go on",
+                    stats.unstarted.len(),
+                    stats.unstarted.join(", ")
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -347,11 +376,12 @@ impl Reporter {
             Reporter::Bar(bar) => {
                 bar.set_position((p.done() + p.skipped) as u64);
                 bar.set_message(format!(
-                    "{} failed, {} in flight, {} retries, {} tokens",
+                    "{} failed, {} in flight, {} retries, {} tokens, ${:.4}",
                     p.failed,
                     p.in_flight,
                     p.retries,
-                    p.input_tokens + p.output_tokens
+                    p.input_tokens + p.output_tokens,
+                    p.spend_usd
                 ));
             }
             Reporter::Lines => eprintln!("{p}"),

@@ -32,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod budget;
 #[cfg(feature = "batch-inference")]
 #[cfg_attr(docsrs, doc(cfg(feature = "batch-inference")))]
 pub mod inference;
@@ -98,6 +99,7 @@ pub struct Batch<'a> {
     resume: bool,
     sync: bool,
     progress: Option<(Duration, ProgressFn<'a>)>,
+    budget_usd: Option<f64>,
 }
 
 /// The progress callback.
@@ -121,6 +123,8 @@ struct Slot {
     tries: Tries,
     /// The run's own pacing's claim, without a quota on the `Converser`.
     paced: Option<Reservation>,
+    /// What the call could cost at worst, held against the budget.
+    worst: f64,
     handle: CallHandle,
     /// Set by the waker, cleared by the run: one wake-up message per batch
     /// of events rather than one per event.
@@ -145,6 +149,7 @@ impl<'a> Batch<'a> {
             resume: false,
             sync: true,
             progress: None,
+            budget_usd: None,
         }
     }
 
@@ -242,15 +247,21 @@ impl<'a> Batch<'a> {
             }
         }
         drop(ids);
+        let mut budget = budget::Budget::new(self.budget_usd, &self.model_id)?;
         let mut journal = None;
         let mut done_ids = HashSet::new();
+        let mut earlier = (0.0, 0);
         if let Some(path) = &self.journal {
+            if self.resume {
+                earlier = budget::spent_in(path, &self.model_id);
+            }
             let (j, done) = Journal::open(path, self.resume, self.sync)?;
             journal = Some(j);
             done_ids = done;
         }
         let started = Instant::now();
         let mut progress = Progress::new(records.len());
+        (progress.spend_usd, progress.unpriced) = earlier;
         let mut queue: VecDeque<(usize, Tries)> = VecDeque::new();
         for (i, record) in records.iter_mut().enumerate() {
             if record.as_ref().is_some_and(|r| done_ids.contains(&r.id)) {
@@ -280,7 +291,19 @@ impl<'a> Batch<'a> {
             });
             // When the run's pacing holds the next call back, until when.
             let mut paced_until = None;
+            // The worst case of the next call, when the budget lets it start.
+            let mut over_budget = false;
             while slots.len() < self.concurrency && !queue.is_empty() {
+                let worst = queue.front().map_or(0.0, |&(i, _)| {
+                    let record = records[i].as_ref().expect("pending record");
+                    record
+                        .request(&self.model_id)
+                        .map_or(0.0, |r| budget::Budget::worst_case(&r))
+                });
+                if !budget.admits(progress.spend_usd, worst) {
+                    over_budget = true;
+                    break;
+                }
                 let paced = match pacing.admit() {
                     Ok(paced) => paced,
                     Err(wait) => {
@@ -315,12 +338,14 @@ impl<'a> Batch<'a> {
                 };
                 match self.converser.spawn_with_waker(&request, waker) {
                     Ok(handle) => {
+                        budget.reserve(worst);
                         slots.insert(
                             token,
                             Slot {
                                 index,
                                 tries,
                                 paced,
+                                worst,
                                 handle,
                                 woken,
                             },
@@ -340,7 +365,16 @@ impl<'a> Batch<'a> {
             }
             progress.in_flight = slots.len();
             progress.waiting_retry = delayed.len();
-            if slots.is_empty() && queue.is_empty() && delayed.is_empty() {
+            if slots.is_empty() && delayed.is_empty() && (queue.is_empty() || over_budget) {
+                // Over budget with nothing in flight: what is queued stays
+                // unstarted.
+                let mut left: Vec<usize> = queue.iter().map(|&(i, _)| i).collect();
+                left.sort_unstable();
+                progress.unstarted = left
+                    .iter()
+                    .filter_map(|&i| records[i].as_ref())
+                    .map(|r| r.id.clone())
+                    .collect();
                 break;
             }
             let mut wait = POLL;
@@ -367,6 +401,7 @@ impl<'a> Batch<'a> {
                 let (index, mut tries) = (slot.index, slot.tries);
                 let outcome = slot.handle.wait();
                 pacing.ended(slot.paced, &outcome);
+                budget.release(slot.worst);
                 let e = match outcome {
                     Ok(response) => {
                         let result = finish(&mut records, index, Ok(response), tries.attempts);
@@ -440,7 +475,7 @@ impl<'a> Batch<'a> {
         if let Some(journal) = journal {
             journal.append(&result.to_json_line())?;
         }
-        progress.count(&result);
+        progress.count(&result, &self.model_id);
         on_result(result);
         Ok(())
     }

@@ -33,6 +33,17 @@ pub struct Progress {
     pub input_tokens: u64,
     /// Output tokens of the replies so far.
     pub output_tokens: u64,
+    /// US dollars the replies cost so far, from the catalogue's price
+    /// table, each at the tier it was served with; on a resumed run the
+    /// replies already in the output file are included.
+    pub spend_usd: f64,
+    /// Replies the price table could not price (their cost is not in
+    /// `spend_usd`).
+    pub unpriced: usize,
+    /// Ids of the records the [budget](super::Batch::budget_usd) left
+    /// unstarted, in input order (empty when the run did them all). They
+    /// are not in the output file: resume with a larger budget to do them.
+    pub unstarted: Vec<String>,
     /// Time since the run started.
     pub elapsed: Duration,
 }
@@ -45,13 +56,17 @@ impl Progress {
         }
     }
 
-    pub(super) fn count(&mut self, result: &RecordResult) {
+    pub(super) fn count(&mut self, result: &RecordResult, model: &str) {
         match &result.outcome {
             Ok(response) => {
                 self.succeeded += 1;
                 if let Some(usage) = &response.usage {
                     self.input_tokens += u64::from(usage.input_tokens);
                     self.output_tokens += u64::from(usage.output_tokens);
+                    match response.cost(model) {
+                        Some(cost) => self.spend_usd += cost.total(),
+                        None => self.unpriced += 1,
+                    }
                 }
             }
             Err(_) => self.failed += 1,
@@ -86,7 +101,7 @@ impl Progress {
 }
 
 impl std::fmt::Display for Progress {
-    /// One line: `12/64 done (1 failed, 0 skipped), 8 in flight, 3.2 rec/s, 1234 tokens, ETA 16s`.
+    /// One line: `12/64 done (1 failed, 0 skipped), 8 in flight, 3.2 rec/s, 1234 tokens, $0.0012, ETA 16s`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
@@ -100,6 +115,10 @@ impl std::fmt::Display for Progress {
             self.rate(),
             self.input_tokens + self.output_tokens,
         )?;
+        write!(f, ", ${:.4}", self.spend_usd)?;
+        if self.unpriced > 0 {
+            write!(f, " (+{} unpriced)", self.unpriced)?;
+        }
         if let Some(eta) = self.eta() {
             write!(f, ", ETA {}s", eta.as_secs())?;
         }

@@ -36,6 +36,7 @@ pub use env::credentials_configured;
 #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
 pub use extract::{Extract, ExtractMode, ExtractOptions, Extracted, DEFAULT_TOOL_NAME};
 pub use handle::CallHandle;
+pub(crate) use quota::estimate as estimate_tokens;
 pub(crate) use quota::settle as settle_quota;
 pub use quota::DEFAULT_OUTPUT_ESTIMATE;
 

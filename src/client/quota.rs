@@ -31,7 +31,7 @@ const IMAGE_TOKENS: u32 = 1_600;
 
 /// What a call will reserve: input estimated from its text (about four bytes
 /// a token), output as its `max_tokens`.
-pub(super) fn estimate(request: &ConverseRequest) -> TokenEstimate {
+pub(crate) fn estimate(request: &ConverseRequest) -> TokenEstimate {
     let mut bytes = 0usize;
     let mut images = 0u32;
     for block in &request.system {

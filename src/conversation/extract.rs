@@ -115,6 +115,8 @@ impl Conversation {
         };
         match result {
             Ok(extracted) => {
+                self.spend
+                    .count(&self.request.model_id, &extracted.response);
                 let reply = reply_turn(&options, &extracted.response);
                 self.request.messages.push(reply);
                 Ok(extracted)

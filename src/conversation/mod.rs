@@ -14,6 +14,7 @@ use crate::stream::StreamHandler;
 #[cfg(feature = "schema")]
 mod extract;
 mod repair;
+mod spend;
 
 /// The default for [`Conversation::max_tool_rounds`].
 pub const DEFAULT_MAX_TOOL_ROUNDS: u32 = 10;
@@ -83,6 +84,8 @@ pub struct Conversation {
     /// How [`extract`](Conversation::extract) asks, and how often it re-asks.
     #[cfg(feature = "schema")]
     extract: crate::client::ExtractOptions,
+    /// Usage and cost of the replies so far.
+    spend: spend::Spend,
 }
 
 impl Conversation {
@@ -101,6 +104,7 @@ impl Conversation {
             kept_tool_config: None,
             #[cfg(feature = "schema")]
             extract: Default::default(),
+            spend: spend::Spend::default(),
         }
     }
 
@@ -492,6 +496,7 @@ impl Conversation {
         };
         match result {
             Ok(response) => {
+                self.spend.count(&self.request.model_id, &response);
                 // A reply with no content (blank text aside) cannot be sent
                 // back as a turn; the user turn then stays pending.
                 let content = repair::storable(&response.message.content);

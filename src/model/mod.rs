@@ -13,6 +13,7 @@
 mod av;
 mod cache;
 pub mod catalogue;
+mod cost;
 mod files;
 pub(crate) mod media;
 mod message;
@@ -26,6 +27,7 @@ mod validate;
 
 pub use av::{Audio, Video};
 pub use cache::CachePoint;
+pub use cost::{Cost, Tier};
 pub use media::{ContentLimits, Document, Image, S3Source};
 pub use message::Message;
 pub use output::{JsonSchemaFormat, OutputConfig};

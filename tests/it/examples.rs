@@ -350,6 +350,42 @@ fn extract_and_batch_accept_their_flags() {
     );
     assert!(stderr(&out).contains("5 skipped"), "{}", shown(&out));
     assert_eq!(std::fs::read_to_string(output).unwrap(), written);
+
+    // A budget too small for one call starts nothing and says so; a resume
+    // with a larger one does them all, and the summary line has the spend.
+    let budgeted = dir.join("budget.jsonl");
+    let budgeted = budgeted.to_str().unwrap();
+    let base = [
+        "--input",
+        "examples/batch-input.jsonl",
+        "--output",
+        budgeted,
+    ];
+    let out = run_ok(
+        "batch",
+        &[&base[..], &["--budget-usd", "0"]].concat(),
+        "",
+        NO_CREDENTIALS,
+    );
+    assert!(stderr(&out).contains("spend $0.000000"), "{}", shown(&out));
+    assert!(
+        stderr(&out).contains("budget reached: 5 record(s) not started (CALL0000001, "),
+        "{}",
+        shown(&out)
+    );
+    let more = [&base[..], &["--budget-usd", "1", "--resume"]].concat();
+    let out = run_ok("batch", &more, "", NO_CREDENTIALS);
+    assert!(stderr(&out).contains("5 succeeded"), "{}", shown(&out));
+    assert!(!stderr(&out).contains("spend $0.000000"), "{}", shown(&out));
+    assert!(!stderr(&out).contains("budget reached"), "{}", shown(&out));
+    let bad = [&base[..], &["--budget-usd", "lots"]].concat();
+    let out = run(command("batch", &bad, &scratch()), "");
+    assert!(!out.status.success(), "{}", shown(&out));
+    assert!(
+        stderr(&out).contains("--budget-usd takes a number of dollars"),
+        "{}",
+        shown(&out)
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -14,9 +14,11 @@ mod batch_bodies;
 #[cfg(feature = "batch-inference")]
 mod batch_inference;
 mod batch_kill;
+mod budget;
 mod common;
 mod content;
 mod conversation_rules;
+mod cost;
 mod examples;
 mod extract;
 mod extract_bounds;

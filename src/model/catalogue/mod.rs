@@ -13,10 +13,14 @@
 //! role to a family that needs alternation), and to call Converse instead of
 //! ConverseStream for a model that cannot stream (tool use). The bundled
 //! local server (`bedrock-local`) answers as the service does from the same
-//! facts. Members of the file this version does not know (a later `prices`
-//! table, say) are ignored, so older versions read newer files.
+//! facts. The same file carries a dated, sourced price table
+//! ([`Catalogue::price`], used by [`Cost`](crate::model::Cost)). Members of
+//! the file this version does not know are ignored, so older versions read newer files.
 
+mod prices;
 mod raw;
+
+pub use prices::{Price, Rates};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -199,7 +203,7 @@ pub struct Resolved<'a> {
 /// assert_eq!(catalogue.supports("openai.gpt-oss-120b-1:0", Capability::Streaming), Some(false));
 /// assert_eq!(catalogue.supports("example.unknown-v1:0", Capability::Streaming), None);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Catalogue {
     /// The date of the file (`YYYY-MM-DD`): the facts are as of then.
@@ -212,6 +216,8 @@ pub struct Catalogue {
     pub profile_prefixes: Vec<String>,
     /// The models.
     pub models: Vec<ModelInfo>,
+    /// The price table (see [`price`](Catalogue::price)).
+    pub prices: Vec<Price>,
 }
 
 static INSTALLED: RwLock<Option<Arc<Catalogue>>> = RwLock::new(None);
@@ -284,6 +290,7 @@ impl Catalogue {
             families: Vec::new(),
             profile_prefixes: Vec::new(),
             models: Vec::new(),
+            prices: Vec::new(),
         }
     }
 
@@ -365,6 +372,26 @@ impl Catalogue {
     /// (`None`: not known).
     pub fn needs_alternation(&self, id: &str) -> Option<bool> {
         self.family(id)?.alternation.as_ref().map(|f| f.value)
+    }
+
+    /// The price of the model an id names: its foundation-model id, one of
+    /// its inference-profile ids or an ARN of either (a geographic profile
+    /// costs what its model costs), or `None` when the table does not price
+    /// it.
+    ///
+    /// ```
+    /// use bedrock_converse::model::catalogue::Catalogue;
+    /// let c = Catalogue::bundled();
+    /// let haiku = c.price("us.anthropic.claude-haiku-4-5-20251001-v1:0").unwrap();
+    /// assert_eq!(haiku.model, "anthropic.claude-haiku-4-5-20251001-v1:0");
+    /// assert!(c.price("example.unknown-v1:0").is_none());
+    /// ```
+    pub fn price(&self, id: &str) -> Option<&Price> {
+        let id = Catalogue::strip_arn(id);
+        let find = |m: &str| self.prices.iter().find(|p| p.model == m);
+        find(id)
+            .or_else(|| self.resolve(id).and_then(|r| find(&r.model.id)))
+            .or_else(|| find(self.strip_profile(id)?))
     }
 
     /// Whether the model has a capability (`None`: not known).

@@ -25,6 +25,8 @@ struct File {
     profile_prefixes: Vec<String>,
     #[serde(default)]
     models: Vec<RawModel>,
+    #[serde(default)]
+    prices: Vec<super::prices::RawPrice>,
 }
 
 #[derive(Deserialize)]
@@ -202,8 +204,10 @@ pub(super) fn parse(json: &str) -> Result<Catalogue, Error> {
         .into_iter()
         .map(|m| facts.model(m))
         .collect::<Result<Vec<_>, Error>>()?;
+    let prices = super::prices::read(file.prices, &file.sources)?;
     Ok(Catalogue {
         date: file.date,
+        prices,
         families,
         profile_prefixes: file.profile_prefixes,
         models,
