@@ -160,4 +160,63 @@ mod tests {
         assert_eq!(text, "{\"recordId\":\"a\"}\n{\"recordId\":\"b\"}\n");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn blank_lines_are_kept_and_skipped_wherever_they_stand() {
+        let mut done = HashSet::new();
+        let text = b"\n  \n{\"recordId\":\"a\"}\n\t\r\n{\"recordId\":\"b\"}\n\n";
+        assert_eq!(scan(text, &mut done).unwrap(), text.len());
+        assert_eq!(done, HashSet::from(["a".to_owned(), "b".to_owned()]));
+
+        // A blank line then a torn one: the blank line is kept, the torn one cut.
+        let mut done = HashSet::new();
+        assert_eq!(
+            scan(b"{\"recordId\":\"a\"}\n\n{\"rec", &mut done).unwrap(),
+            18
+        );
+        assert_eq!(done.len(), 1);
+    }
+
+    #[test]
+    fn a_record_without_a_string_id_before_the_last_line_is_an_error() {
+        for bad in [&b"{\"id\":\"a\"}\n"[..], b"{\"recordId\":7}\n", b"[]\n"] {
+            let mut text = bad.to_vec();
+            text.extend_from_slice(b"{\"recordId\":\"b\"}\n");
+            let err = scan(&text, &mut HashSet::new()).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        }
+    }
+
+    #[test]
+    fn an_empty_or_intact_file_is_kept_whole() {
+        let mut done = HashSet::new();
+        assert_eq!(scan(b"", &mut done).unwrap(), 0);
+        assert!(done.is_empty());
+        let text = b"{\"recordId\":\"a\"}\n{\"recordId\":\"b\"}\n";
+        assert_eq!(scan(text, &mut done).unwrap(), text.len());
+        assert_eq!(done.len(), 2);
+    }
+
+    #[test]
+    fn resume_keeps_an_intact_file_and_a_fresh_start_empties_it() {
+        let dir = std::env::temp_dir().join(format!("bc-journal-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.jsonl");
+        let intact = "{\"recordId\":\"a\"}\n\n";
+        std::fs::write(&path, intact).unwrap();
+        let (journal, done) = Journal::open(&path, true, true).unwrap();
+        drop(journal);
+        assert_eq!(done, HashSet::from(["a".to_owned()]));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), intact);
+
+        let (mut journal, done) = Journal::open(&path, false, false).unwrap();
+        assert!(done.is_empty());
+        journal.append("{\"recordId\":\"c\"}").unwrap();
+        drop(journal);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"recordId\":\"c\"}\n"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

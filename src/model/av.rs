@@ -147,3 +147,100 @@ impl Video {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every extension a clip's file may carry, in the case it was written.
+    const AUDIO: &[(&str, AudioFormat)] = &[
+        ("aac", AudioFormat::Aac),
+        ("flac", AudioFormat::Flac),
+        ("m4a", AudioFormat::M4A),
+        ("mka", AudioFormat::Mka),
+        ("mp3", AudioFormat::Mp3),
+        ("mp4", AudioFormat::Mp4),
+        ("mpeg", AudioFormat::Mpeg),
+        ("mpga", AudioFormat::Mpga),
+        ("ogg", AudioFormat::Ogg),
+        ("oga", AudioFormat::Ogg),
+        ("opus", AudioFormat::Opus),
+        ("pcm", AudioFormat::Pcm),
+        ("raw", AudioFormat::Pcm),
+        ("wav", AudioFormat::Wav),
+        ("weba", AudioFormat::Webm),
+        ("webm", AudioFormat::Webm),
+    ];
+
+    const VIDEO: &[(&str, VideoFormat)] = &[
+        ("flv", VideoFormat::Flv),
+        ("mkv", VideoFormat::Mkv),
+        ("mov", VideoFormat::Mov),
+        ("qt", VideoFormat::Mov),
+        ("mp4", VideoFormat::Mp4),
+        ("m4v", VideoFormat::Mp4),
+        ("mpeg", VideoFormat::Mpeg),
+        ("mpg", VideoFormat::Mpg),
+        ("3gp", VideoFormat::ThreeGp),
+        ("webm", VideoFormat::Webm),
+        ("wmv", VideoFormat::Wmv),
+    ];
+
+    #[test]
+    fn every_audio_extension_names_its_format_in_any_case() {
+        for (ext, format) in AUDIO {
+            assert_eq!(
+                Audio::format_for_extension(ext).as_ref(),
+                Some(format),
+                "{ext}"
+            );
+            let upper = ext.to_ascii_uppercase();
+            assert_eq!(
+                Audio::format_for_extension(&upper).as_ref(),
+                Some(format),
+                "{upper}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_video_extension_names_its_format_in_any_case() {
+        for (ext, format) in VIDEO {
+            assert_eq!(
+                Video::format_for_extension(ext).as_ref(),
+                Some(format),
+                "{ext}"
+            );
+            let upper = ext.to_ascii_uppercase();
+            assert_eq!(
+                Video::format_for_extension(&upper).as_ref(),
+                Some(format),
+                "{upper}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_extensions_have_no_format() {
+        // A dot is not part of the extension; nor is a video-only or an
+        // audio-only one part of the other table.
+        for ext in ["", ".mp3", "mid", "mp3 ", "mov", "avi"] {
+            assert_eq!(Audio::format_for_extension(ext), None, "{ext:?}");
+        }
+        for ext in ["", ".mp4", "avi", "m4a", "mp3", "ogg"] {
+            assert_eq!(Video::format_for_extension(ext), None, "{ext:?}");
+        }
+    }
+
+    #[test]
+    fn media_in_s3_is_sent_by_reference_without_bytes() {
+        let clip = Audio::from_s3(AudioFormat::Flac, "s3://b/a.flac");
+        assert_eq!(clip.format, AudioFormat::Flac);
+        assert!(clip.bytes.is_empty());
+        assert_eq!(clip.s3, Some(S3Source::new("s3://b/a.flac")));
+        let video = Video::from_s3(VideoFormat::Mkv, "s3://b/v.mkv");
+        assert_eq!(video.format, VideoFormat::Mkv);
+        assert!(video.bytes.is_empty());
+        assert_eq!(video.s3, Some(S3Source::new("s3://b/v.mkv")));
+    }
+}
