@@ -15,14 +15,18 @@ use crate::error::Error;
 
 impl ConverserBuilder {
     /// Loads the configuration (on the runtime thread: the chain is async)
-    /// and builds the client. Fails with [`Error::Config`] without a region.
+    /// and builds the clients: the builder's own, then one per
+    /// [fallback](ConverserBuilder::fallback) target (the same
+    /// configuration, credentials included, with the target's Region and
+    /// endpoint). Fails with [`Error::Config`] without a region.
     /// The credentials provider the client ends up with, when it is known
     /// (not for a service config given whole), is left in `credentials_seen`
     /// for the other AWS clients a `Converser` may make.
-    pub(super) async fn make_client(
+    pub(super) async fn make_clients(
         self,
         credentials_seen: Arc<OnceLock<SharedCredentialsProvider>>,
-    ) -> Result<Client, Error> {
+    ) -> Result<Vec<Client>, Error> {
+        let fallbacks = self.fallbacks;
         let mut seen = None;
         let mut conf = match self.base {
             Base::Service(config) => config.to_builder(),
@@ -100,6 +104,19 @@ impl ConverserBuilder {
                 "no AWS region: set AWS_REGION, a `region` in the profile, or ConverserBuilder::region",
             ));
         }
-        Ok(Client::from_conf(conf))
+        let mut clients = vec![Client::from_conf(conf.clone())];
+        for target in &fallbacks {
+            let mut each = conf.to_builder();
+            if let Some(region) = target.get_region() {
+                // The builder's endpoint belongs to the builder's Region.
+                each = each.region(Region::new(region.to_owned()));
+                each.set_endpoint_url(None);
+            }
+            if let Some(url) = target.get_endpoint_url() {
+                each = each.endpoint_url(url);
+            }
+            clients.push(Client::from_conf(each.build()));
+        }
+        Ok(clients)
     }
 }

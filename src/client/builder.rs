@@ -65,6 +65,7 @@ pub struct ConverserBuilder {
     pub(super) max_attempts: Option<u32>,
     pub(super) record_to: Option<std::path::PathBuf>,
     pub(super) quota: Option<crate::client::limiter::Quota>,
+    pub(super) fallbacks: Vec<super::Target>,
 }
 
 impl fmt::Debug for ConverserBuilder {
@@ -87,6 +88,7 @@ impl fmt::Debug for ConverserBuilder {
             .field("max_attempts", &self.max_attempts)
             .field("record_to", &self.record_to)
             .field("quota", &self.quota)
+            .field("fallbacks", &self.fallbacks)
             .finish()
     }
 }
@@ -233,8 +235,44 @@ impl ConverserBuilder {
         self
     }
 
+    /// Adds a target to fail over to, after the builder's own (whose Region,
+    /// endpoint and [`quota`](ConverserBuilder::quota) with the request's
+    /// model id are target 0) and the fallbacks added before it. Each
+    /// target has an SDK client of its own (on the same runtime thread, with
+    /// the same credentials) and a quota limiter of its own.
+    ///
+    /// A call goes to the first target that is not cooling down and has room
+    /// under its quota now (if none has room now, to the one where room
+    /// comes soonest). A throttle, `ServiceUnavailableException`,
+    /// `ModelNotReadyException` or other 5xx that arrives before anything
+    /// reached the handler (after the SDK's own retries) moves the call to
+    /// the next target, with that target's model id; a stream that delivered
+    /// anything, and a 400, are never moved. A target that answered with a
+    /// capacity error is skipped for a while (from 1 s, doubling on repeats,
+    /// up to 60 s), then probed again; traffic returns to the first target as
+    /// soon as it answers. When every target fails, the call ends with the
+    /// last error. [`Response::answered_by`](crate::Response::answered_by)
+    /// names the target that answered, and [`Converser::target_stats`]
+    /// counts calls, failovers and throttles per target.
+    ///
+    /// ```no_run
+    /// use bedrock_converse::client::{Quota, Target};
+    /// use bedrock_converse::Converser;
+    /// let converser = Converser::builder()
+    ///     .region("us-east-1")
+    ///     .quota(Quota::new().requests_per_minute(150))
+    ///     .fallback(Target::new().model_id("us.amazon.nova-pro-v1:0").quota(Quota::new().requests_per_minute(150)))
+    ///     .fallback(Target::new().region("us-west-2"))
+    ///     .build()?;
+    /// # Ok::<(), bedrock_converse::Error>(())
+    /// ```
+    pub fn fallback(mut self, target: super::Target) -> Self {
+        self.fallbacks.push(target);
+        self
+    }
+
     /// Starts the runtime thread, loads the configuration there and builds the
-    /// SDK client.
+    /// SDK clients.
     ///
     /// # Errors
     ///
@@ -244,17 +282,16 @@ impl ConverserBuilder {
     pub fn build(self) -> Result<Converser, Error> {
         let timeout = self.timeout;
         let idle_timeout = self.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT);
-        let limiter = self
-            .quota
-            .map(|q| Arc::new(crate::client::limiter::Limiter::new(q)));
+        let mut router = super::target::Router::new(self.quota, &self.fallbacks);
         let credentials = Arc::new(std::sync::OnceLock::new());
         let seen = credentials.clone();
-        let runtime = Runtime::start(move || self.make_client(seen))?;
+        let runtime = Runtime::start(move || self.make_clients(seen))?;
+        router.set_regions(runtime.regions().to_vec());
         Ok(Converser {
             inner: Arc::new(Inner {
                 runtime,
                 credentials,
-                limiter,
+                router,
                 timeout,
                 idle_timeout,
                 fallback: Default::default(),

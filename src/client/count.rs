@@ -49,16 +49,19 @@ impl Converser {
         // Dropping `_cancel` when this function returns cancels the task if
         // it is still running.
         let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
-        self.inner.runtime.submit(Box::new(move |client: &Client| {
-            let send = Box::pin(crate::sdk::count_tokens(client, parts));
-            Box::pin(async move {
-                tokio::select! {
-                    biased;
-                    _ = cancelled => {}
-                    result = send => { let _ = tx.send(result); }
-                }
-            })
-        }))?;
+        self.inner
+            .runtime
+            .submit(Box::new(move |clients: &[Client]| {
+                let client = &clients[0];
+                let send = Box::pin(crate::sdk::count_tokens(client, parts));
+                Box::pin(async move {
+                    tokio::select! {
+                        biased;
+                        _ = cancelled => {}
+                        result = send => { let _ = tx.send(result); }
+                    }
+                })
+            }))?;
         let mut waiter = Waiter::new(rx, request.cancel_token.as_ref(), Some(deadline), None);
         match waiter.next() {
             Wait::Got(result) => result,

@@ -21,6 +21,7 @@ pub(crate) mod limiter;
 mod on_runtime;
 mod quota;
 mod runtime;
+mod target;
 mod wait;
 
 use std::fmt;
@@ -39,6 +40,7 @@ pub use handle::CallHandle;
 pub(crate) use quota::estimate as estimate_tokens;
 pub(crate) use quota::settle as settle_quota;
 pub use quota::DEFAULT_OUTPUT_ESTIMATE;
+pub use target::{Target, TargetStats};
 
 /// The quota limiter's settings and counters, for [`ConverserBuilder::quota`]
 /// and [`Converser::limiter_stats`].
@@ -98,8 +100,9 @@ struct Inner {
     #[cfg_attr(not(feature = "batch-inference"), allow(dead_code))]
     credentials:
         Arc<std::sync::OnceLock<aws_credential_types::provider::SharedCredentialsProvider>>,
-    /// The quota limiter every call of every clone goes through, if any.
-    limiter: Option<Arc<crate::client::limiter::Limiter>>,
+    /// The targets (the builder's own first), each with its quota limiter,
+    /// and the failover policy every call of every clone goes through.
+    router: target::Router,
     timeout: Option<Duration>,
     idle_timeout: Duration,
     /// Models learnt to refuse streaming (tool use), for the fallback.
@@ -177,8 +180,11 @@ impl Converser {
         let parts = self.prepare("converse", request)?;
         let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
         let deadline = Instant::now() + limit;
-        let result = self.metered(request, Some(deadline), || {
-            self.converse_inner(request, parts, deadline)
+        let mut parts = Some(parts);
+        let result = self.routed(request, Some(deadline), |target, sent| {
+            let result = reuse(&mut parts, request, sent)
+                .and_then(|parts| self.converse_inner(sent, parts, target, deadline));
+            (result, false)
         });
         request.checked_reply(result)
     }
@@ -187,15 +193,18 @@ impl Converser {
         &self,
         request: &ConverseRequest,
         parts: SdkParts,
+        target: usize,
         deadline: Instant,
     ) -> Result<Response, Error> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         // Dropping `_cancel` when this function returns, for any reason,
         // cancels the task if it is still running.
         let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
-        self.inner.runtime.submit(Box::new(move |client: &Client| {
-            engine::converse_task(client, parts, tx, cancelled)
-        }))?;
+        self.inner
+            .runtime
+            .submit(Box::new(move |clients: &[Client]| {
+                engine::converse_task(&clients[target], parts, tx, cancelled)
+            }))?;
         let token = request.cancel_token.as_ref();
         let mut waiter = Waiter::new(rx, token, Some(deadline), None);
         match waiter.next() {
@@ -255,10 +264,14 @@ impl Converser {
         handler: &mut H,
     ) -> Result<Response, Error> {
         let result = self.stream_or_converse(request, handler, |handler| {
-            let parts = self.prepare("converse_with", request)?;
+            let mut parts = Some(self.prepare("converse_with", request)?);
             let deadline = self.stream_deadline();
-            self.metered(request, deadline, || {
-                self.converse_with_inner(request, parts, deadline, handler)
+            let mut handler = Counted::new(handler);
+            self.routed(request, deadline, |target, sent| {
+                let result = reuse(&mut parts, request, sent).and_then(|parts| {
+                    self.converse_with_inner(sent, parts, target, deadline, &mut handler)
+                });
+                (result, handler.take_delivered())
             })
         });
         request.checked_reply(result)
@@ -268,6 +281,7 @@ impl Converser {
         &self,
         request: &ConverseRequest,
         parts: SdkParts,
+        target: usize,
         deadline: Option<Instant>,
         handler: &mut H,
     ) -> Result<Response, Error> {
@@ -277,6 +291,7 @@ impl Converser {
         let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
         // Timeouts are kept on this side, where the partial response is.
         self.start_stream(
+            target,
             parts,
             tx,
             None,
@@ -370,14 +385,18 @@ impl Converser {
         handler: &mut H,
     ) -> Result<Response, Error> {
         let result = self.stream_or_converse(request, handler, |handler| {
-            let parts = self.prepare("converse_with_send", request)?;
+            let mut parts = Some(self.prepare("converse_with_send", request)?);
             let deadline = self.stream_deadline();
-            self.metered(request, deadline, || {
-                let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
-                let idle = Some(self.inner.idle_timeout);
-                engine::inline::run(handler, |sink| {
-                    self.start_stream(parts, sink, idle, interrupt, None)
-                })
+            let mut handler = Counted::new(handler);
+            self.routed(request, deadline, |target, sent| {
+                let result = reuse(&mut parts, request, sent).and_then(|parts| {
+                    let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
+                    let idle = Some(self.inner.idle_timeout);
+                    engine::inline::run(&mut handler, |sink| {
+                        self.start_stream(target, parts, sink, idle, interrupt, None)
+                    })
+                });
+                (result, handler.take_delivered())
             })
         });
         request.checked_reply(result)
@@ -452,7 +471,14 @@ impl Converser {
             [Some(cancel.clone()), request.cancel_token.clone()],
             self.stream_deadline(),
         );
-        self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt, gate)?;
+        self.start_stream(
+            0,
+            parts,
+            sink,
+            Some(self.inner.idle_timeout),
+            interrupt,
+            gate,
+        )?;
         Ok(CallHandle::new(receivers, cancel, self.inner.clone()))
     }
 
@@ -460,15 +486,18 @@ impl Converser {
     /// [`engine::stream_task`]).
     fn start_stream<S: Sink>(
         &self,
+        target: usize,
         parts: SdkParts,
         sink: S,
         idle: Option<Duration>,
         interrupt: impl Future<Output = Interrupt> + Send + 'static,
         gate: Option<engine::Gate>,
     ) -> Result<(), Error> {
-        self.inner.runtime.submit(Box::new(move |client: &Client| {
-            engine::stream_task(client, parts, sink, idle, interrupt, gate)
-        }))
+        self.inner
+            .runtime
+            .submit(Box::new(move |clients: &[Client]| {
+                engine::stream_task(&clients[target], parts, sink, idle, interrupt, gate)
+            }))
     }
 
     /// A stream's total deadline, counted from now: none unless
@@ -522,7 +551,28 @@ impl Converser {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn limiter_stats(&self) -> Option<LimiterStats> {
-        self.inner.limiter.as_ref().map(|l| l.stats())
+        self.inner.router.limiter(0).map(|l| l.stats())
+    }
+
+    /// Each target's counters, the builder's own first, then the
+    /// [fallbacks](ConverserBuilder::fallback) in order: calls sent there,
+    /// calls moved away from it, throttles, and whether it is cooling down.
+    ///
+    /// ```
+    /// # use bedrock_converse_mock::MockServer;
+    /// # let server = MockServer::start()?;
+    /// use bedrock_converse::client::Target;
+    /// let converser = server
+    ///     .converser_builder()
+    ///     .fallback(Target::new().model_id("amazon.nova-pro-v1:0"))
+    ///     .build()?;
+    /// let stats = converser.target_stats();
+    /// assert_eq!(stats.len(), 2);
+    /// assert_eq!(stats[1].model_id.as_deref(), Some("amazon.nova-pro-v1:0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn target_stats(&self) -> Vec<TargetStats> {
+        self.inner.router.stats()
     }
 
     /// What every blocking call checks before sending anything: that it is
@@ -542,6 +592,47 @@ impl Converser {
             return Err(Error::Cancelled { partial: None });
         }
         Ok(parts)
+    }
+}
+
+/// The parts prepared from `request` for the first attempt, when `sent`
+/// is still that request (same model); else `sent`'s own.
+fn reuse(
+    prepared: &mut Option<SdkParts>,
+    request: &ConverseRequest,
+    sent: &ConverseRequest,
+) -> Result<SdkParts, Error> {
+    match prepared.take() {
+        Some(parts) if sent.model_id == request.model_id => Ok(parts),
+        _ => sent.to_sdk(),
+    }
+}
+
+/// A handler that notes whether anything reached it, so a failed attempt
+/// that delivered nothing can be moved to another target.
+struct Counted<'a, H: ?Sized> {
+    inner: &'a mut H,
+    delivered: bool,
+}
+
+impl<'a, H: StreamHandler + ?Sized> Counted<'a, H> {
+    fn new(inner: &'a mut H) -> Self {
+        Counted {
+            inner,
+            delivered: false,
+        }
+    }
+
+    /// Whether anything reached the handler since the last call.
+    fn take_delivered(&mut self) -> bool {
+        std::mem::take(&mut self.delivered)
+    }
+}
+
+impl<H: StreamHandler + ?Sized> StreamHandler for Counted<'_, H> {
+    fn on_event(&mut self, event: &crate::stream::StreamEvent) -> Flow {
+        self.delivered = true;
+        self.inner.on_event(event)
     }
 }
 

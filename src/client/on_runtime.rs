@@ -39,12 +39,15 @@ impl Converser {
             ));
         }
         let (tx, rx) = crossbeam_channel::bounded(1);
-        self.inner.runtime.submit(Box::new(move |client: &Client| {
-            let future = make(client);
-            Box::pin(async move {
-                let _ = tx.send(future.await);
-            })
-        }))?;
+        self.inner
+            .runtime
+            .submit(Box::new(move |clients: &[Client]| {
+                let client = &clients[0];
+                let future = make(client);
+                Box::pin(async move {
+                    let _ = tx.send(future.await);
+                })
+            }))?;
         rx.recv().map_err(|_| Error::Shutdown { partial: None })
     }
 }

@@ -4,16 +4,16 @@
 //! thread), and its reservation is corrected by the reply's usage.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_sdk_bedrockruntime::types::{ContentBlock, SystemContentBlock, ToolResultContentBlock};
 
 use super::Converser;
 use crate::cancel::CancelToken;
 use crate::client::limiter::{
-    estimate_input_tokens, AcquireError, Limiter, Reservation, TokenEstimate, TokensUsed,
-    SLEEP_SLICE,
+    estimate_input_tokens, Limiter, Reservation, TokenEstimate, TokensUsed, SLEEP_SLICE,
 };
+use crate::client::target::{Choice, Route, Verdict};
 use crate::engine::spawned::OnEnd;
 use crate::engine::Gate;
 use crate::error::{Error, TimeoutKind};
@@ -103,49 +103,107 @@ fn usage_of(response: &Response) -> Option<TokensUsed> {
 }
 
 impl Converser {
-    /// Waits for room under the quota, if there is one, honouring the
-    /// request's token and `deadline`.
-    fn admit(
+    /// Waits until a target the call has not `tried` can take it now (see
+    /// [`Router::choose`]), honouring the request's token and `deadline`.
+    /// `None` when it has tried them all.
+    fn wait_for_route(
         &self,
         request: &ConverseRequest,
+        estimate: TokenEstimate,
+        tried: &[bool],
         deadline: Option<Instant>,
-    ) -> Result<Option<Reservation>, Error> {
-        let Some(limiter) = &self.inner.limiter else {
-            return Ok(None);
-        };
+    ) -> Result<Option<Route>, Error> {
+        let router = &self.inner.router;
         let token = request.cancel_token.as_ref();
-        let stop = || token.is_some_and(CancelToken::is_cancelled);
         let started = Instant::now();
-        let acquired = limiter.acquire_blocking(estimate(request), stop, deadline);
-        let waited = started.elapsed();
-        if waited >= std::time::Duration::from_millis(100) {
-            log::info!("bedrock-converse: waited {waited:.1?} for room under the quota");
-        }
-        match acquired {
-            Ok(reservation) => Ok(Some(reservation)),
-            Err(AcquireError::Cancelled) => Err(Error::Cancelled { partial: None }),
-            Err(AcquireError::DeadlineExceeded) => Err(Error::Timeout {
-                kind: TimeoutKind::Deadline,
-                partial: None,
-            }),
+        let mut refused = false;
+        loop {
+            let now = Instant::now();
+            let wait = match router.choose(request, estimate, tried, now) {
+                Choice::Go(route) => {
+                    if refused {
+                        let waited = started.elapsed();
+                        if let Some(limiter) = router.limiter(route.index) {
+                            limiter.record_wait(waited);
+                        }
+                        if waited >= Duration::from_millis(100) {
+                            log::info!(
+                                "bedrock-converse: waited {waited:.1?} for room under the quota"
+                            );
+                        }
+                    }
+                    return Ok(Some(route));
+                }
+                Choice::Exhausted => return Ok(None),
+                Choice::Wait(wait) => wait,
+            };
+            refused = true;
+            // A wait that ends unadmitted counts as target 0's.
+            let gave_up = |error| {
+                if let Some(limiter) = router.limiter(0) {
+                    limiter.record_wait(started.elapsed());
+                }
+                Err(error)
+            };
+            if token.is_some_and(CancelToken::is_cancelled) {
+                return gave_up(Error::Cancelled { partial: None });
+            }
+            let mut slice = wait.min(SLEEP_SLICE);
+            if let Some(deadline) = deadline {
+                if now >= deadline {
+                    return gave_up(Error::Timeout {
+                        kind: TimeoutKind::Deadline,
+                        partial: None,
+                    });
+                }
+                slice = slice.min(deadline - now);
+            }
+            std::thread::sleep(slice);
         }
     }
 
-    /// Runs a blocking call within the quota, if there is one: waits for
-    /// room (honouring the request's token and `deadline`), makes the call,
-    /// then corrects the reservation by what the call used.
-    pub(super) fn metered(
+    /// Runs a blocking call through the targets: waits for a target with
+    /// room (honouring the request's token and `deadline`), makes the call
+    /// there (`call` gets the target's index and the request with its model
+    /// id, and says whether anything reached the handler), settles the
+    /// target's reservation by what the call used, and moves the call to
+    /// the next target when the router says so.
+    pub(super) fn routed(
         &self,
         request: &ConverseRequest,
         deadline: Option<Instant>,
-        call: impl FnOnce() -> Result<Response, Error>,
+        mut call: impl FnMut(usize, &ConverseRequest) -> (Result<Response, Error>, bool),
     ) -> Result<Response, Error> {
-        let reservation = self.admit(request, deadline)?;
-        let result = call();
-        if let (Some(limiter), Some(reservation)) = (&self.inner.limiter, reservation) {
-            settle(limiter, reservation, &result);
+        let router = &self.inner.router;
+        let estimate = estimate(request);
+        let mut tried = vec![false; router.len()];
+        let mut last = None;
+        loop {
+            let Some(mut route) = self.wait_for_route(request, estimate, &tried, deadline)? else {
+                return Err(last.unwrap_or(Error::Shutdown { partial: None }));
+            };
+            tried[route.index] = true;
+            let (mut result, delivered) =
+                call(route.index, &router.request_for(route.index, request));
+            let more = tried.contains(&false);
+            let verdict = router.finish(&mut route, &result, delivered, more);
+            if router.len() > 1 {
+                if let Ok(response) = &mut result {
+                    response.answered_by = Some(router.answered_by(&route));
+                }
+            }
+            match (verdict, result) {
+                (Verdict::Move, Err(e)) => {
+                    log::info!(
+                        "bedrock-converse: target {} ({}) failed with {e}; moving the call on",
+                        route.index,
+                        route.model_id
+                    );
+                    last = Some(e);
+                }
+                (_, result) => return result,
+            }
         }
-        result
     }
 
     /// For a spawned call, which must not block its caller: a gate that
@@ -156,7 +214,7 @@ impl Converser {
         &self,
         request: &ConverseRequest,
     ) -> (Option<Gate>, Option<OnEnd>) {
-        let Some(limiter) = self.inner.limiter.clone() else {
+        let Some(limiter) = self.inner.router.limiter(0).cloned() else {
             return (None, None);
         };
         let estimate = estimate(request);

@@ -1,5 +1,5 @@
-//! The runtime thread: one single-threaded tokio runtime and one SDK client
-//! on a named thread of their own, for the life of a
+//! The runtime thread: one single-threaded tokio runtime and its SDK clients
+//! (one per target) on a named thread of their own, for the life of a
 //! [`Converser`](crate::Converser) and its clones and live call handles.
 //!
 //! Callers hand it work over a channel and never enter, own or drop the
@@ -16,8 +16,9 @@ use aws_sdk_bedrockruntime::Client;
 use crate::engine::Task;
 use crate::error::Error;
 
-/// Work sent to the runtime thread: given the client, a task to spawn there.
-pub(crate) type Job = Box<dyn FnOnce(&Client) -> Task + Send>;
+/// Work sent to the runtime thread: given the clients (one per target, the
+/// builder's own first), a task to spawn there.
+pub(crate) type Job = Box<dyn FnOnce(&[Client]) -> Task + Send>;
 
 /// The thread's name, which shows in debuggers, panics and `top -H`.
 pub(crate) const THREAD_NAME: &str = "bedrock-converse-runtime";
@@ -26,20 +27,23 @@ pub(crate) const THREAD_NAME: &str = "bedrock-converse-runtime";
 pub(crate) struct Runtime {
     jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
     thread: Option<thread::JoinHandle<()>>,
+    /// The Region each client resolved, by index.
+    regions: Vec<Option<String>>,
 }
 
 impl Runtime {
-    /// Starts the thread, which builds the runtime and then the client with
-    /// `make_client`; returns once the client is ready, or with the error
-    /// that kept it from starting.
+    /// Starts the thread, which builds the runtime and then the clients with
+    /// `make_clients` (at least one); returns once they are ready, or with
+    /// the error that kept them from starting.
     pub(crate) fn start<F>(
-        make_client: impl FnOnce() -> F + Send + 'static,
+        make_clients: impl FnOnce() -> F + Send + 'static,
     ) -> Result<Runtime, Error>
     where
-        F: Future<Output = Result<Client, Error>>,
+        F: Future<Output = Result<Vec<Client>, Error>>,
     {
+        type Ready = Result<Vec<Option<String>>, Error>;
         let (jobs_tx, mut jobs_rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), Error>>(1);
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Ready>(1);
         let handle = thread::Builder::new()
             .name(THREAD_NAME.into())
             .spawn(move || {
@@ -56,18 +60,26 @@ impl Runtime {
                     }
                 };
                 rt.block_on(async move {
-                    let client = match make_client().await {
-                        Ok(client) => client,
+                    let clients = match make_clients().await {
+                        Ok(clients) if !clients.is_empty() => clients,
+                        Ok(_) => {
+                            let _ = ready_tx.send(Err(Error::config("no client to run")));
+                            return;
+                        }
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
                             return;
                         }
                     };
-                    if ready_tx.send(Ok(())).is_err() {
+                    let regions = clients
+                        .iter()
+                        .map(|c| c.config().region().map(|r| r.to_string()))
+                        .collect();
+                    if ready_tx.send(Ok(regions)).is_err() {
                         return;
                     }
                     while let Some(job) = jobs_rx.recv().await {
-                        tokio::spawn(job(&client));
+                        tokio::spawn(job(&clients));
                     }
                     log::debug!("bedrock-converse runtime: all handles dropped, shutting down");
                 });
@@ -77,9 +89,10 @@ impl Runtime {
             })
             .map_err(|e| Error::config(format!("could not start the runtime thread: {e}")))?;
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Runtime {
+            Ok(Ok(regions)) => Ok(Runtime {
                 jobs: Some(jobs_tx),
                 thread: Some(handle),
+                regions,
             }),
             Ok(Err(e)) => {
                 let _ = handle.join();
@@ -99,6 +112,11 @@ impl Runtime {
             .ok_or(Error::Shutdown { partial: None })?
             .send(job)
             .map_err(|_| Error::Shutdown { partial: None })
+    }
+
+    /// The Region each client resolved, by index.
+    pub(crate) fn regions(&self) -> &[Option<String>] {
+        &self.regions
     }
 
     /// Whether the calling thread is this runtime's own.
@@ -151,19 +169,19 @@ mod tests {
 
     #[test]
     fn a_dead_runtime_thread_refuses_work_instead_of_hanging() {
-        let runtime = Runtime::start(|| async { Ok(client()) }).unwrap();
+        let runtime = Runtime::start(|| async { Ok(vec![client()]) }).unwrap();
         assert!(runtime.is_running());
         // A job that panics outside any task kills the thread's loop.
         let (tx, rx) = std::sync::mpsc::channel();
         runtime
-            .submit(Box::new(move |_: &Client| {
+            .submit(Box::new(move |_: &[Client]| {
                 let _ = tx.send(thread::current().name().map(str::to_owned));
                 Box::pin(async {})
             }))
             .unwrap();
         assert_eq!(rx.recv().unwrap().as_deref(), Some(THREAD_NAME));
         runtime
-            .submit(Box::new(|_: &Client| {
+            .submit(Box::new(|_: &[Client]| {
                 panic!("deliberate runtime thread crash")
             }))
             .unwrap();
@@ -175,7 +193,7 @@ mod tests {
             );
             thread::sleep(Duration::from_millis(5));
         }
-        let err = runtime.submit(Box::new(|_: &Client| Box::pin(async {})));
+        let err = runtime.submit(Box::new(|_: &[Client]| Box::pin(async {})));
         assert!(matches!(err, Err(Error::Shutdown { partial: None })));
         // Dropping it joins a thread that panicked: logged, not propagated.
         drop(runtime);

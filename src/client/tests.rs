@@ -15,7 +15,7 @@ use crate::{ConverseRequest, Converser, Error};
 impl Converser {
     /// Makes the runtime thread panic outside any task.
     fn crash_runtime_thread(&self) {
-        let _ = self.inner.runtime.submit(Box::new(|_client: &Client| {
+        let _ = self.inner.runtime.submit(Box::new(|_clients: &[Client]| {
             panic!("bedrock-converse: deliberate runtime thread crash (test support)")
         }));
     }
@@ -128,7 +128,8 @@ impl Converser {
         let (tx, rx) = mpsc::channel();
         self.inner
             .runtime
-            .submit(Box::new(move |client: &Client| {
+            .submit(Box::new(move |clients: &[Client]| {
+                let client = &clients[0];
                 let connect = client
                     .config()
                     .timeout_config()

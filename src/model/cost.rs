@@ -162,8 +162,9 @@ impl std::ops::AddAssign for Cost {
 }
 
 impl Response {
-    /// What this reply cost on `model` (the id the request named), at the
-    /// service tier it was served with ([`service_tier`](Response::service_tier);
+    /// What this reply cost on `model` (the id the request named; the model
+    /// that [answered](Response::answered_by) instead, when a fallback
+    /// target did), at the service tier it was served with ([`service_tier`](Response::service_tier);
     /// standard when unset), from the catalogue's price table. `None` when
     /// the reply has no usage or the table does not price the model, the
     /// tier or a kind of token it used: never a zero for an unknown.
@@ -181,6 +182,7 @@ impl Response {
             .service_tier
             .as_ref()
             .map_or(Tier::Standard, |t| Tier::from_service(t.r#type().as_str()));
+        let model = self.answered_by.as_ref().map_or(model, |a| &a.model_id);
         Cost::of(self.usage.as_ref()?, model, &tier)
     }
 }

@@ -32,7 +32,7 @@ pub use media::{ContentLimits, Document, Image, S3Source};
 pub use message::Message;
 pub use output::{JsonSchemaFormat, OutputConfig};
 pub use request::{ConverseRequest, GuardrailConfig, InferenceConfig};
-pub use response::{CacheDetails, Metrics, Response, StreamFallback, Trace, Usage};
+pub use response::{AnsweredBy, CacheDetails, Metrics, Response, StreamFallback, Trace, Usage};
 pub use search::SearchResult;
 pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
 pub use validate::rules;

@@ -207,6 +207,30 @@ pub struct Response {
     /// the whole reply at once. `None` for a streamed reply and for
     /// [`converse`](crate::Converser::converse).
     pub stream_fallback: Option<StreamFallback>,
+    /// Which target answered, when the `Converser` has
+    /// [fallback targets](crate::ConverserBuilder::fallback): its index (0
+    /// is the builder's own), and the model id and Region actually called.
+    /// `None` from a `Converser` with one target.
+    pub answered_by: Option<AnsweredBy>,
+}
+
+/// Which of a `Converser`'s targets answered a call ([`Response::answered_by`]).
+///
+/// ```
+/// use bedrock_converse::Response;
+/// let r = Response::default();
+/// assert!(r.answered_by.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AnsweredBy {
+    /// The target's index: 0 is the builder's own, then the fallbacks in
+    /// the order they were added.
+    pub target: usize,
+    /// The model id (or inference profile) the request was sent with.
+    pub model_id: String,
+    /// The Region of the client that sent it, when known.
+    pub region: Option<String>,
 }
 
 /// Why a streaming call was answered through Converse

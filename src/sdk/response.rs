@@ -46,6 +46,7 @@ impl Response {
             performance_config: out.performance_config,
             service_tier: out.service_tier,
             stream_fallback: None,
+            answered_by: None,
         })
     }
 }

@@ -22,6 +22,7 @@ mod cost;
 mod examples;
 mod extract;
 mod extract_bounds;
+mod failover;
 mod foundation;
 mod garbage;
 mod handlers;

@@ -3,7 +3,7 @@
 //!
 //! Pure and deterministic: every method that depends on time takes `now`
 //! explicitly (the `*_now` wrappers pass [`Instant::now`]), so it can be driven
-//! by a fake clock in tests and by tokio sleeps or [`Limiter::acquire_blocking`]
+//! by a fake clock in tests and by tokio sleeps or the caller-side wait
 //! in real use. One [`Limiter`] is meant to be shared (behind an `Arc`) by all
 //! clones of a client and all threads; its state sits behind one `Mutex`.
 //!
@@ -132,9 +132,7 @@ mod window;
 pub(crate) use pace::{
     BURST_GROWTH, INITIAL_BURST, MAX_BURST, MIN_RATE_FACTOR, RECOVERY_PER_SECOND, THROTTLE_DECREASE,
 };
-pub(crate) use types::{
-    estimate_input_tokens, AcquireError, Reservation, TokenEstimate, TokensUsed,
-};
+pub(crate) use types::{estimate_input_tokens, Reservation, TokenEstimate, TokensUsed};
 pub use types::{LimiterStats, Quota};
 #[allow(unused_imports)]
 pub(crate) use window::WINDOW;
@@ -142,7 +140,7 @@ pub(crate) use window::WINDOW;
 use pace::Pacer;
 use window::Window;
 
-/// The longest single sleep of [`Limiter::acquire_blocking`] between checks.
+/// The longest single sleep of a wait for admission between checks.
 pub(crate) const SLEEP_SLICE: Duration = Duration::from_millis(50);
 /// How long small calls stay held back after the window should have emptied
 /// for a waiting over-sized call, so that call gets its turn (see
@@ -412,56 +410,6 @@ impl Limiter {
             window_requests: st.window.requests,
             window_tokens: st.window.tokens,
             ..st.stats
-        }
-    }
-
-    /// Waits on the calling thread until the call is admitted, checking again
-    /// at least every [`SLEEP_SLICE`]. Gives up when `should_stop` returns true
-    /// or when `deadline` has passed while the call is still refused (a call
-    /// that can be admitted is, even past its deadline). If the call was
-    /// refused at least once, the wait is recorded with
-    /// [`record_wait`](Self::record_wait), whatever the outcome.
-    ///
-    /// # Errors
-    ///
-    /// [`AcquireError::Cancelled`] when `should_stop` says so, [`AcquireError::DeadlineExceeded`] when `deadline` passes while the call is still refused.
-    pub(crate) fn acquire_blocking(
-        &self,
-        estimate: TokenEstimate,
-        should_stop: impl Fn() -> bool,
-        deadline: Option<Instant>,
-    ) -> Result<Reservation, AcquireError> {
-        let start = Instant::now();
-        // Only a call that was refused at least once counts as having waited.
-        let mut refused = false;
-        let record = |refused: bool| {
-            if refused {
-                self.record_wait(start.elapsed());
-            }
-        };
-        loop {
-            if should_stop() {
-                record(refused);
-                return Err(AcquireError::Cancelled);
-            }
-            let now = Instant::now();
-            let wait = match self.try_acquire(estimate, now) {
-                Ok(reservation) => {
-                    record(refused);
-                    return Ok(reservation);
-                }
-                Err(wait) => wait,
-            };
-            refused = true;
-            let mut slice = wait.min(SLEEP_SLICE);
-            if let Some(deadline) = deadline {
-                if now >= deadline {
-                    record(refused);
-                    return Err(AcquireError::DeadlineExceeded);
-                }
-                slice = slice.min(deadline - now);
-            }
-            std::thread::sleep(slice);
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The limiter's value types: quotas, estimates, usage, reservations, errors
 //! and stats.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
 /// Estimates a request's input tokens from the size of its JSON body: bytes / 4,
@@ -121,26 +120,6 @@ impl Reservation {
         self.admitted_at
     }
 }
-
-/// Why [`Limiter::acquire_blocking`](super::Limiter::acquire_blocking) gave up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AcquireError {
-    /// `should_stop` returned true while waiting.
-    Cancelled,
-    /// The deadline passed while waiting.
-    DeadlineExceeded,
-}
-
-impl fmt::Display for AcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AcquireError::Cancelled => "cancelled while waiting for the rate limiter",
-            AcquireError::DeadlineExceeded => "deadline passed while waiting for the rate limiter",
-        })
-    }
-}
-
-impl std::error::Error for AcquireError {}
 
 /// A snapshot of a quota limiter's counters
 /// ([`Converser::limiter_stats`](crate::Converser::limiter_stats)).

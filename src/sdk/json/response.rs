@@ -39,6 +39,7 @@ pub(crate) fn read_response(value: &Value) -> Result<Response, JsonError> {
         request_id: None,
         // How the client got the reply, not part of the body.
         stream_fallback: None,
+        answered_by: None,
         trace: o.opt_with("trace", read_trace)?,
         performance_config: o.opt_with("performanceConfig", |v, p| {
             let mut o = Obj::new(v, p)?;
