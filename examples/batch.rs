@@ -8,6 +8,9 @@
 //!     --region us-west-2 --concurrency 16 --rpm 200 --tpm 200000
 //! cargo run --example batch -- --input in.jsonl --output out.jsonl --resume   # after a crash or ^C
 //! cargo run --example batch -- --input in.jsonl --output out.jsonl --budget-usd 0.50   # stop before $0.50
+//! # fail over to another model, then another Region, when the first throttles:
+//! cargo run --example batch -- --input in.jsonl --output out.jsonl --rpm 150 \
+//!     --fallback-model amazon.nova-pro-v1:0 --fallback-region us-west-2
 //! # Bedrock Batch Inference (a job in AWS, records in S3), with the feature:
 //! cargo run --features batch-inference --example batch -- --input in.jsonl --output out.jsonl \
 //!     --bedrock-batch s3://bucket/prefix --role-arn ARN [--no-wait | --collect JOB_ARN]
@@ -18,6 +21,15 @@
 //! `modelOutput` (the Converse response body) or `error`. With `--resume`, the
 //! records already in the output file are skipped. Without credentials (or
 //! with `--local`) the bundled local server answers, echoing each prompt.
+//!
+//! `--fallback-model ID` and `--fallback-region REGION` (each repeatable)
+//! add failover targets after the first (`--model` in `--region`): the
+//! fallback models in the first Region, then the fallback Regions with
+//! `--model`. `--rpm`/`--tpm` are each target's own quota (quotas are per
+//! model and per Region). A call that is throttled or finds the service
+//! unavailable before anything arrived moves to the next target; the summary
+//! line says how many records each target answered. Locally, each fallback
+//! Region is a local server of its own.
 //! Progress goes to stderr: a progress bar when stderr is a terminal, one
 //! plain line a second otherwise (a log file, a pipe, CI).
 
@@ -29,8 +41,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bedrock_converse::batch::{Batch, Progress, Record};
-use bedrock_converse::client::Quota;
-use bedrock_converse_mock::Reply;
+use bedrock_converse::client::{Quota, Target};
+use bedrock_converse_mock::{MockServer, Reply};
 use indicatif::{ProgressBar, ProgressStyle};
 
 const DEFAULT_MODEL: &str = "amazon.nova-lite-v1:0";
@@ -48,6 +60,10 @@ struct Args {
     /// `--budget-usd N`: start no record that could take the spend past N dollars.
     budget_usd: Option<f64>,
     target: common::Target,
+    /// `--fallback-model ID`, repeatable.
+    fallback_models: Vec<String>,
+    /// `--fallback-region REGION`, repeatable.
+    fallback_regions: Vec<String>,
     /// `--bedrock-batch s3://bucket/prefix`, `--role-arn`, `--no-wait`,
     /// `--collect JOB_ARN`: a Bedrock Batch Inference job instead.
     bedrock_batch: Option<String>,
@@ -58,6 +74,7 @@ struct Args {
 
 const USAGE: &str = "usage: batch --input IN.jsonl --output OUT.jsonl [--model ID] [--region R] \
 [--local] [--aws] [--concurrency N] [--max-attempts N] [--rpm N] [--tpm N] [--resume] [--budget-usd N] \
+[--fallback-model ID]... [--fallback-region REGION]... \
 [--bedrock-batch s3://bucket/prefix --role-arn ARN [--no-wait | --collect JOB_ARN]]";
 
 fn parse_args() -> Result<Args, String> {
@@ -74,6 +91,8 @@ fn parse_args() -> Result<Args, String> {
         resume: false,
         budget_usd: None,
         target: common::Target::default(),
+        fallback_models: Vec::new(),
+        fallback_regions: Vec::new(),
         bedrock_batch: None,
         role_arn: None,
         no_wait: false,
@@ -91,6 +110,8 @@ fn parse_args() -> Result<Args, String> {
             "--rpm" => args.rpm = Some(number(&value("--rpm")?)?),
             "--tpm" => args.tpm = Some(number(&value("--tpm")?)?),
             "--resume" => args.resume = true,
+            "--fallback-model" => args.fallback_models.push(value("--fallback-model")?),
+            "--fallback-region" => args.fallback_regions.push(value("--fallback-region")?),
             "--budget-usd" => {
                 let v = value("--budget-usd")?;
                 args.budget_usd = Some(
@@ -160,20 +181,48 @@ fn main() -> ExitCode {
         quota = Some(q);
     }
     let mut local_endpoint = None;
+    // Locally, each fallback Region is a server of its own.
+    let region_servers: std::cell::RefCell<Vec<MockServer>> = Default::default();
+    let local_reply = || {
+        Reply::echo("Local reply to: ")
+            .word_deltas()
+            .frame_delay(Duration::from_millis(40))
+    };
     let backend = args.target.connect_with(
         |server| {
             // The local server also plays S3 and the Batch Inference control plane.
             local_endpoint = Some(server.endpoint());
             server.set_batch_min_records(1);
-            server.set_default(
-                Reply::echo("Local reply to: ")
-                    .word_deltas()
-                    .frame_delay(Duration::from_millis(40)),
-            )
+            server.set_default(local_reply());
+            for _ in &args.fallback_regions {
+                match MockServer::start() {
+                    Ok(other) => {
+                        other.set_default(local_reply());
+                        region_servers.borrow_mut().push(other);
+                    }
+                    Err(e) => eprintln!("could not start a local server for a Region: {e}"),
+                }
+            }
         },
-        |builder| match quota {
-            Some(quota) => builder.quota(quota),
-            None => builder,
+        |mut builder| {
+            let with_quota = |target: Target| match quota {
+                Some(quota) => target.quota(quota),
+                None => target,
+            };
+            if let Some(quota) = quota {
+                builder = builder.quota(quota);
+            }
+            for model in &args.fallback_models {
+                builder = builder.fallback(with_quota(Target::new().model_id(model)));
+            }
+            for (i, region) in args.fallback_regions.iter().enumerate() {
+                let mut target = Target::new().region(region);
+                if let Some(server) = region_servers.borrow().get(i) {
+                    target = target.endpoint_url(server.endpoint());
+                }
+                builder = builder.fallback(with_quota(target));
+            }
+            builder
         },
     );
     let backend = match backend {
@@ -235,6 +284,23 @@ fn main() -> ExitCode {
                 },
                 stats.elapsed.as_secs_f64()
             );
+            let targets = backend.converser.target_stats();
+            if targets.len() > 1 {
+                let answered: Vec<String> = targets
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "{} in {}: {} answered, {} moved away, {} throttled",
+                            t.model_id.as_deref().unwrap_or(&args.model),
+                            t.region.as_deref().unwrap_or("?"),
+                            t.answered,
+                            t.failovers,
+                            t.throttles
+                        )
+                    })
+                    .collect();
+                eprintln!("targets: {}", answered.join("; "));
+            }
             if !stats.unstarted.is_empty() {
                 eprintln!(
                     "budget reached: {} record(s) not started ({}); rerun with --resume and a larger --budget-usd to go on",
