@@ -291,7 +291,7 @@ impl ConverserBuilder {
             inner: Arc::new(Inner {
                 runtime,
                 credentials,
-                router,
+                router: Arc::new(router),
                 timeout,
                 idle_timeout,
                 fallback: Default::default(),

@@ -8,6 +8,7 @@
 //! - `handle`: [`CallHandle`];
 //! - `on_runtime`: one future run on the runtime thread (`batch-inference`).
 
+mod attempts;
 mod aws;
 mod builder;
 mod count;
@@ -102,11 +103,11 @@ struct Inner {
         Arc<std::sync::OnceLock<aws_credential_types::provider::SharedCredentialsProvider>>,
     /// The targets (the builder's own first), each with its quota limiter,
     /// and the failover policy every call of every clone goes through.
-    router: target::Router,
+    router: Arc<target::Router>,
     timeout: Option<Duration>,
     idle_timeout: Duration,
     /// Models learnt to refuse streaming (tool use), for the fallback.
-    fallback: fallback::Learnt,
+    fallback: Arc<fallback::Learnt>,
 }
 
 impl fmt::Debug for Converser {
@@ -177,16 +178,21 @@ impl Converser {
     /// [`Error::Protocol`], [`Error::Cancelled`], [`Error::WouldDeadlock`]
     /// (called on the runtime thread) or [`Error::Shutdown`].
     pub fn converse(&self, request: &ConverseRequest) -> Result<Response, Error> {
+        request.checked_reply(self.converse_unchecked(request))
+    }
+
+    /// [`converse`](Converser::converse) without the check of a structured
+    /// reply, for a caller that checks it itself.
+    fn converse_unchecked(&self, request: &ConverseRequest) -> Result<Response, Error> {
         let parts = self.prepare("converse", request)?;
         let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
         let deadline = Instant::now() + limit;
         let mut parts = Some(parts);
-        let result = self.routed(request, Some(deadline), |target, sent| {
+        self.routed(request, Some(deadline), |target, sent| {
             let result = reuse(&mut parts, request, sent)
                 .and_then(|parts| self.converse_inner(sent, parts, target, deadline));
             (result, false)
-        });
-        request.checked_reply(result)
+        })
     }
 
     fn converse_inner(
@@ -390,7 +396,8 @@ impl Converser {
             let mut handler = Counted::new(handler);
             self.routed(request, deadline, |target, sent| {
                 let result = reuse(&mut parts, request, sent).and_then(|parts| {
-                    let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
+                    let interrupt =
+                        engine::interrupt([request.cancel_token.clone(), None], deadline);
                     let idle = Some(self.inner.idle_timeout);
                     engine::inline::run(&mut handler, |sink| {
                         self.start_stream(target, parts, sink, idle, interrupt, None)
@@ -464,21 +471,20 @@ impl Converser {
         waker: Option<engine::spawned::Waker>,
     ) -> Result<CallHandle, Error> {
         let parts = request.to_sdk()?;
-        let (gate, on_end) = self.spawn_admission(request);
-        let (receivers, sink) = engine::spawned::spawned(waker, on_end);
+        let (attempts, on_end) = self.spawn_attempts(request, parts);
+        let (receivers, sink) = engine::spawned::spawned(waker, Some(on_end));
         let cancel = CancelToken::new();
-        let interrupt = self.interrupt(
+        let interrupt = engine::interrupt(
             [Some(cancel.clone()), request.cancel_token.clone()],
             self.stream_deadline(),
         );
-        self.start_stream(
-            0,
-            parts,
-            sink,
-            Some(self.inner.idle_timeout),
-            interrupt,
-            gate,
-        )?;
+        let fallback = self.inner.fallback.for_spawn(request);
+        let idle = Some(self.inner.idle_timeout);
+        self.inner
+            .runtime
+            .submit(Box::new(move |clients: &[Client]| {
+                engine::spawned::spawned_task(clients, sink, idle, interrupt, attempts, fallback)
+            }))?;
         Ok(CallHandle::new(receivers, cancel, self.inner.clone()))
     }
 
@@ -504,36 +510,6 @@ impl Converser {
     /// [`timeout`](ConverserBuilder::timeout) is set.
     fn stream_deadline(&self) -> Option<Instant> {
         self.inner.timeout.map(|t| Instant::now() + t)
-    }
-
-    /// For a call run wholly on the runtime thread: resolves when either token
-    /// is cancelled or the call's total `deadline` passes.
-    fn interrupt(
-        &self,
-        tokens: [Option<CancelToken>; 2],
-        deadline: Option<Instant>,
-    ) -> impl Future<Output = Interrupt> + Send + 'static {
-        let deadline = deadline.map(tokio::time::Instant::from_std);
-        let [first, second] = tokens;
-        let cancelled = |token: Option<CancelToken>| async move {
-            match token {
-                Some(t) => t.cancelled().await,
-                None => std::future::pending().await,
-            }
-        };
-        async move {
-            let deadline = async move {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = cancelled(first) => Interrupt::Cancelled,
-                _ = cancelled(second) => Interrupt::Cancelled,
-                _ = deadline => Interrupt::Deadline,
-            }
-        }
     }
 
     /// The quota limiter's counters (calls, waits, throttles, the current

@@ -1,9 +1,9 @@
 //! The quota limiter on a [`Converser`]'s calls: each call waits for room
 //! under the requests-per-minute and tokens-per-minute quotas before it is
-//! sent (a blocking call on its own thread, a spawned one on the runtime
-//! thread), and its reservation is corrected by the reply's usage.
+//! sent, at the target it goes to (a blocking call waits on its own
+//! thread; a spawned one on the runtime thread, see `attempts`), and its
+//! reservation is corrected by the reply's usage.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_bedrockruntime::types::{ContentBlock, SystemContentBlock, ToolResultContentBlock};
@@ -14,8 +14,6 @@ use crate::client::limiter::{
     estimate_input_tokens, Limiter, Reservation, TokenEstimate, TokensUsed, SLEEP_SLICE,
 };
 use crate::client::target::{Choice, Route, Verdict};
-use crate::engine::spawned::OnEnd;
-use crate::engine::Gate;
 use crate::error::{Error, TimeoutKind};
 use crate::model::{ConverseRequest, Response};
 use crate::sdk::json::document_to_json;
@@ -119,7 +117,7 @@ impl Converser {
         let mut refused = false;
         loop {
             let now = Instant::now();
-            let wait = match router.choose(request, estimate, tried, now) {
+            let wait = match router.choose(&request.model_id, estimate, tried, now) {
                 Choice::Go(route) => {
                     if refused {
                         let waited = started.elapsed();
@@ -186,7 +184,7 @@ impl Converser {
             let (mut result, delivered) =
                 call(route.index, &router.request_for(route.index, request));
             let more = tried.contains(&false);
-            let verdict = router.finish(&mut route, &result, delivered, more);
+            let verdict = router.finish(&mut route, result.as_ref(), delivered, more);
             if router.len() > 1 {
                 if let Ok(response) = &mut result {
                     response.answered_by = Some(router.answered_by(&route));
@@ -205,50 +203,6 @@ impl Converser {
             }
         }
     }
-
-    /// For a spawned call, which must not block its caller: a gate that
-    /// waits on the runtime thread for room under the quota, and the hook
-    /// that settles the reservation when the call ends. `(None, None)`
-    /// without a quota.
-    pub(super) fn spawn_admission(
-        &self,
-        request: &ConverseRequest,
-    ) -> (Option<Gate>, Option<OnEnd>) {
-        let Some(limiter) = self.inner.router.limiter(0).cloned() else {
-            return (None, None);
-        };
-        let estimate = estimate(request);
-        let held: Arc<Mutex<Option<Reservation>>> = Arc::default();
-        let gate = {
-            let (limiter, held) = (limiter.clone(), held.clone());
-            Box::pin(async move {
-                let started = Instant::now();
-                let mut refused = false;
-                loop {
-                    match limiter.try_acquire_now(estimate) {
-                        Ok(reservation) => {
-                            *held.lock().unwrap_or_else(|p| p.into_inner()) = Some(reservation);
-                            break;
-                        }
-                        Err(wait) => {
-                            refused = true;
-                            tokio::time::sleep(wait.min(SLEEP_SLICE)).await;
-                        }
-                    }
-                }
-                if refused {
-                    limiter.record_wait(started.elapsed());
-                }
-            }) as Gate
-        };
-        let on_end: OnEnd = Box::new(move |result| {
-            let reservation = held.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some(reservation) = reservation {
-                settle(&limiter, reservation, result);
-            }
-        });
-        (Some(gate), Some(on_end))
-    }
 }
 
 /// Corrects `reservation` by what the call used, and tells the limiter
@@ -257,6 +211,15 @@ pub(crate) fn settle(
     limiter: &Limiter,
     reservation: Reservation,
     result: &Result<Response, Error>,
+) {
+    settle_ref(limiter, reservation, result.as_ref());
+}
+
+/// [`settle`], for a result held by reference.
+pub(crate) fn settle_ref(
+    limiter: &Limiter,
+    reservation: Reservation,
+    result: Result<&Response, &Error>,
 ) {
     match result {
         Ok(response) => {

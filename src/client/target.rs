@@ -263,14 +263,6 @@ impl Router {
         self.slots.get(index).and_then(|s| s.limiter.as_ref())
     }
 
-    /// The model id target `index` sends for `request`.
-    pub(crate) fn model_for<'a>(&'a self, index: usize, request: &'a ConverseRequest) -> &'a str {
-        self.slots[index]
-            .model_id
-            .as_deref()
-            .unwrap_or(&request.model_id)
-    }
-
     /// `request` as target `index` sends it: with its model id, if it has
     /// one of its own.
     pub(crate) fn request_for<'a>(
@@ -304,7 +296,7 @@ impl Router {
     /// the call waits for the one whose room comes soonest.
     pub(crate) fn choose(
         &self,
-        request: &ConverseRequest,
+        model_id: &str,
         estimate: TokenEstimate,
         tried: &[bool],
         now: Instant,
@@ -319,7 +311,7 @@ impl Router {
             }
             healthy = true;
             match self.admit(index, estimate, now) {
-                Ok(route) => return Choice::Go(self.routed(route, request)),
+                Ok(route) => return Choice::Go(self.routed(route, model_id)),
                 Err(w) => wait = Some(wait.map_or(w, |old| old.min(w))),
             }
         }
@@ -330,7 +322,7 @@ impl Router {
         match untried().next() {
             None => Choice::Exhausted,
             Some(index) => match self.admit(index, estimate, now) {
-                Ok(route) => Choice::Go(self.routed(route, request)),
+                Ok(route) => Choice::Go(self.routed(route, model_id)),
                 Err(w) => Choice::Wait(w),
             },
         }
@@ -348,15 +340,12 @@ impl Router {
         }
     }
 
-    fn routed(
-        &self,
-        (index, reservation): (usize, Option<Reservation>),
-        request: &ConverseRequest,
-    ) -> Route {
-        self.slots[index].calls.fetch_add(1, Ordering::Relaxed);
+    fn routed(&self, (index, reservation): (usize, Option<Reservation>), model_id: &str) -> Route {
+        let slot = &self.slots[index];
+        slot.calls.fetch_add(1, Ordering::Relaxed);
         Route {
             index,
-            model_id: self.model_for(index, request).to_owned(),
+            model_id: slot.model_id.as_deref().unwrap_or(model_id).to_owned(),
             reservation,
         }
     }
@@ -368,13 +357,13 @@ impl Router {
     pub(crate) fn finish(
         &self,
         route: &mut Route,
-        result: &Result<crate::model::Response, Error>,
+        result: Result<&crate::model::Response, &Error>,
         delivered: bool,
         more_targets: bool,
     ) -> Verdict {
         let slot = &self.slots[route.index];
         if let (Some(limiter), Some(reservation)) = (&slot.limiter, route.reservation.take()) {
-            super::quota::settle(limiter, reservation, result);
+            super::quota::settle_ref(limiter, reservation, result);
         }
         let now = Instant::now();
         let Err(error) = result else {

@@ -1,15 +1,27 @@
-//! The sink of a spawned call ([`Converser::spawn`](crate::Converser::spawn)):
-//! the reply is assembled on the runtime thread, and events and the result
-//! go to channels the caller's handle reads.
+//! A spawned call ([`Converser::spawn`](crate::Converser::spawn)): its task,
+//! which streams unless the model cannot stream the request and then falls
+//! back to Converse (at once when that is known, or after the service
+//! refused the stream before any event had arrived), and its sink, which
+//! assembles the reply on the runtime thread and sends events and the result
+//! to channels the caller's handle reads.
+//!
+//! Each attempt goes where the call's [`Attempts`] say (failover across
+//! targets): an attempt that failed before any event reached the caller
+//! may be moved to another target, whose client then sends it again.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_bedrockruntime::Client;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::assemble::{Assembler, Step};
 use super::protocol::{Interrupt, Msg, Sink};
+use super::pump::{pump, FirstFrameRetry, Task};
 use crate::error::Error;
-use crate::model::Response;
+use crate::model::{Response, StreamFallback};
+use crate::sdk::{fill, SdkParts};
 use crate::stream::{Flow, StreamEvent, StreamHandler};
 
 /// A waker a spawned call calls after new events and once at its end.
@@ -44,8 +56,24 @@ pub(crate) struct Receivers {
     pub(crate) waker: SharedWaker,
 }
 
-/// Called once with a spawned call's result, before its caller sees it.
-pub(crate) type OnEnd = Box<dyn FnOnce(&Result<Response, Error>) + Send>;
+/// Called once with a spawned call's result, before its caller sees it
+/// (it may add to the response, e.g. which target answered).
+pub(crate) type OnEnd = Box<dyn FnOnce(&mut Result<Response, Error>) + Send>;
+
+/// Where a spawned call's attempts go: before each attempt the task asks
+/// for a target, and an attempt that failed before any event reached the
+/// caller is offered back.
+pub(crate) trait Attempts: Send + 'static {
+    /// Waits (on the runtime thread) until a target can take the call: the
+    /// index of its client and the request's parts for it. `None` when no
+    /// target is left.
+    fn next(&mut self) -> Pin<Box<dyn Future<Output = Option<(usize, SdkParts)>> + Send + '_>>;
+
+    /// The attempt failed with `error` before any event reached the caller:
+    /// whether the call moves on to another target (the error then goes no
+    /// further).
+    fn failed_early(&mut self, error: &Error) -> bool;
+}
 
 /// Builds a spawned call's sink and what its caller reads.
 pub(crate) fn spawned(waker: Option<Waker>, on_end: Option<OnEnd>) -> (Receivers, SpawnSink) {
@@ -91,15 +119,31 @@ pub(crate) struct SpawnSink {
 }
 
 impl SpawnSink {
-    fn finish(&mut self, result: Result<Response, Error>) {
+    fn finish(&mut self, mut result: Result<Response, Error>) {
         if let Some(done) = self.done.take() {
             if let Some(on_end) = self.on_end.take() {
-                on_end(&result);
+                on_end(&mut result);
             }
             let _ = done.send(result);
             // After the result: a GUI woken now sees the call finished.
             self.waker.wake();
         }
+    }
+}
+
+impl SpawnSink {
+    /// Ends the call with a reply that came whole (a stream's fallback to
+    /// Converse): its events first, as a stream would have carried them,
+    /// then the result.
+    pub(crate) fn whole(&mut self, result: Result<Response, Error>) {
+        if let Ok(response) = &result {
+            for event in super::whole::events(response) {
+                // Nobody listening to events is fine, as in `deliver`.
+                let _ = self.events.send(event);
+            }
+            self.waker.wake();
+        }
+        self.finish(result);
     }
 }
 
@@ -133,4 +177,125 @@ impl Drop for SpawnSink {
             self.finish(Err(error));
         }
     }
+}
+
+/// Decides whether a stream's error, arriving before any event, is the
+/// service refusing to stream this request (and remembers it if so).
+pub(crate) type Learn = Box<dyn FnMut(&Error) -> Option<StreamFallback> + Send>;
+
+/// How a spawned call may fall back to Converse.
+pub(crate) struct Fallback {
+    /// Known before sending: go straight to Converse.
+    pub(crate) known: Option<StreamFallback>,
+    /// Otherwise: what a refused stream teaches.
+    pub(crate) learn: Learn,
+}
+
+/// The spawned call's sink, watching for an error before any event: the
+/// service's refusal of a stream is kept back from the caller, who gets the
+/// Converse reply instead; any other such error is held for the task to
+/// offer to its [`Attempts`].
+struct Watch {
+    sink: SpawnSink,
+    learn: Learn,
+    event_seen: bool,
+    refused: Option<StreamFallback>,
+    early: Option<Error>,
+}
+
+impl Sink for Watch {
+    fn deliver(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::Event(_) => self.event_seen = true,
+            Msg::Failed(e) if !self.event_seen => {
+                if let Some(why) = (self.learn)(&e) {
+                    self.refused = Some(why);
+                } else {
+                    self.early = Some(e);
+                }
+                return false;
+            }
+            _ => {}
+        }
+        self.sink.deliver(msg)
+    }
+
+    fn interrupted(&mut self, why: Interrupt) {
+        self.sink.interrupted(why);
+    }
+}
+
+/// A spawned call that streams unless the model cannot stream it: each
+/// attempt goes to the target `attempts` gives (which may wait for room
+/// under a quota); an attempt that failed before any event is offered back
+/// to `attempts`, and sent again elsewhere if they say so. A refused stream
+/// (or a `known` fallback) is answered through Converse, the whole reply
+/// going to `sink` as a stream's events. `interrupt` covers the whole call,
+/// waits and fallback included.
+pub(crate) fn spawned_task(
+    clients: &[Client],
+    sink: SpawnSink,
+    idle: Option<std::time::Duration>,
+    interrupt: impl Future<Output = Interrupt> + Send + 'static,
+    mut attempts: Box<dyn Attempts>,
+    fallback: Fallback,
+) -> Task {
+    let clients = clients.to_vec();
+    let Fallback { known, learn } = fallback;
+    let mut watch = Watch {
+        sink,
+        learn,
+        event_seen: false,
+        refused: known,
+        early: None,
+    };
+    Box::pin(async move {
+        let interrupted = {
+            let work = async {
+                let mut last = None;
+                loop {
+                    let Some((index, parts)) = attempts.next().await else {
+                        let error = last.unwrap_or(Error::Shutdown { partial: None });
+                        watch.sink.deliver(Msg::Failed(error));
+                        return;
+                    };
+                    let Some(client) = clients.get(index) else {
+                        watch
+                            .sink
+                            .deliver(Msg::Failed(Error::Shutdown { partial: None }));
+                        return;
+                    };
+                    if watch.refused.is_none() {
+                        let stream = fill!(client.converse_stream(), parts.clone());
+                        pump(stream, FirstFrameRetry::of(client), &mut watch, idle).await;
+                        if let Some(error) = watch.early.take() {
+                            if attempts.failed_early(&error) {
+                                last = Some(error);
+                                continue;
+                            }
+                            watch.sink.deliver(Msg::Failed(error));
+                            return;
+                        }
+                    }
+                    let Some(why) = watch.refused else { return };
+                    let result = Box::pin(fill!(client.converse(), parts).send()).await;
+                    let reply = result.map_err(Error::from_sdk).and_then(|output| {
+                        let mut response = Response::from_converse(output)?;
+                        response.stream_fallback = Some(why);
+                        Ok(response)
+                    });
+                    watch.sink.whole(reply);
+                    return;
+                }
+            };
+            tokio::select! {
+                biased;
+                why = interrupt => Some(why),
+                _ = work => None,
+            }
+        };
+        if let Some(why) = interrupted {
+            watch.interrupted(why);
+        }
+    })
 }

@@ -362,3 +362,102 @@ fn extract_fails_over() {
     assert_eq!(extracted.response.answered_by.map(|a| a.target), Some(1));
     assert_eq!(models(&server), [FIRST, SECOND]);
 }
+
+#[test]
+fn spawn_fails_over_before_any_event_and_never_after() {
+    let server = MockServer::start().unwrap();
+    let converser = two_models(&server);
+    server.push(Reply::throttling());
+    server.push(Reply::text("spawned second").deltas(2));
+    let call = converser.spawn(&request()).unwrap();
+    let reply = call.wait().unwrap();
+    assert_eq!(reply.text(), "spawned second");
+    assert_eq!(reply.answered_by.map(|a| a.target), Some(1));
+    assert_eq!(models(&server), [FIRST, SECOND]);
+    let stats = converser.target_stats();
+    assert_eq!((stats[0].failovers, stats[0].throttles), (1, 1));
+    assert_eq!(stats[1].answered, 1);
+
+    // A stream that failed part-way stays where it was, with its partial.
+    let server = MockServer::start().unwrap();
+    let converser = two_models(&server);
+    server.push(
+        Reply::text("one two three")
+            .word_deltas()
+            .fault(Fault::Exception {
+                after: 3,
+                exception_type: "serviceUnavailableException".into(),
+                message: "gone".into(),
+            }),
+    );
+    let call = converser.spawn(&request()).unwrap();
+    let events = call.events().clone();
+    let err = call.wait().unwrap_err();
+    assert!(events.try_iter().count() > 0);
+    assert!(
+        err.partial_response().is_some_and(|p| !p.text().is_empty()),
+        "{err:?}"
+    );
+    assert_eq!(models(&server), [FIRST]);
+}
+
+#[test]
+fn spawn_waits_where_room_comes_first_and_a_cancel_ends_the_wait() {
+    let server = MockServer::start().unwrap();
+    server.set_default(Reply::text("ok"));
+    let converser = server
+        .converser_builder()
+        .max_attempts(1)
+        .quota(Quota::new().requests_per_minute(1))
+        .fallback(
+            Target::new()
+                .model_id(SECOND)
+                .quota(Quota::new().requests_per_minute(1)),
+        )
+        .build()
+        .unwrap();
+    let targets: Vec<usize> = (0..2)
+        .map(|_| {
+            let call = converser.spawn(&request()).unwrap();
+            call.wait().unwrap().answered_by.unwrap().target
+        })
+        .collect();
+    assert_eq!(targets, [0, 1]);
+    let mut call = converser.spawn(&request()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(call.try_wait().is_none(), "both targets are full: it waits");
+    call.cancel();
+    assert!(matches!(call.wait(), Err(Error::Cancelled { .. })));
+    assert_eq!(server.request_count(), 2);
+}
+
+#[test]
+fn a_batch_spreads_over_both_models_when_the_first_is_full() {
+    use bedrock_converse::batch::{Batch, Record};
+    let server = MockServer::start().unwrap();
+    server.set_default(Reply::echo(""));
+    server.set_quota(ServerQuota::new().requests_per_minute(3));
+    let converser = two_models(&server);
+    let records: Vec<Record> = (0..6)
+        .map(|i| {
+            Record::new(
+                format!("r{i}"),
+                serde_json::json!({"messages": [{"role": "user", "content": [{"text": format!("record {i}")}]}]}),
+            )
+        })
+        .collect();
+    let mut answered = [0usize; 2];
+    let stats = Batch::new(&converser, FIRST)
+        .concurrency(6)
+        .run(records, |r| {
+            let reply = r.outcome.as_ref().expect("every record answered");
+            answered[reply.answered_by.as_ref().unwrap().target] += 1;
+        })
+        .unwrap();
+    assert_eq!((stats.succeeded, stats.failed), (6, 0));
+    assert_eq!(answered, [3, 3]);
+    assert!(server.throttled_count() >= 1);
+    let stats = converser.target_stats();
+    assert_eq!(stats[0].answered + stats[1].answered, 6);
+    assert!(stats[0].failovers >= 1);
+}
