@@ -22,6 +22,7 @@ pub(crate) mod limiter;
 mod on_runtime;
 mod quota;
 mod runtime;
+mod spawn;
 mod target;
 mod wait;
 
@@ -39,8 +40,8 @@ pub use env::credentials_configured;
 pub use extract::{Extract, ExtractMode, ExtractOptions, Extracted, DEFAULT_TOOL_NAME};
 pub use handle::CallHandle;
 pub(crate) use quota::estimate as estimate_tokens;
-pub(crate) use quota::settle as settle_quota;
 pub use quota::DEFAULT_OUTPUT_ESTIMATE;
+pub(crate) use target::settle as settle_quota;
 pub use target::{Target, TargetStats};
 
 /// The quota limiter's settings and counters, for [`ConverserBuilder::quota`]
@@ -53,6 +54,7 @@ use crate::error::Error;
 use crate::model::{ConverseRequest, Response};
 use crate::sdk::SdkParts;
 use crate::stream::{Flow, StreamHandler};
+use quota::{reuse, Counted};
 use runtime::Runtime;
 use wait::{Wait, Waiter};
 
@@ -409,85 +411,6 @@ impl Converser {
         request.checked_reply(result)
     }
 
-    /// Starts a streaming call in the background and returns at once with a
-    /// [`CallHandle`] to poll, wait for, or cancel: the building block for GUI
-    /// and worker-thread programs. The total
-    /// [`timeout`](ConverserBuilder::timeout) and
-    /// [`idle_timeout`](ConverserBuilder::idle_timeout) apply as for
-    /// [`converse_with`](Converser::converse_with), and so does the request's
-    /// [`CancelToken`]. The handle keeps the runtime running: the call goes
-    /// on even if this `Converser` is dropped.
-    ///
-    /// ```no_run
-    /// # use bedrock_converse::{Converser, ConverseRequest};
-    /// let call = Converser::from_env()?.spawn(&ConverseRequest::new("amazon.nova-lite-v1:0").user("Hi"))?;
-    /// println!("{}", call.wait()?.text());
-    /// # Ok::<(), bedrock_converse::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidRequest`] (nothing is sent) or [`Error::Shutdown`]
-    /// here; the call's own errors come from [`CallHandle::wait`].
-    pub fn spawn(&self, request: &ConverseRequest) -> Result<CallHandle, Error> {
-        self.spawn_inner(request, None)
-    }
-
-    /// Like [`spawn`](Converser::spawn), and calls `waker` after new events
-    /// arrive and once more when the call ends, so a GUI can ask for a
-    /// repaint (egui's `Context::request_repaint`) instead of polling. The
-    /// waker runs on the `Converser`'s runtime thread, so it must be quick and
-    /// must not block; it is never called after [`CallHandle::wait`] (or a
-    /// `try_wait` that returned `Some`) has returned, nor after the handle is
-    /// dropped.
-    ///
-    /// ```no_run
-    /// # use bedrock_converse::{Converser, ConverseRequest};
-    /// # let converser = Converser::from_env()?;
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// let call = converser.spawn_with_waker(
-    ///     &ConverseRequest::new("amazon.nova-lite-v1:0").user("Hi"),
-    ///     move || { let _ = tx.send(()); }, // e.g. ctx.request_repaint()
-    /// )?;
-    /// rx.recv().ok(); // woken: drain call.events()
-    /// # drop(call);
-    /// # Ok::<(), bedrock_converse::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// As [`spawn`](Converser::spawn).
-    pub fn spawn_with_waker(
-        &self,
-        request: &ConverseRequest,
-        waker: impl FnMut() + Send + 'static,
-    ) -> Result<CallHandle, Error> {
-        self.spawn_inner(request, Some(Box::new(waker)))
-    }
-
-    fn spawn_inner(
-        &self,
-        request: &ConverseRequest,
-        waker: Option<engine::spawned::Waker>,
-    ) -> Result<CallHandle, Error> {
-        let parts = request.to_sdk()?;
-        let (attempts, on_end) = self.spawn_attempts(request, parts);
-        let (receivers, sink) = engine::spawned::spawned(waker, Some(on_end));
-        let cancel = CancelToken::new();
-        let interrupt = engine::interrupt(
-            [Some(cancel.clone()), request.cancel_token.clone()],
-            self.stream_deadline(),
-        );
-        let fallback = self.inner.fallback.for_spawn(request);
-        let idle = Some(self.inner.idle_timeout);
-        self.inner
-            .runtime
-            .submit(Box::new(move |clients: &[Client]| {
-                engine::spawned::spawned_task(clients, sink, idle, interrupt, attempts, fallback)
-            }))?;
-        Ok(CallHandle::new(receivers, cancel, self.inner.clone()))
-    }
-
     /// Starts a ConverseStream call on the runtime thread (see
     /// [`engine::stream_task`]).
     fn start_stream<S: Sink>(
@@ -568,47 +491,6 @@ impl Converser {
             return Err(Error::Cancelled { partial: None });
         }
         Ok(parts)
-    }
-}
-
-/// The parts prepared from `request` for the first attempt, when `sent`
-/// is still that request (same model); else `sent`'s own.
-fn reuse(
-    prepared: &mut Option<SdkParts>,
-    request: &ConverseRequest,
-    sent: &ConverseRequest,
-) -> Result<SdkParts, Error> {
-    match prepared.take() {
-        Some(parts) if sent.model_id == request.model_id => Ok(parts),
-        _ => sent.to_sdk(),
-    }
-}
-
-/// A handler that notes whether anything reached it, so a failed attempt
-/// that delivered nothing can be moved to another target.
-struct Counted<'a, H: ?Sized> {
-    inner: &'a mut H,
-    delivered: bool,
-}
-
-impl<'a, H: StreamHandler + ?Sized> Counted<'a, H> {
-    fn new(inner: &'a mut H) -> Self {
-        Counted {
-            inner,
-            delivered: false,
-        }
-    }
-
-    /// Whether anything reached the handler since the last call.
-    fn take_delivered(&mut self) -> bool {
-        std::mem::take(&mut self.delivered)
-    }
-}
-
-impl<H: StreamHandler + ?Sized> StreamHandler for Counted<'_, H> {
-    fn on_event(&mut self, event: &crate::stream::StreamEvent) -> Flow {
-        self.delivered = true;
-        self.inner.on_event(event)
     }
 }
 

@@ -10,9 +10,7 @@ use aws_sdk_bedrockruntime::types::{ContentBlock, SystemContentBlock, ToolResult
 
 use super::Converser;
 use crate::cancel::CancelToken;
-use crate::client::limiter::{
-    estimate_input_tokens, Limiter, Reservation, TokenEstimate, TokensUsed, SLEEP_SLICE,
-};
+use crate::client::limiter::{estimate_input_tokens, TokenEstimate, SLEEP_SLICE};
 use crate::client::target::{Choice, Route, Verdict};
 use crate::error::{Error, TimeoutKind};
 use crate::model::{ConverseRequest, Response};
@@ -87,17 +85,6 @@ fn doc_len(source: &aws_sdk_bedrockruntime::types::DocumentSource) -> usize {
         DocumentSource::Text(t) => t.len(),
         _ => 0,
     }
-}
-
-/// The tokens a reply used, as the quota counts them (input plus cache
-/// writes; output unweighted, the limiter weighs it).
-fn usage_of(response: &Response) -> Option<TokensUsed> {
-    response.usage.map(|u| TokensUsed {
-        input_tokens: u
-            .input_tokens
-            .saturating_add(u.cache_write_input_tokens.unwrap_or(0)),
-        output_tokens: u.output_tokens,
-    })
 }
 
 impl Converser {
@@ -205,33 +192,43 @@ impl Converser {
     }
 }
 
-/// Corrects `reservation` by what the call used, and tells the limiter
-/// whether the service throttled it.
-pub(crate) fn settle(
-    limiter: &Limiter,
-    reservation: Reservation,
-    result: &Result<Response, Error>,
-) {
-    settle_ref(limiter, reservation, result.as_ref());
+/// The parts prepared from `request` for the first attempt, when `sent`
+/// is still that request (same model); else `sent`'s own.
+pub(super) fn reuse(
+    prepared: &mut Option<crate::sdk::SdkParts>,
+    request: &ConverseRequest,
+    sent: &ConverseRequest,
+) -> Result<crate::sdk::SdkParts, Error> {
+    match prepared.take() {
+        Some(parts) if sent.model_id == request.model_id => Ok(parts),
+        _ => sent.to_sdk(),
+    }
 }
 
-/// [`settle`], for a result held by reference.
-pub(crate) fn settle_ref(
-    limiter: &Limiter,
-    reservation: Reservation,
-    result: Result<&Response, &Error>,
-) {
-    match result {
-        Ok(response) => {
-            limiter.settle_now(reservation, usage_of(response));
-            limiter.on_success_now();
+/// A handler that notes whether anything reached it, so a failed attempt
+/// that delivered nothing can be moved to another target.
+pub(super) struct Counted<'a, H: ?Sized> {
+    inner: &'a mut H,
+    delivered: bool,
+}
+
+impl<'a, H: crate::stream::StreamHandler + ?Sized> Counted<'a, H> {
+    pub(super) fn new(inner: &'a mut H) -> Self {
+        Counted {
+            inner,
+            delivered: false,
         }
-        Err(e) => {
-            if e.is_throttling() {
-                log::info!("bedrock-converse: throttled; pacing calls more slowly");
-                limiter.on_throttled_now(reservation.admitted_at());
-            }
-            limiter.settle_now(reservation, e.partial_response().and_then(usage_of));
-        }
+    }
+
+    /// Whether anything reached the handler since the last call.
+    pub(super) fn take_delivered(&mut self) -> bool {
+        std::mem::take(&mut self.delivered)
+    }
+}
+
+impl<H: crate::stream::StreamHandler + ?Sized> crate::stream::StreamHandler for Counted<'_, H> {
+    fn on_event(&mut self, event: &crate::stream::StreamEvent) -> crate::stream::Flow {
+        self.delivered = true;
+        self.inner.on_event(event)
     }
 }

@@ -25,9 +25,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::client::limiter::{Limiter, Quota, Reservation, TokenEstimate};
+use crate::client::limiter::{Limiter, Quota, Reservation, TokenEstimate, TokensUsed};
 use crate::error::{Error, ServiceErrorKind};
-use crate::model::{AnsweredBy, ConverseRequest};
+use crate::model::{AnsweredBy, ConverseRequest, Response};
 
 /// How long a target is first skipped after a capacity error.
 pub(crate) const COOLDOWN_START: Duration = Duration::from_secs(1);
@@ -363,7 +363,7 @@ impl Router {
     ) -> Verdict {
         let slot = &self.slots[route.index];
         if let (Some(limiter), Some(reservation)) = (&slot.limiter, route.reservation.take()) {
-            super::quota::settle_ref(limiter, reservation, result);
+            settle_ref(limiter, reservation, result);
         }
         let now = Instant::now();
         let Err(error) = result else {
@@ -416,5 +416,47 @@ impl Router {
                 cooling_down: s.cooling(now),
             })
             .collect()
+    }
+}
+
+/// The tokens a reply used, as the quota counts them (input plus cache
+/// writes; output unweighted, the limiter weighs it).
+fn usage_of(response: &Response) -> Option<TokensUsed> {
+    response.usage.map(|u| TokensUsed {
+        input_tokens: u
+            .input_tokens
+            .saturating_add(u.cache_write_input_tokens.unwrap_or(0)),
+        output_tokens: u.output_tokens,
+    })
+}
+
+/// Corrects `reservation` by what the call used, and tells the limiter
+/// whether the service throttled it.
+pub(crate) fn settle(
+    limiter: &Limiter,
+    reservation: Reservation,
+    result: &Result<Response, Error>,
+) {
+    settle_ref(limiter, reservation, result.as_ref());
+}
+
+/// [`settle`], for a result held by reference.
+pub(crate) fn settle_ref(
+    limiter: &Limiter,
+    reservation: Reservation,
+    result: Result<&Response, &Error>,
+) {
+    match result {
+        Ok(response) => {
+            limiter.settle_now(reservation, usage_of(response));
+            limiter.on_success_now();
+        }
+        Err(e) => {
+            if e.is_throttling() {
+                log::info!("bedrock-converse: throttled; pacing calls more slowly");
+                limiter.on_throttled_now(reservation.admitted_at());
+            }
+            limiter.settle_now(reservation, e.partial_response().and_then(usage_of));
+        }
     }
 }
