@@ -436,7 +436,9 @@ impl Converser {
     }
 
     /// The quota limiter's counters (calls, waits, throttles, the current
-    /// rate), or `None` without a [`quota`](ConverserBuilder::quota).
+    /// rate), or `None` without a [`quota`](ConverserBuilder::quota): the
+    /// builder's own target's (see [`target_stats`](Converser::target_stats)
+    /// for the [fallbacks](ConverserBuilder::fallback)).
     ///
     /// ```
     /// # use bedrock_converse_mock::MockServer;
