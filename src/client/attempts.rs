@@ -3,15 +3,13 @@
 //! the wait for room under a quota as a tokio sleep, so
 //! [`spawn`](Converser::spawn) still returns at once.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::limiter::{TokenEstimate, SLEEP_SLICE};
 use super::target::{Choice, Route, Router, Verdict};
 use super::Converser;
-use crate::engine::spawned::{Attempts, OnEnd};
+use crate::engine::spawned::{Attempts, NextAttempt, OnEnd};
 use crate::error::Error;
 use crate::model::ConverseRequest;
 use crate::sdk::SdkParts;
@@ -99,7 +97,7 @@ fn lock(current: &Mutex<Current>) -> std::sync::MutexGuard<'_, Current> {
 }
 
 impl Attempts for SpawnAttempts {
-    fn next(&mut self) -> Pin<Box<dyn Future<Output = Option<(usize, SdkParts)>> + Send + '_>> {
+    fn next(&mut self) -> NextAttempt<'_> {
         Box::pin(self.wait_for_route())
     }
 

@@ -60,6 +60,11 @@ pub(crate) struct Receivers {
 /// (it may add to the response, e.g. which target answered).
 pub(crate) type OnEnd = Box<dyn FnOnce(&mut Result<Response, Error>) + Send>;
 
+/// An attempt's target, once one can take the call: the index of its
+/// client and the request's parts for it (`None`: no target is left).
+pub(crate) type NextAttempt<'a> =
+    Pin<Box<dyn Future<Output = Option<(usize, SdkParts)>> + Send + 'a>>;
+
 /// Where a spawned call's attempts go: before each attempt the task asks
 /// for a target, and an attempt that failed before any event reached the
 /// caller is offered back.
@@ -67,7 +72,7 @@ pub(crate) trait Attempts: Send + 'static {
     /// Waits (on the runtime thread) until a target can take the call: the
     /// index of its client and the request's parts for it. `None` when no
     /// target is left.
-    fn next(&mut self) -> Pin<Box<dyn Future<Output = Option<(usize, SdkParts)>> + Send + '_>>;
+    fn next(&mut self) -> NextAttempt<'_>;
 
     /// The attempt failed with `error` before any event reached the caller:
     /// whether the call moves on to another target (the error then goes no
