@@ -2,6 +2,8 @@
 //! background, run wholly on the runtime thread, its attempts routed by
 //! `attempts`.
 
+#[cfg(doc)]
+use super::ConverserBuilder;
 use super::{CallHandle, Converser};
 use crate::cancel::CancelToken;
 use crate::engine;
