@@ -389,6 +389,60 @@ fn extract_and_batch_accept_their_flags() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `--fallback-model` and `--fallback-region` add targets (locally, a
+/// Region is a server of its own), each with the `--rpm` quota: at 60 a
+/// minute each target takes one call at once, so all three answer, and the
+/// line after the summary says so.
+#[test]
+fn batch_fails_over_with_its_fallback_flags() {
+    let dir = scratch();
+    let output = dir.join("failover.jsonl");
+    let args = [
+        "--input",
+        "examples/batch-input.jsonl",
+        "--output",
+        output.to_str().unwrap(),
+        "--rpm",
+        "60",
+        "--fallback-model",
+        "amazon.nova-pro-v1:0",
+        "--fallback-region",
+        "us-west-2",
+    ];
+    let out = run_ok("batch", &args, "", NO_CREDENTIALS);
+    let err = stderr(&out);
+    assert!(err.contains("5 succeeded, 0 failed"), "{}", shown(&out));
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("targets: "))
+        .unwrap_or_else(|| panic!("no targets line: {}", shown(&out)));
+    let targets: Vec<&str> = line["targets: ".len()..].split("; ").collect();
+    assert_eq!(targets.len(), 3, "{line}");
+    assert!(
+        targets[0].starts_with("amazon.nova-lite-v1:0 in us-east-1: "),
+        "{line}"
+    );
+    assert!(
+        targets[1].starts_with("amazon.nova-pro-v1:0 in us-east-1: "),
+        "{line}"
+    );
+    assert!(
+        targets[2].starts_with("amazon.nova-lite-v1:0 in us-west-2: "),
+        "{line}"
+    );
+    let answered: u64 = targets
+        .iter()
+        .map(|t| {
+            let n = t.split(": ").nth(1).unwrap().split(' ').next().unwrap();
+            let n: u64 = n.parse().unwrap();
+            assert!(n >= 1, "every target takes one call at once: {line}");
+            n
+        })
+        .sum();
+    assert_eq!(answered, 5, "{line}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// `--aws` uses the AWS configuration although no credentials are visible:
 /// no local server, and without a region that is a configuration error.
 #[test]
