@@ -461,3 +461,32 @@ fn a_batch_spreads_over_both_models_when_the_first_is_full() {
     assert_eq!(stats[0].answered + stats[1].answered, 6);
     assert!(stats[0].failovers >= 1);
 }
+
+#[test]
+fn a_spawned_call_skips_a_cooling_target_and_sends_the_fallback_s_model() {
+    let server = MockServer::start().unwrap();
+    let converser = two_models(&server);
+    server.set_default(Reply::text("ok"));
+    server.push(Reply::throttling());
+    converser.converse(&request()).unwrap();
+    let reply = converser.spawn(&request()).unwrap().wait().unwrap();
+    let by = reply.answered_by.unwrap();
+    assert_eq!((by.target, by.model_id.as_str()), (1, SECOND));
+    assert_eq!(models(&server), [FIRST, SECOND, SECOND]);
+}
+
+#[test]
+fn with_one_target_no_target_is_named() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.set_default(Reply::text("ok"));
+    assert!(converser
+        .converse(&request())
+        .unwrap()
+        .answered_by
+        .is_none());
+    let spawned = converser.spawn(&request()).unwrap().wait().unwrap();
+    assert!(spawned.answered_by.is_none());
+    assert_eq!(converser.target_stats().len(), 1);
+    assert_eq!(converser.target_stats()[0].answered, 2);
+}
