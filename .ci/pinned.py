@@ -3,7 +3,7 @@
 
 A README sentence that states a behaviour is followed by an HTML comment
 
-    <!-- pinned by: tests/it/promises.rs::three_attempts_by_default_for_a_retryable_error -->
+    <!-- pinned by: tests/it/retries.rs::three_attempts_by_default_for_a_retryable_error -->
 
 naming the test (or tests, separated by commas or new lines, each with an
 optional note in parentheses) that fails when the sentence stops being true.

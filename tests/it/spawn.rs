@@ -1,7 +1,7 @@
 //! Non-blocking calls (`Converser::spawn`), owned events and ready-made
 //! handlers, against the bundled local server.
 
-use crate::common::{assert_timeout, request, scripts};
+use crate::support::{assert_timeout, request, scripts};
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

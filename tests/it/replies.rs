@@ -1,22 +1,20 @@
-//! Every content kind a reply can carry, served the same way to Converse
-//! and ConverseStream: `converse` and `converse_with` must return equal
-//! content (and equal whole `Response`s). What a stream can carry is what
-//! the SDK's `ContentBlockStart`/`ContentBlockDelta` have: text, tool use,
-//! reasoning (text, signature, redacted), citations, images, and the
-//! text/JSON pieces of a tool result the service produced. Search results
-//! (and images, documents or videos) inside a service's tool result have
-//! no delta, so only a whole reply brings them; a test shows that.
+//! What a reply brings back, and that Converse and ConverseStream bring the
+//! same: every content kind a reply can carry (text, tool use, reasoning,
+//! citations, images, a service's tool results), stop reasons, usage and
+//! cache details, served both ways and compared as whole `Response`s. Search
+//! results (and images, documents or videos) inside a service's tool result
+//! have no delta, so only a whole reply brings them; a test shows that.
 
+use crate::support::{both_ways, haiku_request, setup, songs_request};
+use bedrock_converse::model::{CacheDetails, Metrics, Role, StopReason, Usage};
 use bedrock_converse::stream::NoopHandler;
 use bedrock_converse::types::{
     CitationLocation, ContentBlock, ImageSource, ReasoningContentBlock, ToolResultContentBlock,
     ToolUseType,
 };
-use bedrock_converse::{ConverseRequest, Converser, Response};
-use bedrock_converse_mock::{MockServer, Reply};
+use bedrock_converse::{ConverseRequest, Converser, Message, Response};
+use bedrock_converse_mock::{MockServer, Operation, Reply};
 use serde_json::{json, Value};
-
-use crate::common::{both_ways, setup};
 
 fn request() -> ConverseRequest {
     ConverseRequest::new("anthropic.claude-haiku-4-5-20251001-v1:0").user("hello")
@@ -232,4 +230,157 @@ fn a_json_reply_assembles_the_same_as_text_and_as_a_forced_tool() {
         ("respond", &songs)
     );
     assert_eq!(r.text(), "");
+}
+
+#[test]
+fn converse_returns_the_whole_reply() {
+    let (server, converser) = setup();
+    server.push(
+        Reply::text("1. Shake It Off - Taylor Swift")
+            .usage(25, 9)
+            .latency_ms(321)
+            .request_id("req-1"),
+    );
+    let r = converser.converse(&songs_request()).unwrap();
+    assert_eq!(r.text(), "1. Shake It Off - Taylor Swift");
+    assert_eq!(r.message.role, Role::Assistant);
+    assert_eq!(r.stop_reason, Some(StopReason::EndTurn));
+    assert_eq!(r.usage, Some(Usage::new(25, 9, 34)));
+    assert_eq!(r.metrics, Some(Metrics::new(321)));
+    assert_eq!(r.request_id.as_deref(), Some("req-1"));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].operation, Some(Operation::Converse));
+}
+
+#[test]
+fn streamed_response_equals_whole_response() {
+    let (server, converser) = setup();
+    let scripts = [
+        Reply::text("The quick brown fox jumps over the lazy dog").deltas(7),
+        Reply::text("cut short")
+            .stop_reason("max_tokens")
+            .usage(3, 2),
+        Reply::text("fields")
+            .additional_model_response_fields(json!({"stop_sequence": "\n\nHuman:", "n": 3})),
+        Reply::text("ünïcödé ✓ text").deltas(5).latency_ms(9),
+        Reply::empty()
+            .with_text("two")
+            .with_text(" blocks")
+            .deltas(2)
+            .stop_reason("stop_sequence"),
+        Reply::text("odd").stop_reason("some_future_reason"),
+    ];
+    for (i, script) in scripts.into_iter().enumerate() {
+        let id = format!("same-{i}");
+        server.push(script.clone().request_id(&id));
+        server.push(script.request_id(&id));
+        let whole = converser.converse(&songs_request()).unwrap();
+        let streamed = converser
+            .converse_with(&songs_request(), &mut NoopHandler)
+            .unwrap();
+        assert_eq!(streamed, whole, "script {i}");
+        assert_eq!(whole.request_id.as_deref(), Some(id.as_str()));
+    }
+}
+
+#[test]
+fn unknown_stop_reason_is_kept_as_its_string() {
+    let (server, converser) = setup();
+    server.push(Reply::text("x").stop_reason("some_future_reason"));
+    let r = converser
+        .converse_with(&songs_request(), &mut NoopHandler)
+        .unwrap();
+    assert_eq!(r.stop_reason.unwrap().as_str(), "some_future_reason");
+}
+
+#[test]
+fn reply_content_blocks_are_the_sdk_types() {
+    let (server, converser) = setup();
+    server.push(Reply::text("hi"));
+    let r = converser.converse(&songs_request()).unwrap();
+    assert_eq!(r.content(), &[ContentBlock::Text("hi".into())]);
+    assert_eq!(r.message, Message::assistant("hi"));
+}
+
+#[test]
+fn stop_reason_helpers_read_what_the_service_sent() {
+    let (server, converser) = setup();
+    // (reason, truncated, tool use, blocked)
+    let cases = [
+        ("end_turn", false, false, false),
+        ("max_tokens", true, false, false),
+        ("model_context_window_exceeded", true, false, false),
+        ("tool_use", false, true, false),
+        ("guardrail_intervened", false, false, true),
+        ("content_filtered", false, false, true),
+        ("stop_sequence", false, false, false),
+        ("a_future_reason", false, false, false),
+    ];
+    for (reason, truncated, tool_use, blocked) in cases {
+        let r = same_both_ways(
+            &server,
+            &converser,
+            Reply::text("cut off here").stop_reason(reason),
+        );
+        assert_eq!(r.stop_reason.as_ref().map(|s| s.as_str()), Some(reason));
+        assert_eq!(r.is_truncated(), truncated, "{reason}");
+        assert_eq!(r.stopped_for_tool_use(), tool_use, "{reason}");
+        assert_eq!(r.is_blocked(), blocked, "{reason}");
+    }
+    let r = same_both_ways(
+        &server,
+        &converser,
+        Reply::text("checking").tool_use("t1", "weather", json!({"city": "Oslo"})),
+    );
+    assert!(r.stopped_for_tool_use());
+    assert_eq!(r.tool_uses()[0].name, "weather");
+}
+
+#[test]
+fn cache_details_arrive_from_converse_and_converse_stream() {
+    let (server, converser) = setup();
+    let reply = Reply::text("cached")
+        .usage(12, 1)
+        .cache_tokens(512, 2148)
+        .cache_details(&[("1h", 2048), ("5m", 100)]);
+    for streamed in [false, true] {
+        server.push(reply.clone());
+        let r = if streamed {
+            converser.converse_with(&haiku_request(), &mut bedrock_converse::stream::NoopHandler)
+        } else {
+            converser.converse(&haiku_request())
+        }
+        .unwrap();
+        let usage = r.usage.unwrap();
+        assert_eq!(usage.cache_read_input_tokens, Some(512));
+        assert_eq!(usage.cache_write_input_tokens, Some(2148));
+        let details = usage.cache_details.expect("cache details");
+        assert_eq!(
+            details,
+            CacheDetails::new(100, 2048),
+            "streamed: {streamed}"
+        );
+        assert_eq!(details.total(), 2148);
+    }
+    // An unknown TTL is counted, not dropped; none sent is `None`.
+    let r = same_both_ways(
+        &server,
+        &converser,
+        Reply::text("x").cache_details(&[("1d", 7), ("5m", 3)]),
+    );
+    let d = r.usage.unwrap().cache_details.unwrap();
+    assert_eq!((d.five_minutes, d.one_hour, d.other), (3, 0, 7));
+    let r = same_both_ways(&server, &converser, Reply::text("x"));
+    assert_eq!(r.usage.unwrap().cache_details, None);
+}
+
+#[test]
+fn cache_details_add_up_over_calls() {
+    let mut a = bedrock_converse::model::Usage::new(10, 2, 12);
+    a.cache_details = Some(CacheDetails::new(1, 2));
+    let b = bedrock_converse::model::Usage::new(1, 1, 2);
+    assert_eq!((a + b).cache_details, Some(CacheDetails::new(1, 2)));
+    assert_eq!((a + a).cache_details, Some(CacheDetails::new(2, 4)));
+    assert_eq!((b + b).cache_details, None);
 }

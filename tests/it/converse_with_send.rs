@@ -4,17 +4,16 @@
 //! trickle are in paths.rs, over both paths), and the borrowed handler must
 //! never be used after the call returns.
 
-use crate::common::{assert_timeout, request, scripts};
-
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
-
+use crate::support::{assert_timeout, request, scripts};
 use bedrock_converse::error::{ServiceErrorKind, TimeoutKind};
 use bedrock_converse::stream::{handler_fn, NoopHandler, Stop};
 use bedrock_converse::{
     CancelToken, ConverseRequest, Delta, Error, Flow, StreamEvent, StreamHandler,
 };
 use bedrock_converse_mock::{Fault, MockServer, Reply};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 /// Records text and stops, names the thread it runs on, and can signal on
 /// the first delta.
@@ -422,4 +421,141 @@ fn works_from_inside_an_async_runtime() {
         text
     });
     assert_eq!(text, "You said: hello");
+}
+
+/// Counts its callbacks in a counter the test keeps after the call.
+struct Counting(Arc<AtomicUsize>);
+
+impl StreamHandler for Counting {
+    fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Flow::Continue
+    }
+}
+
+/// After `converse_with_send` returns (here: timed out, or cancelled, with
+/// the server still sending a delta every 5 ms), the handler is never called
+/// again.
+#[test]
+fn converse_with_send_never_uses_the_handler_after_a_timeout_or_cancel() {
+    for how in ["timeout", "cancel"] {
+        let server = MockServer::start().unwrap();
+        // The deadline only for the timeout case: with one on the cancel case
+        // too, a loaded machine could reach it first, and the canceller would
+        // wait for events that never come.
+        let mut builder = server.converser_builder();
+        if how == "timeout" {
+            builder = builder.timeout(Duration::from_secs(1));
+        }
+        let converser = builder.build().unwrap();
+        // ~4 s of stream: the deadline (1 s) or the cancel lands mid-stream.
+        server.push(
+            Reply::text("x".repeat(400))
+                .deltas(400)
+                .frame_delay(Duration::from_millis(10)),
+        );
+        let calls = Arc::new(AtomicUsize::new(0));
+        let returned = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut handler = Counting(calls.clone());
+        let token = CancelToken::new();
+        let request = request().cancel_token(token.clone());
+        let canceller = (how == "cancel").then(|| {
+            let (calls, returned) = (calls.clone(), returned.clone());
+            std::thread::spawn(move || {
+                while calls.load(Ordering::SeqCst) < 5 && !returned.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                token.cancel();
+            })
+        });
+        let err = converser
+            .converse_with_send(&request, &mut handler)
+            .unwrap_err();
+        let at_return = calls.load(Ordering::SeqCst);
+        returned.store(true, Ordering::SeqCst);
+        if let Some(c) = canceller {
+            c.join().unwrap();
+            assert!(err.is_cancelled(), "{how}: {err:?}");
+        } else {
+            assert_timeout(&err, TimeoutKind::Deadline);
+        }
+        assert!(at_return >= 1, "{how}: the stream was under way");
+        // The server would have sent ~10 more deltas by now.
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(calls.load(Ordering::SeqCst), at_return, "{how}");
+        assert_eq!(
+            server.wait_for_aborted_streams(1, Duration::from_secs(5)),
+            1,
+            "{how}: the connection was closed"
+        );
+        drop(handler);
+    }
+}
+
+/// The calling thread's voluntary context switches so far: each time it
+/// blocked and was woken again (Linux's `/proc/thread-self/status`).
+fn voluntary_switches() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// "`converse_with_send` ... calls it inside the task that reads the stream
+/// instead: your thread wakes once, for the result." Counted as the calling
+/// thread's voluntary context switches over a 100-event stream with 2 ms
+/// between events (`converse_with`, the control, wakes for most of them on
+/// an idle machine; on a loaded one events bunch up, so it only shows here
+/// that the count moves at all).
+#[test]
+fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
+    if voluntary_switches().is_none() {
+        if cfg!(target_os = "linux") {
+            panic!("/proc/thread-self/status should exist on Linux");
+        }
+        eprintln!("skipping: no /proc/thread-self/status here");
+        return;
+    }
+    // The measure itself: ten sleeps are ten voluntary switches.
+    let before = voluntary_switches().unwrap();
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let slept = voluntary_switches().unwrap() - before;
+    assert!(slept >= 10, "ten sleeps counted as {slept} switches");
+
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let reply = || {
+        Reply::text("x".repeat(100))
+            .deltas(100)
+            .frame_delay(Duration::from_millis(2))
+    };
+    // A first call opens the connection, so that the measured call does not
+    // include the connect.
+    server.push(Reply::text("warm"));
+    converser.converse(&request()).unwrap();
+
+    server.push(reply());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let before = voluntary_switches().unwrap();
+    converser
+        .converse_with_send(&request(), &mut Counting(calls.clone()))
+        .unwrap();
+    let send = voluntary_switches().unwrap() - before;
+    assert_eq!(calls.load(Ordering::SeqCst), 100);
+    assert!(
+        send <= 3,
+        "converse_with_send: the caller woke {send} times"
+    );
+
+    server.push(reply());
+    let before = voluntary_switches().unwrap();
+    converser
+        .converse_with(&request(), &mut Counting(calls.clone()))
+        .unwrap();
+    let with = voluntary_switches().unwrap() - before;
+    assert_eq!(calls.load(Ordering::SeqCst), 200);
+    eprintln!("caller wake-ups for 100 events: converse_with_send {send}, converse_with {with}");
 }
