@@ -2,7 +2,9 @@
 //! token, a handler that stops, and a `Converser` dropped mid-stream each end
 //! the call promptly, close the connection and keep what had arrived.
 
-use crate::support::{request, setup, songs_request, wait_for_aborted, Watch};
+use crate::support::{
+    assert_prompt_cancel, request, setup, songs_request, wait_for_aborted, Watch,
+};
 use bedrock_converse::stream::NoopHandler;
 use bedrock_converse::{CancelToken, Delta, Error, Flow, StreamHandler};
 use bedrock_converse_mock::{Fault, MockServer, Reply};
@@ -13,50 +15,48 @@ use std::time::{Duration, Instant};
 fn cancel_from_another_thread_ends_the_stream_promptly() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
-    server.push(
-        Reply::text("abcdef")
-            .deltas(3)
-            .fault(Fault::Stall { after: 3 }),
-    );
-    let token = CancelToken::new();
-    let (seen_tx, seen_rx) = mpsc::channel();
-    let gui = {
-        let token = token.clone();
-        std::thread::spawn(move || {
-            seen_rx.recv().unwrap();
-            std::thread::sleep(Duration::from_millis(50));
-            let at = Instant::now();
-            token.cancel();
-            at
-        })
-    };
-    let mut watch = Watch {
-        first_delta: Some(seen_tx),
-        ..Default::default()
-    };
-    let err = converser
-        .converse_with(&request().cancel_token(token.clone()), &mut watch)
-        .unwrap_err();
-    let returned = Instant::now();
-    let cancelled_at = gui.join().unwrap();
-    let latency = returned.duration_since(cancelled_at);
-    println!("cancel latency: {latency:?}");
-    // README: a cancel is seen "well under a millisecond"; 20 ms leaves
-    // headroom for a loaded 2-core machine.
-    assert!(
-        latency < Duration::from_millis(20),
-        "cancel took {latency:?}"
-    );
-    assert!(err.is_cancelled(), "{err:?}");
-    assert!(!err.is_retryable());
-    let partial = err.partial_response().expect("partial");
-    assert_eq!(partial.text(), "abcd");
-    assert_eq!(watch.stops, 0);
-    assert_eq!(
-        wait_for_aborted(&server, 1),
-        1,
-        "the server saw the connection close"
-    );
+    let mut aborted = 0;
+    assert_prompt_cancel("converse_with", || {
+        server.push(
+            Reply::text("abcdef")
+                .deltas(3)
+                .fault(Fault::Stall { after: 3 }),
+        );
+        let token = CancelToken::new();
+        let (seen_tx, seen_rx) = mpsc::channel();
+        let gui = {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                seen_rx.recv().unwrap();
+                // Long enough for the caller to be blocked again, waiting.
+                std::thread::sleep(Duration::from_millis(50));
+                let at = Instant::now();
+                token.cancel();
+                at
+            })
+        };
+        let mut watch = Watch {
+            first_delta: Some(seen_tx),
+            ..Default::default()
+        };
+        let err = converser
+            .converse_with(&request().cancel_token(token.clone()), &mut watch)
+            .unwrap_err();
+        let returned = Instant::now();
+        let cancelled_at = gui.join().unwrap();
+        assert!(err.is_cancelled(), "{err:?}");
+        assert!(!err.is_retryable());
+        let partial = err.partial_response().expect("partial");
+        assert_eq!(partial.text(), "abcd");
+        assert_eq!(watch.stops, 0);
+        aborted += 1;
+        assert_eq!(
+            wait_for_aborted(&server, aborted),
+            aborted,
+            "the server saw the connection close"
+        );
+        returned.duration_since(cancelled_at)
+    });
     // Fully usable afterwards.
     assert!(converser
         .converse_with(&request(), &mut NoopHandler)

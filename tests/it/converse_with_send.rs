@@ -4,7 +4,7 @@
 //! trickle are in paths.rs, over both paths), and the borrowed handler must
 //! never be used after the call returns.
 
-use crate::support::{assert_timeout, request, scripts};
+use crate::support::{assert_prompt_cancel, assert_timeout, request, scripts};
 use bedrock_converse::error::{ServiceErrorKind, TimeoutKind};
 use bedrock_converse::stream::{handler_fn, NoopHandler, Stop};
 use bedrock_converse::{
@@ -266,47 +266,55 @@ fn idle_timeout_and_total_deadline_fire_with_the_partial() {
 fn a_cancel_from_another_thread_is_prompt_and_keeps_the_partial() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
-    server.push(
-        Reply::text("abcdef")
-            .deltas(3)
-            .fault(Fault::Stall { after: 3 }),
-    );
-    let token = CancelToken::new();
-    let (seen_tx, seen_rx) = mpsc::channel();
-    let canceller = {
-        let token = token.clone();
-        std::thread::spawn(move || {
-            seen_rx.recv().unwrap();
-            std::thread::sleep(Duration::from_millis(20));
-            let at = Instant::now();
-            token.cancel();
-            at
-        })
-    };
-    let mut watch = Watch {
-        first_delta: Some(seen_tx),
-        ..Default::default()
-    };
-    let err = converser
-        .converse_with_send(&request().cancel_token(token.clone()), &mut watch)
-        .unwrap_err();
-    let returned = Instant::now();
-    let latency = returned.duration_since(canceller.join().unwrap());
-    println!("inline cancel latency: {latency:?}");
-    // README: "well under a millisecond"; headroom for a loaded machine.
-    assert!(latency < Duration::from_millis(20), "{latency:?}");
-    assert!(err.is_cancelled(), "{err:?}");
-    assert_eq!(err.partial_response().unwrap().text(), "abcd");
-    assert_eq!(
-        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
-        1
-    );
+    let mut tries = 0;
+    let mut last_token = None;
+    assert_prompt_cancel("converse_with_send", || {
+        server.push(
+            Reply::text("abcdef")
+                .deltas(3)
+                .fault(Fault::Stall { after: 3 }),
+        );
+        let token = CancelToken::new();
+        let (seen_tx, seen_rx) = mpsc::channel();
+        let canceller = {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                seen_rx.recv().unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+                let at = Instant::now();
+                token.cancel();
+                at
+            })
+        };
+        let mut watch = Watch {
+            first_delta: Some(seen_tx),
+            ..Default::default()
+        };
+        let err = converser
+            .converse_with_send(&request().cancel_token(token.clone()), &mut watch)
+            .unwrap_err();
+        let returned = Instant::now();
+        let latency = returned.duration_since(canceller.join().unwrap());
+        assert!(err.is_cancelled(), "{err:?}");
+        assert_eq!(err.partial_response().unwrap().text(), "abcd");
+        tries += 1;
+        assert_eq!(
+            server.wait_for_aborted_streams(tries, Duration::from_secs(5)),
+            tries
+        );
+        last_token = Some(token);
+        latency
+    });
     // An already-cancelled token sends nothing.
+    let sent = server.request_count();
     let err = converser
-        .converse_with_send(&request().cancel_token(token), &mut NoopHandler)
+        .converse_with_send(
+            &request().cancel_token(last_token.unwrap()),
+            &mut NoopHandler,
+        )
         .unwrap_err();
     assert!(err.is_cancelled());
-    assert_eq!(server.request_count(), 1);
+    assert_eq!(server.request_count(), sent);
 }
 
 #[test]
@@ -503,13 +511,16 @@ fn voluntary_switches() -> Option<u64> {
 }
 
 /// "`converse_with_send` ... calls it inside the task that reads the stream
-/// instead: your thread wakes once, for the result." Counted as the calling
-/// thread's voluntary context switches over a 100-event stream with 2 ms
-/// between events (`converse_with`, the control, wakes for most of them on
-/// an idle machine; on a loaded one events bunch up, so it only shows here
-/// that the count moves at all).
+/// instead: your thread wakes once, for the result", where `converse_with`'s
+/// caller "is parked and must be woken for each one". Counted as the calling
+/// thread's voluntary context switches over a 50-event stream with 5 ms
+/// between events. A loaded machine can add a switch to either call (a lock
+/// held by a descheduled thread) or bunch events up for `converse_with`, so
+/// the best of three tries is compared: one wake for `converse_with_send`,
+/// and for `converse_with` at least one per five events.
 #[test]
 fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
+    const EVENTS: u64 = 50;
     if voluntary_switches().is_none() {
         if cfg!(target_os = "linux") {
             panic!("/proc/thread-self/status should exist on Linux");
@@ -528,34 +539,51 @@ fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     let reply = || {
-        Reply::text("x".repeat(100))
-            .deltas(100)
-            .frame_delay(Duration::from_millis(2))
+        Reply::text("x".repeat(EVENTS as usize))
+            .deltas(EVENTS as usize)
+            .frame_delay(Duration::from_millis(5))
     };
-    // A first call opens the connection, so that the measured call does not
+    // A first call opens the connection, so that the measured calls do not
     // include the connect.
     server.push(Reply::text("warm"));
     converser.converse(&request()).unwrap();
 
-    server.push(reply());
     let calls = Arc::new(AtomicUsize::new(0));
-    let before = voluntary_switches().unwrap();
-    converser
-        .converse_with_send(&request(), &mut Counting(calls.clone()))
-        .unwrap();
-    let send = voluntary_switches().unwrap() - before;
-    assert_eq!(calls.load(Ordering::SeqCst), 100);
-    assert!(
-        send <= 3,
-        "converse_with_send: the caller woke {send} times"
-    );
+    let (mut send_best, mut with_best) = (u64::MAX, 0);
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        server.push(reply());
+        let before = voluntary_switches().unwrap();
+        calls.store(0, Ordering::SeqCst);
+        converser
+            .converse_with_send(&request(), &mut Counting(calls.clone()))
+            .unwrap();
+        let send = voluntary_switches().unwrap() - before;
+        assert_eq!(calls.load(Ordering::SeqCst), EVENTS as usize);
 
-    server.push(reply());
-    let before = voluntary_switches().unwrap();
-    converser
-        .converse_with(&request(), &mut Counting(calls.clone()))
-        .unwrap();
-    let with = voluntary_switches().unwrap() - before;
-    assert_eq!(calls.load(Ordering::SeqCst), 200);
-    eprintln!("caller wake-ups for 100 events: converse_with_send {send}, converse_with {with}");
+        server.push(reply());
+        calls.store(0, Ordering::SeqCst);
+        let before = voluntary_switches().unwrap();
+        converser
+            .converse_with(&request(), &mut Counting(calls.clone()))
+            .unwrap();
+        let with = voluntary_switches().unwrap() - before;
+        assert_eq!(calls.load(Ordering::SeqCst), EVENTS as usize);
+
+        tries.push((send, with));
+        send_best = send_best.min(send);
+        with_best = with_best.max(with);
+        if send_best <= 1 && with_best >= EVENTS / 5 {
+            break;
+        }
+    }
+    println!("caller wake-ups for {EVENTS} events (converse_with_send, converse_with): {tries:?}");
+    assert!(
+        send_best <= 1,
+        "converse_with_send: the caller woke more than once: {tries:?}"
+    );
+    assert!(
+        with_best >= EVENTS / 5,
+        "converse_with: the caller woke fewer than once per five events: {tries:?}"
+    );
 }

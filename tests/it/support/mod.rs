@@ -224,6 +224,33 @@ impl StreamHandler for Watch {
     }
 }
 
+/// How soon a cancel must end a call: the README says a cancel "takes well
+/// under a millisecond to be seen".
+pub const CANCEL_BOUND: Duration = Duration::from_millis(1);
+
+/// Tries of [`assert_prompt_cancel`]. One try's latency includes the OS
+/// waking the threads involved, which a loaded machine can delay by whole
+/// scheduler slices; the best of a few tries is the library's own latency.
+pub const CANCEL_TRIES: usize = 8;
+
+/// Runs `try_once`, which cancels a call from another thread, asserts what
+/// the cancelled call returned, and gives the time from the cancel to the
+/// call's end; until one try is under [`CANCEL_BOUND`], at most
+/// [`CANCEL_TRIES`] times. Fails if none was.
+#[track_caller]
+pub fn assert_prompt_cancel(what: &str, mut try_once: impl FnMut() -> Duration) {
+    let mut seen = Vec::new();
+    for _ in 0..CANCEL_TRIES {
+        let latency = try_once();
+        seen.push(latency);
+        if latency < CANCEL_BOUND {
+            println!("{what}: cancel latency {latency:?} (tries: {seen:?})");
+            return;
+        }
+    }
+    panic!("{what}: no cancel was seen within {CANCEL_BOUND:?} in {CANCEL_TRIES} tries: {seen:?}");
+}
+
 /// A fresh directory under the system's temporary directory, named after
 /// the process and `name`, removed with everything in it when dropped (so a
 /// test leaves nothing behind, pass or fail).
