@@ -180,7 +180,10 @@ fn progress_reports_done_failed_tokens_rate_and_eta() {
     }
     for pair in seen.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
-        assert!(b.done() >= a.done() && b.failed >= a.failed, "{a:?} then {b:?}");
+        assert!(
+            b.done() >= a.done() && b.failed >= a.failed,
+            "{a:?} then {b:?}"
+        );
         assert!(b.elapsed >= a.elapsed);
     }
     // Seen during the run, not only at its end: a failure, tokens, a rate

@@ -21,6 +21,7 @@ mod converse_with_send;
 mod cost;
 mod count_tokens;
 mod errors;
+mod example_requests;
 mod examples;
 mod extract;
 mod extract_bounds;

@@ -2,6 +2,7 @@
 //! usual requests, the streamed-equals-whole check, recording handlers, and a
 //! temporary directory removed when the test ends.
 
+pub mod examples;
 pub mod weather;
 
 use std::path::{Path, PathBuf};
@@ -264,15 +265,12 @@ impl TempDir {
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
+}
 
-    /// The directory.
-    pub fn path(&self) -> &Path {
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
         &self.0
-    }
-
-    /// A path inside the directory.
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
     }
 }
 
