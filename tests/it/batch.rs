@@ -2,6 +2,7 @@
 //! concurrency without a thread per record, every record exactly once,
 //! retries, error lines, and resuming after a kill.
 
+use crate::support::TempDir;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -35,10 +36,11 @@ fn converser(server: &MockServer) -> Converser {
         .unwrap()
 }
 
-fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bc-batch-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("out.jsonl")
+/// A temporary directory (removed when dropped) and its `out.jsonl`.
+fn temp_path(name: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(&format!("batch-{name}"));
+    let path = dir.join("out.jsonl");
+    (dir, path)
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -209,7 +211,7 @@ fn progress_reports_done_failed_tokens_rate_and_eta() {
 fn every_record_once_in_the_journal_in_bedrock_format() {
     let server = MockServer::start().unwrap();
     server.set_default(Reply::echo("").usage(3, 2).deltas(2));
-    let path = temp_path("format");
+    let (_dir, path) = temp_path("format");
     let mut seen = Vec::new();
     let stats = Batch::new(&converser(&server), MODEL)
         .concurrency(4)
@@ -237,7 +239,6 @@ fn every_record_once_in_the_journal_in_bedrock_format() {
     );
     assert_eq!(output["usage"]["totalTokens"], 5);
     assert!(output["stopReason"].is_string());
-    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
 #[test]
@@ -283,7 +284,7 @@ fn a_permanent_error_is_an_error_line_not_a_crash() {
         "The model said no",
     ));
     server.set_default(Reply::text("fine"));
-    let path = temp_path("permanent");
+    let (_dir, path) = temp_path("permanent");
     let mut bad = json!({"toolConfig": {"tools": []}, "messages": []});
     bad["messages"] = record(9).model_input["messages"].clone();
     let mut input = records(3);
@@ -319,7 +320,6 @@ fn a_permanent_error_is_an_error_line_not_a_crash() {
         .as_str()
         .unwrap()
         .contains("tool_config.tools"));
-    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
 #[test]
@@ -346,7 +346,7 @@ fn resume_after_a_kill_runs_every_record_exactly_once() {
             .frame_delay(Duration::from_millis(5)),
     );
     let converser = converser(&server);
-    let path = temp_path("resume");
+    let (_dir, path) = temp_path("resume");
     let all = records(N);
 
     // The first run gets through half of the records …
@@ -388,7 +388,6 @@ fn resume_after_a_kill_runs_every_record_exactly_once() {
     let sent = server.request_count() as usize;
     assert!(sent <= N + CONCURRENCY, "{sent} requests for {N} records");
     assert_eq!(sent, N + 1, "only the torn record is sent twice");
-    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use crate::support::weather::{
     bodies_both_ways, last_body, weather_request, weather_setup, weather_tool, WEATHER_MODEL,
 };
+use crate::support::TempDir;
 use crate::support::{field_of, sent_both_ways, setup, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, OMNI};
 use bedrock_converse::model::{
     Audio, ContentLimits, Document, Image, Role, S3Source, SearchResult, Tool, ToolResult, Video,
@@ -16,18 +17,11 @@ use bedrock_converse::types::{
 };
 use bedrock_converse::{ConverseRequest, Error, Message};
 use serde_json::json;
-use std::path::PathBuf;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bedrock-converse-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 fn images_and_documents_arrive_as_base64_with_format_and_name() {
     let (server, converser) = weather_setup();
-    let dir = temp_dir("media");
+    let dir = TempDir::new("media");
     let png = [0x89u8, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0, 0, 13];
     std::fs::write(dir.join("chart.PNG"), png).unwrap();
     std::fs::write(dir.join("q3_report.v2.pdf"), b"%PDF-1.7 fake").unwrap();
@@ -90,7 +84,6 @@ fn images_and_documents_arrive_as_base64_with_format_and_name() {
     let result = &body["messages"][2]["content"][0]["toolResult"]["content"];
     assert_eq!(result[0]["image"]["format"], "gif");
     assert_eq!(result[1]["document"]["name"], "forecast");
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
@@ -231,7 +224,7 @@ fn media_past_the_documented_limits_fails_before_sending() {
 
 #[test]
 fn unreadable_files_and_unknown_extensions_are_clear_errors() {
-    let dir = temp_dir("bad-files");
+    let dir = TempDir::new("bad-files");
     std::fs::write(dir.join("pic.bmp"), b"BM").unwrap();
     let err = Image::from_path(dir.join("pic.bmp")).unwrap_err();
     assert!(
@@ -259,7 +252,6 @@ fn unreadable_files_and_unknown_extensions_are_clear_errors() {
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("missing.png"));
-    std::fs::remove_dir_all(dir).ok();
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -333,8 +325,7 @@ fn audio_video_and_s3_sources_arrive_in_the_wire_shape() {
 
 #[test]
 fn audio_and_video_files_take_their_format_from_the_extension() {
-    let dir = std::env::temp_dir().join(format!("bc-content-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("audio-video");
     let write = |name: &str, bytes: &[u8]| {
         let p = dir.join(name);
         std::fs::write(&p, bytes).unwrap();
@@ -358,7 +349,6 @@ fn audio_and_video_files_take_their_format_from_the_extension() {
     );
     let err = Audio::from_path(dir.join("missing.wav")).unwrap_err();
     assert!(matches!(err, Error::File { .. }), "{err:?}");
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
