@@ -19,13 +19,28 @@ const EARLY: Duration = Duration::from_millis(5);
 fn the_defaults_are_the_documented_ones() {
     assert_eq!(DEFAULT_IDLE_TIMEOUT, Duration::from_secs(60));
     assert_eq!(DEFAULT_CONVERSE_TIMEOUT, Duration::from_secs(10 * 60));
+    // Built as a user builds one, setting nothing but where to go.
     let server = MockServer::start().unwrap();
-    let converser = server.converser().unwrap();
-    // No total deadline (streams get none; `converse` falls back to
-    // DEFAULT_CONVERSE_TIMEOUT), and the default idle timeout.
-    let shown = format!("{converser:?}");
+    let builder = || {
+        Converser::builder()
+            .region("us-east-1")
+            .endpoint_url(server.endpoint())
+            .credentials("AKIDMOCKEXAMPLE", "mock-secret-key", None)
+    };
+    // No total deadline of its own (streams get none; `converse` falls back
+    // to DEFAULT_CONVERSE_TIMEOUT), and the default idle timeout.
+    let shown = format!("{:?}", builder().build().unwrap());
     assert!(shown.contains("timeout: None"), "{shown}");
     assert!(shown.contains("idle_timeout: 60s"), "{shown}");
+    // What is shown is what was set, not a fixed text.
+    let set = builder()
+        .timeout(Duration::from_secs(7))
+        .idle_timeout(Duration::from_secs(8))
+        .build()
+        .unwrap();
+    let shown = format!("{set:?}");
+    assert!(shown.contains("timeout: Some(7s)"), "{shown}");
+    assert!(shown.contains("idle_timeout: 8s"), "{shown}");
 }
 
 /// Streams two events ("ab") and then stays silent for ever; returns the

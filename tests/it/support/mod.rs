@@ -6,6 +6,7 @@ pub mod examples;
 pub mod weather;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -277,5 +278,30 @@ impl std::ops::Deref for TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh file path under the system temp dir, removed when dropped.
+pub struct TempFile(pub PathBuf);
+
+impl TempFile {
+    /// A path named after the process, a counter and `name`.
+    pub fn new(name: &str) -> TempFile {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        TempFile(std::env::temp_dir().join(format!(
+            "bedrock-converse-test-{}-{n}-{name}.json",
+            std::process::id()
+        )))
+    }
+    /// The file's content as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&self.0).unwrap()).unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
