@@ -12,20 +12,9 @@ use bedrock_converse::types::{
     CitationLocation, ContentBlock, ImageSource, ReasoningContentBlock, ToolResultContentBlock,
     ToolUseType,
 };
-use bedrock_converse::{ConverseRequest, Converser, Message, Response};
-use bedrock_converse_mock::{MockServer, Operation, Reply};
+use bedrock_converse::Message;
+use bedrock_converse_mock::{Operation, Reply};
 use serde_json::{json, Value};
-
-fn request() -> ConverseRequest {
-    ConverseRequest::new("anthropic.claude-haiku-4-5-20251001-v1:0").user("hello")
-}
-
-/// Serves `reply` to `converse` and to `converse_with`; asserts that both
-/// operations were used and gave equal content and equal `Response`s;
-/// returns the whole one.
-fn same_both_ways(server: &MockServer, converser: &Converser, reply: Reply) -> Response {
-    both_ways(server, converser, reply, &request())
-}
 
 #[test]
 fn text_in_many_deltas_assembles_the_same() {
@@ -38,7 +27,7 @@ fn text_in_many_deltas_assembles_the_same() {
             .with_text("second")
             .deltas(3),
     ] {
-        let r = same_both_ways(&server, &converser, reply);
+        let r = both_ways(&server, &converser, reply, &haiku_request());
         assert!(matches!(&r.content()[0], ContentBlock::Text(t) if !t.is_empty()));
     }
 }
@@ -47,12 +36,13 @@ fn text_in_many_deltas_assembles_the_same() {
 fn tool_use_assembles_the_same() {
     let (server, converser) = setup();
     let input = json!({"city": "Paris", "days": 3, "units": {"temp": "C"}, "tags": ["a", "é"]});
-    let r = same_both_ways(
+    let r = both_ways(
         &server,
         &converser,
         Reply::text("Checking.")
             .tool_use("tu-1", "weather", input.clone())
             .deltas(9),
+        &haiku_request(),
     );
     assert!(r.stopped_for_tool_use());
     let calls = r.tool_uses();
@@ -62,7 +52,7 @@ fn tool_use_assembles_the_same() {
 #[test]
 fn reasoning_and_redacted_reasoning_assemble_the_same() {
     let (server, converser) = setup();
-    let r = same_both_ways(
+    let r = both_ways(
         &server,
         &converser,
         Reply::empty()
@@ -70,6 +60,7 @@ fn reasoning_and_redacted_reasoning_assemble_the_same() {
             .redacted_reasoning(vec![0u8, 255, 7, 8, 9, 10])
             .with_text("42")
             .deltas(4),
+        &haiku_request(),
     );
     let ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(t)) = &r.content()[0]
     else {
@@ -96,13 +87,14 @@ fn citations_of_documents_search_results_and_the_web_assemble_the_same() {
         cited(json!({"searchResultLocation": {"searchResultIndex": 1, "start": 0, "end": 1}})),
         cited(json!({"web": {"url": "https://example.com/paris", "domain": "example.com"}})),
     ];
-    let r = same_both_ways(
+    let r = both_ways(
         &server,
         &converser,
         Reply::empty()
             .with_text("It is ")
             .cited_text("sunny and 24 C.", citations)
             .deltas(3),
+        &haiku_request(),
     );
     assert_eq!(r.text(), "It is sunny and 24 C.");
     let ContentBlock::CitationsContent(c) = &r.content()[1] else {
@@ -128,10 +120,11 @@ fn citations_of_documents_search_results_and_the_web_assemble_the_same() {
 fn generated_images_assemble_the_same() {
     let (server, converser) = setup();
     let png: Vec<u8> = (0u8..=200).collect();
-    let r = same_both_ways(
+    let r = both_ways(
         &server,
         &converser,
         Reply::empty().with_text("Here:").image("png", &png),
+        &haiku_request(),
     );
     let ContentBlock::Image(image) = &r.content()[1] else {
         panic!("{:?}", r.content()[1])
@@ -143,7 +136,7 @@ fn generated_images_assemble_the_same() {
 #[test]
 fn service_tool_calls_and_their_text_and_json_results_assemble_the_same() {
     let (server, converser) = setup();
-    let r = same_both_ways(
+    let r = both_ways(
         &server,
         &converser,
         Reply::empty()
@@ -156,6 +149,7 @@ fn service_tool_calls_and_their_text_and_json_results_assemble_the_same() {
                 ],
             )
             .with_text("It is sunny."),
+        &haiku_request(),
     );
     let ContentBlock::ToolUse(call) = &r.content()[0] else {
         panic!("{:?}", r.content()[0])
@@ -188,7 +182,7 @@ fn search_results_in_a_service_tool_result_come_only_in_a_whole_reply() {
         .server_tool_use("srv-1", "web_search", json!({"query": "paris"}))
         .tool_result("srv-1", vec![search]);
     server.push(reply.clone());
-    let whole = converser.converse(&request()).unwrap();
+    let whole = converser.converse(&haiku_request()).unwrap();
     let ContentBlock::ToolResult(result) = &whole.content()[1] else {
         panic!("{:?}", whole.content())
     };
@@ -200,7 +194,7 @@ fn search_results_in_a_service_tool_result_come_only_in_a_whole_reply() {
     // ConverseStream has no delta for it: the streamed block is empty.
     server.push(reply);
     let streamed = converser
-        .converse_with(&request(), &mut NoopHandler)
+        .converse_with(&haiku_request(), &mut NoopHandler)
         .unwrap();
     let ContentBlock::ToolResult(result) = &streamed.content()[1] else {
         panic!("{:?}", streamed.content())
@@ -212,10 +206,15 @@ fn search_results_in_a_service_tool_result_come_only_in_a_whole_reply() {
 fn a_json_reply_assembles_the_same_as_text_and_as_a_forced_tool() {
     let (server, converser) = setup();
     let songs = json!({"songs": [{"title": "Levitating", "artist": "Dua Lipa"}]});
-    let r = same_both_ways(&server, &converser, Reply::json(&songs).deltas(5));
+    let r = both_ways(
+        &server,
+        &converser,
+        Reply::json(&songs).deltas(5),
+        &haiku_request(),
+    );
     assert_eq!(serde_json::from_str::<Value>(&r.text()).unwrap(), songs);
     // The same reply to a request forcing a tool is a call of that tool.
-    let forced = request()
+    let forced = haiku_request()
         .tool(bedrock_converse::model::Tool::new(
             "respond",
             "Answer.",
@@ -318,20 +317,22 @@ fn stop_reason_helpers_read_what_the_service_sent() {
         ("a_future_reason", false, false, false),
     ];
     for (reason, truncated, tool_use, blocked) in cases {
-        let r = same_both_ways(
+        let r = both_ways(
             &server,
             &converser,
             Reply::text("cut off here").stop_reason(reason),
+            &haiku_request(),
         );
         assert_eq!(r.stop_reason.as_ref().map(|s| s.as_str()), Some(reason));
         assert_eq!(r.is_truncated(), truncated, "{reason}");
         assert_eq!(r.stopped_for_tool_use(), tool_use, "{reason}");
         assert_eq!(r.is_blocked(), blocked, "{reason}");
     }
-    let r = same_both_ways(
+    let r = both_ways(
         &server,
         &converser,
         Reply::text("checking").tool_use("t1", "weather", json!({"city": "Oslo"})),
+        &haiku_request(),
     );
     assert!(r.stopped_for_tool_use());
     assert_eq!(r.tool_uses()[0].name, "weather");
@@ -364,14 +365,15 @@ fn cache_details_arrive_from_converse_and_converse_stream() {
         assert_eq!(details.total(), 2148);
     }
     // An unknown TTL is counted, not dropped; none sent is `None`.
-    let r = same_both_ways(
+    let r = both_ways(
         &server,
         &converser,
         Reply::text("x").cache_details(&[("1d", 7), ("5m", 3)]),
+        &haiku_request(),
     );
     let d = r.usage.unwrap().cache_details.unwrap();
     assert_eq!((d.five_minutes, d.one_hour, d.other), (3, 0, 7));
-    let r = same_both_ways(&server, &converser, Reply::text("x"));
+    let r = both_ways(&server, &converser, Reply::text("x"), &haiku_request());
     assert_eq!(r.usage.unwrap().cache_details, None);
 }
 
