@@ -10,16 +10,15 @@
 //! Each model's fallback is logged once.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
-
-use aws_sdk_bedrockruntime::types::{ContentBlock, ReasoningContentBlock};
+use std::sync::{Arc, Mutex};
 
 use super::Converser;
+use crate::engine::spawned::Fallback;
+use crate::engine::whole::events;
 use crate::error::Error;
 use crate::model::catalogue::{Capability, Catalogue};
 use crate::model::{ConverseRequest, Response, StreamFallback};
-use crate::sdk::json::document_to_json;
-use crate::stream::{BlockStart, Delta, Flow, Metadata, Stop, StreamEvent, StreamHandler};
+use crate::stream::{Flow, StreamHandler};
 
 /// The service's refusal of a stream, word for word, and what it means.
 const REFUSALS: [(&str, StreamFallback); 2] = [
@@ -63,19 +62,39 @@ impl Learnt {
 
     /// Learns from a failed stream: the service's refusal of a stream for
     /// this model is remembered, and answered with what to do instead.
-    fn learn(&self, request: &ConverseRequest, error: &Error) -> Option<StreamFallback> {
+    fn learn(&self, model_id: &str, tools: bool, error: &Error) -> Option<StreamFallback> {
         let message = error.as_service()?.message.trim();
         let why = REFUSALS.iter().find(|(m, _)| *m == message)?.1;
-        if why == StreamFallback::ModelCannotStreamToolUse && request.tool_config.is_none() {
+        if why == StreamFallback::ModelCannotStreamToolUse && !tools {
             return None;
         }
         self.models
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .entry(request.model_id.clone())
+            .entry(model_id.to_owned())
             .or_default()
             .insert(why);
         Some(why)
+    }
+
+    /// How a spawned call of `request` falls back: at once if the model is
+    /// known not to stream it, else after the service refuses the stream
+    /// (which is then remembered and logged).
+    pub(super) fn for_spawn(self: &Arc<Self>, request: &ConverseRequest) -> Fallback {
+        let known = self.known(request);
+        if let Some(why) = known {
+            self.log_once(&request.model_id, why);
+        }
+        let (learnt, model_id) = (self.clone(), request.model_id.clone());
+        let tools = request.tool_config.is_some();
+        Fallback {
+            known,
+            learn: Box::new(move |error: &Error| {
+                let why = learnt.learn(&model_id, tools, error)?;
+                learnt.log_once(&model_id, why);
+                Some(why)
+            }),
+        }
     }
 
     fn log_once(&self, model_id: &str, why: StreamFallback) {
@@ -90,64 +109,6 @@ impl Learnt {
             );
         }
     }
-}
-
-/// The events a stream of `response` would have carried, in order.
-fn events(response: &Response) -> Vec<StreamEvent> {
-    let mut out = vec![StreamEvent::MessageStart {
-        role: response.message.role.clone(),
-    }];
-    for (index, block) in response.message.content.iter().enumerate() {
-        let index = u32::try_from(index).unwrap_or(u32::MAX);
-        let delta = |delta| StreamEvent::Delta { index, delta };
-        match block {
-            ContentBlock::Text(t) => out.push(delta(Delta::Text(t.clone()))),
-            ContentBlock::ToolUse(t) => {
-                out.push(StreamEvent::BlockStart {
-                    index,
-                    start: BlockStart::ToolUse {
-                        tool_use_id: t.tool_use_id.clone(),
-                        name: t.name.clone(),
-                        tool_type: t.r#type.clone(),
-                    },
-                });
-                let input = document_to_json(&t.input).to_string();
-                out.push(delta(Delta::ToolUseInput(input)));
-            }
-            ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(r)) => {
-                out.push(delta(Delta::ReasoningText(r.text.clone())));
-                if let Some(s) = &r.signature {
-                    out.push(delta(Delta::ReasoningSignature(s.clone())));
-                }
-            }
-            ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(b)) => {
-                out.push(delta(Delta::RedactedReasoning(b.as_ref().to_vec())));
-            }
-            ContentBlock::CitationsContent(_) => {
-                let text =
-                    crate::model::Message::new(response.message.role.clone(), vec![block.clone()])
-                        .text();
-                out.push(delta(Delta::Text(text)));
-            }
-            // Other blocks are in the returned response only.
-            _ => {}
-        }
-        out.push(StreamEvent::BlockStop { index });
-    }
-    if let Some(reason) = &response.stop_reason {
-        out.push(StreamEvent::Stop(Stop {
-            reason: reason.clone(),
-            additional_model_response_fields: response.additional_model_response_fields.clone(),
-        }));
-    }
-    out.push(StreamEvent::Metadata(Metadata {
-        usage: response.usage,
-        metrics: response.metrics,
-        trace: response.trace.clone(),
-        performance_config: response.performance_config.clone(),
-        service_tier: response.service_tier.clone(),
-    }));
-    out
 }
 
 impl Converser {
@@ -165,7 +126,7 @@ impl Converser {
             return self.converse_driving(request, handler, why);
         }
         match stream(handler) {
-            Err(e) => match learnt.learn(request, &e) {
+            Err(e) => match learnt.learn(&request.model_id, request.tool_config.is_some(), &e) {
                 Some(why) => self.converse_driving(request, handler, why),
                 None => Err(e),
             },
@@ -181,7 +142,8 @@ impl Converser {
         why: StreamFallback,
     ) -> Result<Response, Error> {
         self.inner.fallback.log_once(&request.model_id, why);
-        let mut response = self.converse(request)?;
+        // Unchecked: the streaming caller checks the structured reply once.
+        let mut response = self.converse_unchecked(request)?;
         response.stream_fallback = Some(why);
         for event in events(&response) {
             if handler.on_event(&event) == Flow::Stop {

@@ -103,7 +103,7 @@ struct Inner {
     timeout: Option<Duration>,
     idle_timeout: Duration,
     /// Models learnt to refuse streaming (tool use), for the fallback.
-    fallback: fallback::Learnt,
+    fallback: Arc<fallback::Learnt>,
 }
 
 impl fmt::Debug for Converser {
@@ -174,13 +174,18 @@ impl Converser {
     /// [`Error::Protocol`], [`Error::Cancelled`], [`Error::WouldDeadlock`]
     /// (called on the runtime thread) or [`Error::Shutdown`].
     pub fn converse(&self, request: &ConverseRequest) -> Result<Response, Error> {
+        request.checked_reply(self.converse_unchecked(request))
+    }
+
+    /// [`converse`](Converser::converse) without the check of a structured
+    /// reply, for a caller that checks it itself.
+    fn converse_unchecked(&self, request: &ConverseRequest) -> Result<Response, Error> {
         let parts = self.prepare("converse", request)?;
         let limit = self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
         let deadline = Instant::now() + limit;
-        let result = self.metered(request, Some(deadline), || {
+        self.metered(request, Some(deadline), || {
             self.converse_inner(request, parts, deadline)
-        });
-        request.checked_reply(result)
+        })
     }
 
     fn converse_inner(
@@ -373,7 +378,7 @@ impl Converser {
             let parts = self.prepare("converse_with_send", request)?;
             let deadline = self.stream_deadline();
             self.metered(request, deadline, || {
-                let interrupt = self.interrupt([request.cancel_token.clone(), None], deadline);
+                let interrupt = engine::interrupt([request.cancel_token.clone(), None], deadline);
                 let idle = Some(self.inner.idle_timeout);
                 engine::inline::run(handler, |sink| {
                     self.start_stream(parts, sink, idle, interrupt, None)
@@ -448,11 +453,15 @@ impl Converser {
         let (gate, on_end) = self.spawn_admission(request);
         let (receivers, sink) = engine::spawned::spawned(waker, on_end);
         let cancel = CancelToken::new();
-        let interrupt = self.interrupt(
+        let interrupt = engine::interrupt(
             [Some(cancel.clone()), request.cancel_token.clone()],
             self.stream_deadline(),
         );
-        self.start_stream(parts, sink, Some(self.inner.idle_timeout), interrupt, gate)?;
+        let fallback = self.inner.fallback.for_spawn(request);
+        let idle = Some(self.inner.idle_timeout);
+        self.inner.runtime.submit(Box::new(move |client: &Client| {
+            engine::spawned::spawned_task(client, parts, sink, idle, interrupt, gate, fallback)
+        }))?;
         Ok(CallHandle::new(receivers, cancel, self.inner.clone()))
     }
 
@@ -475,36 +484,6 @@ impl Converser {
     /// [`timeout`](ConverserBuilder::timeout) is set.
     fn stream_deadline(&self) -> Option<Instant> {
         self.inner.timeout.map(|t| Instant::now() + t)
-    }
-
-    /// For a call run wholly on the runtime thread: resolves when either token
-    /// is cancelled or the call's total `deadline` passes.
-    fn interrupt(
-        &self,
-        tokens: [Option<CancelToken>; 2],
-        deadline: Option<Instant>,
-    ) -> impl Future<Output = Interrupt> + Send + 'static {
-        let deadline = deadline.map(tokio::time::Instant::from_std);
-        let [first, second] = tokens;
-        let cancelled = |token: Option<CancelToken>| async move {
-            match token {
-                Some(t) => t.cancelled().await,
-                None => std::future::pending().await,
-            }
-        };
-        async move {
-            let deadline = async move {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = cancelled(first) => Interrupt::Cancelled,
-                _ = cancelled(second) => Interrupt::Cancelled,
-                _ = deadline => Interrupt::Deadline,
-            }
-        }
     }
 
     /// The quota limiter's counters (calls, waits, throttles, the current

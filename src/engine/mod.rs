@@ -7,7 +7,9 @@
 //! - [`spawned`] and [`inline`]: the sinks that assemble on the runtime
 //!   thread, for [`spawn`](crate::Converser::spawn) and
 //!   [`converse_with_send`](crate::Converser::converse_with_send);
-//!   `inline` holds the crate's only `unsafe` code.
+//!   `inline` holds the crate's only `unsafe` code;
+//! - [`whole`]: a whole reply handed on as a stream's events, where a model
+//!   cannot stream.
 //!
 //! The engine knows the SDK client and the runtime, never the `Converser`.
 
@@ -16,7 +18,8 @@ pub(crate) mod inline;
 pub(crate) mod protocol;
 pub(crate) mod pump;
 pub(crate) mod spawned;
+pub(crate) mod whole;
 
 pub(crate) use assemble::{Assembler, Step};
-pub(crate) use protocol::{Interrupt, Msg, Sink};
+pub(crate) use protocol::{interrupt, Interrupt, Msg, Sink};
 pub(crate) use pump::{converse_task, stream_task, Gate, Task};

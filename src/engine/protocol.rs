@@ -3,6 +3,10 @@
 
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
 
+use std::future::Future;
+use std::time::Instant;
+
+use crate::cancel::CancelToken;
 use crate::error::{Error, TimeoutKind};
 use crate::model::Response;
 
@@ -38,6 +42,35 @@ impl Interrupt {
                 kind: TimeoutKind::Deadline,
                 partial,
             },
+        }
+    }
+}
+
+/// For a call run wholly on the runtime thread: resolves when either token
+/// is cancelled or the call's total `deadline` passes.
+pub(crate) fn interrupt(
+    tokens: [Option<CancelToken>; 2],
+    deadline: Option<Instant>,
+) -> impl Future<Output = Interrupt> + Send + 'static {
+    let deadline = deadline.map(tokio::time::Instant::from_std);
+    let [first, second] = tokens;
+    let cancelled = |token: Option<CancelToken>| async move {
+        match token {
+            Some(t) => t.cancelled().await,
+            None => std::future::pending().await,
+        }
+    };
+    async move {
+        let deadline = async move {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = cancelled(first) => Interrupt::Cancelled,
+            _ = cancelled(second) => Interrupt::Cancelled,
+            _ = deadline => Interrupt::Deadline,
         }
     }
 }

@@ -82,14 +82,14 @@ pub(crate) fn stream_task<S: Sink>(
 /// the SDK's exponential back-off with full jitter from its initial
 /// back-off, capped at its maximum).
 #[derive(Debug, Clone, Copy)]
-struct FirstFrameRetry {
+pub(super) struct FirstFrameRetry {
     max_attempts: u32,
     initial: Duration,
     max: Duration,
 }
 
 impl FirstFrameRetry {
-    fn of(client: &Client) -> Self {
+    pub(super) fn of(client: &Client) -> Self {
         let config = client.config().retry_config();
         FirstFrameRetry {
             max_attempts: config.map_or(1, |c| c.max_attempts()),
@@ -129,7 +129,7 @@ type StreamSend =
 
 /// Sends the request, then moves every stream event into `sink`; re-sends
 /// it while its first frame is a retryable error and attempts are left.
-async fn pump<S: Sink>(
+pub(super) async fn pump<S: Sink>(
     builder: StreamSend,
     retry: FirstFrameRetry,
     sink: &mut S,

@@ -1,15 +1,21 @@
-//! The sink of a spawned call ([`Converser::spawn`](crate::Converser::spawn)):
-//! the reply is assembled on the runtime thread, and events and the result
-//! go to channels the caller's handle reads.
+//! A spawned call ([`Converser::spawn`](crate::Converser::spawn)): its task,
+//! which streams unless the model cannot stream the request and then falls
+//! back to Converse (at once when that is known, or after the service
+//! refused the stream before any event had arrived), and its sink, which
+//! assembles the reply on the runtime thread and sends events and the result
+//! to channels the caller's handle reads.
 
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_bedrockruntime::Client;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::assemble::{Assembler, Step};
 use super::protocol::{Interrupt, Msg, Sink};
+use super::pump::{pump, FirstFrameRetry, Gate, Task};
 use crate::error::Error;
-use crate::model::Response;
+use crate::model::{Response, StreamFallback};
+use crate::sdk::{fill, SdkParts};
 use crate::stream::{Flow, StreamEvent, StreamHandler};
 
 /// A waker a spawned call calls after new events and once at its end.
@@ -103,6 +109,22 @@ impl SpawnSink {
     }
 }
 
+impl SpawnSink {
+    /// Ends the call with a reply that came whole (a stream's fallback to
+    /// Converse): its events first, as a stream would have carried them,
+    /// then the result.
+    pub(crate) fn whole(&mut self, result: Result<Response, Error>) {
+        if let Ok(response) = &result {
+            for event in super::whole::events(response) {
+                // Nobody listening to events is fine, as in `deliver`.
+                let _ = self.events.send(event);
+            }
+            self.waker.wake();
+        }
+        self.finish(result);
+    }
+}
+
 impl Sink for SpawnSink {
     fn deliver(&mut self, msg: Msg) -> bool {
         match self.assembler.take(msg) {
@@ -133,4 +155,103 @@ impl Drop for SpawnSink {
             self.finish(Err(error));
         }
     }
+}
+
+/// Decides whether a stream's error, arriving before any event, is the
+/// service refusing to stream this request (and remembers it if so).
+pub(crate) type Learn = Box<dyn FnMut(&Error) -> Option<StreamFallback> + Send>;
+
+/// How a spawned call may fall back to Converse.
+pub(crate) struct Fallback {
+    /// Known before sending: go straight to Converse.
+    pub(crate) known: Option<StreamFallback>,
+    /// Otherwise: what a refused stream teaches.
+    pub(crate) learn: Learn,
+}
+
+/// The spawned call's sink, watching for the service's refusal of a stream:
+/// such an error before any event is kept back from the caller, who gets
+/// the Converse reply instead.
+struct Watch {
+    sink: SpawnSink,
+    learn: Learn,
+    event_seen: bool,
+    refused: Option<StreamFallback>,
+}
+
+impl Sink for Watch {
+    fn deliver(&mut self, msg: Msg) -> bool {
+        match &msg {
+            Msg::Event(_) => self.event_seen = true,
+            Msg::Failed(e) if !self.event_seen => {
+                if let Some(why) = (self.learn)(e) {
+                    self.refused = Some(why);
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        self.sink.deliver(msg)
+    }
+
+    fn interrupted(&mut self, why: Interrupt) {
+        self.sink.interrupted(why);
+    }
+}
+
+/// A spawned call that streams unless the model cannot stream it: sent
+/// once the `gate` opens; a refused stream (or a `known` fallback) is
+/// answered through Converse, the whole reply going to `sink` as a stream's
+/// events. `interrupt` covers the whole call, fallback included.
+pub(crate) fn spawned_task(
+    client: &Client,
+    parts: SdkParts,
+    sink: SpawnSink,
+    idle: Option<std::time::Duration>,
+    interrupt: impl std::future::Future<Output = Interrupt> + Send + 'static,
+    gate: Option<Gate>,
+    fallback: Fallback,
+) -> Task {
+    let Fallback { known, learn } = fallback;
+    // A stream that may be refused keeps the request for Converse.
+    let stream = match known {
+        Some(_) => None,
+        None => Some(fill!(client.converse_stream(), parts.clone())),
+    };
+    let converse = fill!(client.converse(), parts);
+    let retry = FirstFrameRetry::of(client);
+    let mut watch = Watch {
+        sink,
+        learn,
+        event_seen: false,
+        refused: known,
+    };
+    Box::pin(async move {
+        let interrupted = {
+            let work = async {
+                if let Some(gate) = gate {
+                    gate.await;
+                }
+                if let Some(builder) = stream {
+                    pump(builder, retry, &mut watch, idle).await;
+                }
+                let Some(why) = watch.refused else { return };
+                let result = Box::pin(converse.send()).await;
+                let reply = result.map_err(Error::from_sdk).and_then(|output| {
+                    let mut response = Response::from_converse(output)?;
+                    response.stream_fallback = Some(why);
+                    Ok(response)
+                });
+                watch.sink.whole(reply);
+            };
+            tokio::select! {
+                biased;
+                why = interrupt => Some(why),
+                _ = work => None,
+            }
+        };
+        if let Some(why) = interrupted {
+            watch.interrupted(why);
+        }
+    })
 }

@@ -20,6 +20,7 @@ use crate::model::{
 };
 
 /// A validated request in the SDK's types, ready for either operation's builder.
+#[derive(Clone)]
 pub(crate) struct SdkParts {
     pub(crate) model_id: String,
     pub(crate) messages: Vec<types::Message>,

@@ -254,3 +254,141 @@ fn reasoning_reaches_the_handler_as_deltas_with_its_signature() {
     );
     assert_eq!(events.text(), "42");
 }
+
+/// Drains a spawned call: its events, then its result.
+fn spawned(
+    converser: &bedrock_converse::Converser,
+    request: &ConverseRequest,
+) -> (Events, Result<bedrock_converse::Response, Error>) {
+    let call = converser.spawn(request).unwrap();
+    let events = call.events().clone();
+    let result = call.wait();
+    (Events(events.try_iter().collect()), result)
+}
+
+#[test]
+fn a_spawned_call_falls_back_too_and_its_handle_gets_the_whole_reply() {
+    for (model, why) in [
+        (
+            "us.meta.llama4-maverick-17b-instruct-v1:0",
+            StreamFallback::ModelCannotStreamToolUse,
+        ),
+        ("openai.gpt-oss-120b-1:0", StreamFallback::ModelCannotStream),
+    ] {
+        let server = MockServer::start().unwrap();
+        let converser = server.converser().unwrap();
+        server.push(tool_reply());
+        let (events, reply) = spawned(&converser, &with_tools(model));
+        let reply = reply.unwrap();
+        assert_whole_tool_reply(&events);
+        assert_eq!(reply.stream_fallback, Some(why), "{model}");
+        assert_eq!(reply.tool_uses()[0].input, json!({"city": "Paris"}));
+        assert_eq!(operations(&server), [Some(Operation::Converse)], "{model}");
+    }
+    // Without tools, a model that streams text streams it when spawned.
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::text("Hello there").deltas(2));
+    let plain = ConverseRequest::new("us.meta.llama4-maverick-17b-instruct-v1:0").user("Hi");
+    let (events, reply) = spawned(&converser, &plain);
+    assert_eq!(reply.unwrap().stream_fallback, None);
+    assert_eq!(events.text(), "Hello there");
+    assert_eq!(operations(&server), [Some(Operation::ConverseStream)]);
+}
+
+#[test]
+fn a_spawned_call_learns_the_refusal_and_the_next_call_sends_one_request() {
+    let model = "example.spawned-streamless-v1:0";
+    let server = MockServer::start().unwrap();
+    server.set_lenient(true);
+    let converser = server.converser_builder().max_attempts(1).build().unwrap();
+    server.push(Reply::error(
+        400,
+        "ValidationException",
+        "The model is unsupported for streaming.",
+    ));
+    server.push(tool_reply());
+    let (events, reply) = spawned(&converser, &with_tools(model));
+    assert_whole_tool_reply(&events);
+    assert_eq!(
+        reply.unwrap().stream_fallback,
+        Some(StreamFallback::ModelCannotStream)
+    );
+    assert_eq!(
+        operations(&server),
+        [Some(Operation::ConverseStream), Some(Operation::Converse)]
+    );
+    // Learnt for the Converser: the next spawned call, and the next
+    // `converse_with`, go straight to Converse, with or without tools.
+    server.push(Reply::text("once"));
+    let (events, reply) = spawned(&converser, &ConverseRequest::new(model).user("Hi"));
+    assert_eq!(events.text(), "once");
+    assert_eq!(
+        reply.unwrap().stream_fallback,
+        Some(StreamFallback::ModelCannotStream)
+    );
+    server.push(Reply::text("twice"));
+    converser
+        .converse_with(
+            &ConverseRequest::new(model).user("Hi"),
+            &mut Events::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        operations(&server)[2..],
+        [Some(Operation::Converse), Some(Operation::Converse)]
+    );
+}
+
+#[test]
+fn a_spawned_call_passes_on_errors_that_are_not_a_refusal_of_streaming() {
+    let server = MockServer::start().unwrap();
+    server.set_lenient(true);
+    let converser = server.converser_builder().max_attempts(1).build().unwrap();
+    server.push(Reply::error(
+        400,
+        "ValidationException",
+        "Something else is wrong.",
+    ));
+    let (events, reply) = spawned(&converser, &with_tools("example.other-v1:0"));
+    let err = reply.unwrap_err();
+    assert!(
+        matches!(&err, Error::Service(s) if s.message == "Something else is wrong."),
+        "{err:?}"
+    );
+    assert!(events.0.is_empty());
+    // The refusal of tool use without tools in the request is no refusal.
+    server.push(Reply::error(
+        400,
+        "ValidationException",
+        "This model doesn't support tool use in streaming mode.",
+    ));
+    let (_, reply) = spawned(
+        &converser,
+        &ConverseRequest::new("example.other-v1:0").user("Hi"),
+    );
+    assert!(reply.is_err());
+    assert_eq!(operations(&server).len(), 2);
+}
+
+#[test]
+fn a_spawned_fallback_can_be_cancelled_and_fails_as_converse_fails() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    // Cancelled while Converse is under way: the call ends cancelled, promptly.
+    server.push(tool_reply().frame_delay(std::time::Duration::from_secs(5)));
+    let call = converser
+        .spawn(&with_tools("openai.gpt-oss-20b-1:0"))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    call.cancel();
+    let err = call.wait().unwrap_err();
+    assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // Converse's own error reaches the handle, with no events before it.
+    server.push(Reply::error(400, "ValidationException", "Bad input."));
+    let (events, reply) = spawned(&converser, &with_tools("openai.gpt-oss-20b-1:0"));
+    assert!(matches!(reply, Err(Error::Service(_))), "{reply:?}");
+    assert!(events.0.is_empty());
+}
