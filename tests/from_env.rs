@@ -46,12 +46,28 @@ fn last_auth(server: &MockServer) -> String {
         .to_string()
 }
 
-fn temp_home(tag: &str) -> std::path::PathBuf {
+/// A scratch HOME with an empty `.aws`, removed when dropped.
+struct TempHome(std::path::PathBuf);
+
+impl std::ops::Deref for TempHome {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempHome {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_home(tag: &str) -> TempHome {
     let dir =
         std::env::temp_dir().join(format!("bedrock-converse-env-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join(".aws")).unwrap();
-    dir
+    TempHome(dir)
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! concurrency without a thread per record, every record exactly once,
 //! retries, error lines, and resuming after a kill.
 
+use crate::support::TempDir;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -35,10 +36,11 @@ fn converser(server: &MockServer) -> Converser {
         .unwrap()
 }
 
-fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bc-batch-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("out.jsonl")
+/// A temporary directory (removed when dropped) and its `out.jsonl`.
+fn temp_path(name: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(&format!("batch-{name}"));
+    let path = dir.join("out.jsonl");
+    (dir, path)
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -55,10 +57,11 @@ fn threads() -> usize {
 
 const CHILD: &str = "BEDROCK_CONVERSE_BATCH_THREADS_CHILD";
 
-/// Runs `batch::sixty_four_in_flight_child` alone in a process of its own,
-/// so that other tests' threads do not count.
+/// "64 in flight use one thread, the runtime's": runs
+/// `batch::sixty_four_in_flight_child` alone in a process of its own, so
+/// that other tests' threads do not count.
 #[test]
-fn sixty_four_in_flight_use_a_handful_of_threads() {
+fn sixty_four_in_flight_use_one_thread() {
     if !Path::new("/proc/self/task").exists() {
         eprintln!("no /proc/self/task here; skipped");
         return;
@@ -89,7 +92,7 @@ fn sixty_four_in_flight_use_a_handful_of_threads() {
 }
 
 #[test]
-#[ignore = "run by sixty_four_in_flight_use_a_handful_of_threads in a process of its own"]
+#[ignore = "run by sixty_four_in_flight_use_one_thread in a process of its own"]
 fn sixty_four_in_flight_child() {
     if std::env::var_os(CHILD).is_none() {
         return;
@@ -114,7 +117,11 @@ fn sixty_four_in_flight_child() {
         .unwrap();
     eprintln!("threads: {before} before the Converser, at most {max_threads} with up to {max_in_flight} calls in flight");
     assert_eq!(max_in_flight, 64);
-    assert!(max_threads - before <= 4, "{before} -> {max_threads}");
+    assert_eq!(
+        max_threads - before,
+        1,
+        "the Converser's runtime thread and no other: {before} -> {max_threads}"
+    );
     assert_eq!((stats.succeeded, stats.failed, stats.retries), (64, 0, 0));
     assert_eq!(results.len(), 64);
     let ids: HashSet<&str> = results.iter().map(|r| r.id.as_str()).collect();
@@ -128,11 +135,83 @@ fn sixty_four_in_flight_child() {
     assert_eq!(server.request_count(), 64);
 }
 
+/// "progress (done, failed, tokens, records/s, ETA) to a callback": each
+/// field seen moving while the run goes on, and consistent with the others.
+#[test]
+fn progress_reports_done_failed_tokens_rate_and_eta() {
+    let server = MockServer::start().unwrap();
+    server.set_default(
+        Reply::text("fine")
+            .usage(3, 5)
+            .frame_delay(Duration::from_millis(30)),
+    );
+    // Ten records, two of them refused before sending (a toolConfig without
+    // a tool): those fail at once, the others take 30 ms each, two at a time.
+    let mut input = records(10);
+    for i in [1, 6] {
+        input[i] = Record::new(
+            format!("bad-{i}"),
+            json!({"toolConfig": {"tools": []}, "messages": record(i).model_input["messages"]}),
+        );
+    }
+    let mut seen: Vec<Progress> = Vec::new();
+    let stats = Batch::new(&converser(&server), MODEL)
+        .concurrency(2)
+        .on_progress(Duration::ZERO, |p: &Progress| seen.push(p.clone()))
+        .run(input, |_| {})
+        .unwrap();
+    assert_eq!((stats.succeeded, stats.failed), (8, 2));
+    assert_eq!((stats.input_tokens, stats.output_tokens), (8 * 3, 8 * 5));
+    assert!(seen.len() >= 3, "{seen:?}");
+    for p in &seen {
+        assert_eq!(p.total, 10);
+        // Tokens are those of the replies so far.
+        assert_eq!(p.input_tokens, 3 * p.succeeded as u64, "{p:?}");
+        assert_eq!(p.output_tokens, 5 * p.succeeded as u64, "{p:?}");
+        // Records per second: done over the time since the start.
+        if p.done() > 0 {
+            let rate = p.done() as f64 / p.elapsed.as_secs_f64();
+            assert!((p.rate() - rate).abs() <= rate * 1e-9, "{p:?}");
+            // The ETA: what remains at that rate.
+            let eta = p.eta().expect("an ETA once a record finished");
+            let expected = p.remaining() as f64 / rate;
+            assert!((eta.as_secs_f64() - expected).abs() < 1e-6, "{p:?}");
+        } else {
+            assert_eq!(p.eta(), None, "no ETA before a record finished");
+        }
+    }
+    for pair in seen.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert!(
+            b.done() >= a.done() && b.failed >= a.failed,
+            "{a:?} then {b:?}"
+        );
+        assert!(b.elapsed >= a.elapsed);
+    }
+    // Seen during the run, not only at its end: a failure, tokens, a rate
+    // and an ETA with records still to go.
+    let mid = seen
+        .iter()
+        .find(|p| p.failed > 0 && p.succeeded > 0 && p.remaining() > 0)
+        .unwrap_or_else(|| panic!("no progress mid-run with a failure and a reply: {seen:?}"));
+    assert!(mid.input_tokens > 0 && mid.rate() > 0.0, "{mid:?}");
+    assert!(mid.eta().unwrap() > Duration::ZERO, "{mid:?}");
+    // The last report is the end of the run: nothing left, so no time left.
+    let last = seen.last().unwrap();
+    assert_eq!((last.done(), last.remaining()), (10, 0), "{last:?}");
+    assert_eq!(last.eta(), Some(Duration::ZERO));
+    // The one-line form shows each of them.
+    let line = mid.to_string();
+    for part in ["done", "failed", "tokens", "rec/s", "ETA"] {
+        assert!(line.contains(part), "{part} missing from {line:?}");
+    }
+}
+
 #[test]
 fn every_record_once_in_the_journal_in_bedrock_format() {
     let server = MockServer::start().unwrap();
     server.set_default(Reply::echo("").usage(3, 2).deltas(2));
-    let path = temp_path("format");
+    let (_dir, path) = temp_path("format");
     let mut seen = Vec::new();
     let stats = Batch::new(&converser(&server), MODEL)
         .concurrency(4)
@@ -160,7 +239,6 @@ fn every_record_once_in_the_journal_in_bedrock_format() {
     );
     assert_eq!(output["usage"]["totalTokens"], 5);
     assert!(output["stopReason"].is_string());
-    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
 #[test]
@@ -206,7 +284,7 @@ fn a_permanent_error_is_an_error_line_not_a_crash() {
         "The model said no",
     ));
     server.set_default(Reply::text("fine"));
-    let path = temp_path("permanent");
+    let (_dir, path) = temp_path("permanent");
     let mut bad = json!({"toolConfig": {"tools": []}, "messages": []});
     bad["messages"] = record(9).model_input["messages"].clone();
     let mut input = records(3);
@@ -242,7 +320,6 @@ fn a_permanent_error_is_an_error_line_not_a_crash() {
         .as_str()
         .unwrap()
         .contains("tool_config.tools"));
-    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
 #[test]
@@ -269,7 +346,7 @@ fn resume_after_a_kill_runs_every_record_exactly_once() {
             .frame_delay(Duration::from_millis(5)),
     );
     let converser = converser(&server);
-    let path = temp_path("resume");
+    let (_dir, path) = temp_path("resume");
     let all = records(N);
 
     // The first run gets through half of the records …
@@ -311,7 +388,6 @@ fn resume_after_a_kill_runs_every_record_exactly_once() {
     let sent = server.request_count() as usize;
     assert!(sent <= N + CONCURRENCY, "{sent} requests for {N} records");
     assert_eq!(sent, N + 1, "only the torn record is sent twice");
-    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! of the shared table (`tests/data/converse_bodies.json`) reaches the
 //! server as written, and every block of a reply is in its output line.
 
-use std::path::PathBuf;
+use crate::support::TempDir;
 
 use bedrock_converse::batch::{Batch, Record};
 use bedrock_converse::client::RetryConfig;
@@ -20,12 +20,6 @@ fn table(kind: &str) -> Vec<(String, Value)> {
         .iter()
         .map(|e| (e["subject"].as_str().unwrap().to_owned(), e["body"].clone()))
         .collect()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bc-bodies-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// JSON equality, except that numbers are compared as the 32-bit floats
@@ -137,7 +131,7 @@ fn every_block_of_the_reply_is_in_the_output_line() {
     let server = MockServer::start().unwrap();
     server.set_default(full_reply());
     // What the server sends as a whole Converse reply, as recorded raw.
-    let dir = temp_dir("reply");
+    let dir = TempDir::new("bodies-reply");
     let recording = dir.join("rec.json");
     let recorder = server
         .converser_builder()
@@ -180,5 +174,4 @@ fn every_block_of_the_reply_is_in_the_output_line() {
     )
     .unwrap();
     assert_eq!(line["modelOutput"], sent);
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -7,6 +7,7 @@
 //! way a user reaches any Bedrock-compatible endpoint: static credentials and
 //! `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` in the environment, and `--aws`.
 
+use crate::support::TempDir;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -100,9 +101,7 @@ fn the_batch_example_killed_with_sigkill_resumes_without_loss_or_resend() {
             .word_deltas()
             .frame_delay(Duration::from_millis(40)),
     );
-    let dir = std::env::temp_dir().join(format!("bc-batch-kill-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("batch-kill");
     let mut input = std::fs::File::create(dir.join("in.jsonl")).unwrap();
     for i in 0..RECORDS {
         let line = json!({
@@ -171,5 +170,4 @@ fn the_batch_example_killed_with_sigkill_resumes_without_loss_or_resend() {
         let n = sent.get(&id).copied().unwrap_or(0);
         assert!((1..=2).contains(&n), "{id} was sent {n} times");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

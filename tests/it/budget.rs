@@ -3,6 +3,7 @@
 //! run ends listing what it did not start, and a resumed run with a larger
 //! budget carries on.
 
+use crate::support::TempDir;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -28,10 +29,11 @@ fn records(n: usize) -> Vec<Record> {
         .collect()
 }
 
-fn out_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bc-budget-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("out.jsonl")
+/// A temporary directory (removed when dropped) and its `out.jsonl`.
+fn out_path(name: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(&format!("budget-{name}"));
+    let path = dir.join("out.jsonl");
+    (dir, path)
 }
 
 fn ids_in(path: &PathBuf) -> Vec<String> {
@@ -54,7 +56,7 @@ fn spend_stays_within_the_budget_and_a_resume_carries_on() {
     let converser = server.converser().unwrap();
     let each = 100.0 * INPUT + 500.0 * OUTPUT;
     let budget = 0.001;
-    let path = out_path("resume");
+    let (_dir, path) = out_path("resume");
     let first = Batch::new(&converser, MODEL)
         .concurrency(4)
         .budget_usd(budget)

@@ -210,8 +210,7 @@ const OVERRIDE: &str = r#"{"format": 1, "date": "2027-01-01",
 
 #[test]
 fn a_price_file_overrides_the_table_through_the_catalogue_loader() {
-    let dir = std::env::temp_dir().join(format!("bc-cost-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::support::TempDir::new("bc-cost");
     let path = dir.join("models.json");
     std::fs::write(&path, OVERRIDE).unwrap();
     let catalogue = Catalogue::load(&path).unwrap();

@@ -6,129 +6,15 @@
 //! a usage message. The GUI example is a package of its own and is checked by
 //! `.ci/run` instead.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
 
+use crate::support::examples::{
+    command, run, run_ok, scratch, shown, stderr, stdout, BUNDLED, CLIENTS, LOCAL_GIVEN,
+    NO_CREDENTIALS,
+};
 use bedrock_converse::ConverseRequest;
 use bedrock_converse_mock::MockServer;
-
-/// What every example prints on stderr when it falls back to the local
-/// server (examples/common/mod.rs), before the server's URL.
-const NO_CREDENTIALS: &str =
-    "no AWS credentials found; using the bundled local Bedrock-compatible server at http://127.0.0.1:";
-/// The same line when `--local` asked for it.
-const LOCAL_GIVEN: &str =
-    "--local given; using the bundled local Bedrock-compatible server at http://127.0.0.1:";
-/// The part of those lines that does not depend on why.
-const BUNDLED: &str = "using the bundled local Bedrock-compatible server";
-
-/// The examples that talk to Bedrock (all but `mock_server`, which is a
-/// server, and the GUI, a package of its own).
-const CLIENTS: [&str; 6] = ["playlist", "chat", "tools", "worker", "extract", "batch"];
-
-/// The built example `name`, beside this test binary's directory
-/// (`target/debug/deps/it-…` → `target/debug/examples/name`).
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds the examples; with a narrower \
-         command run `cargo build --examples` first",
-        path.display()
-    );
-    path
-}
-
-/// A fresh, empty directory for one run's `HOME` and files.
-fn scratch() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "bedrock-converse-examples-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The example `name` with `args`, nothing from this process's environment
-/// (so no credentials, profile or region), `HOME` an empty directory and the
-/// instance metadata service off.
-fn command(name: &str, args: &[&str], home: &Path) -> Command {
-    let mut cmd = Command::new(binary(name));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", home)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Runs `cmd` with `input` on its stdin, killing it after a minute.
-fn run(mut cmd: Command, input: &str) -> Output {
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
-/// The example's stdout and stderr, for assertion messages.
-fn shown(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Runs `name` and asserts it succeeded, saying on stderr (exactly once)
-/// which local-server line `expected` is.
-fn run_ok(name: &str, args: &[&str], input: &str, expected: &str) -> Output {
-    let home = scratch();
-    let out = run(command(name, args, &home), input);
-    assert!(out.status.success(), "{name} {args:?}: {}", shown(&out));
-    let err = stderr(&out);
-    assert_eq!(
-        err.lines().filter(|l| l.starts_with(expected)).count(),
-        1,
-        "{name} {args:?}: {}",
-        shown(&out)
-    );
-    out
-}
 
 /// With no credentials and no flags, each example says on stderr that it
 /// uses the bundled local server and succeeds with the local reply. (The
@@ -386,7 +272,6 @@ fn extract_and_batch_accept_their_flags() {
         "{}",
         shown(&out)
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// `--fallback-model` and `--fallback-region` add targets (locally, a
@@ -440,7 +325,6 @@ fn batch_fails_over_with_its_fallback_flags() {
         })
         .sum();
     assert_eq!(answered, 5, "{line}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// `--aws` uses the AWS configuration although no credentials are visible:

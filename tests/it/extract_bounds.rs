@@ -149,7 +149,7 @@ fn retries_re_ask_once_with_the_breach() {
 }
 
 #[test]
-fn refuse_keeps_the_old_behaviour_and_sends_nothing() {
+fn under_refuse_a_bound_is_refused_locally_and_nothing_is_sent() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     let request = request();

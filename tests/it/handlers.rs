@@ -3,7 +3,7 @@
 //! borrowed handler, and `handler_fn`, on `converse_with` and
 //! `converse_with_send`.
 
-use crate::common::request;
+use crate::support::request;
 
 use bedrock_converse::model::Role;
 use bedrock_converse::stream::{handler_fn, BlockStart, Metadata, Stop};

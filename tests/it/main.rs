@@ -8,35 +8,43 @@
 //! the other tests' clients could read mid-test), and `tests/secrets.rs`
 //! installs the process's one global logger at trace level.
 
-mod assembly;
 mod batch;
 mod batch_bodies;
 #[cfg(feature = "batch-inference")]
 mod batch_inference;
 mod batch_kill;
 mod budget;
-mod common;
-mod content;
+mod cancel;
+mod conversation;
 mod conversation_rules;
+mod converse_with_send;
 mod cost;
+mod count_tokens;
+mod errors;
+mod example_requests;
 mod examples;
 mod extract;
 mod extract_bounds;
 mod failover;
-mod foundation;
-mod garbage;
 mod handlers;
-mod inline;
 mod load;
+mod malformed_replies;
+mod media;
 mod mock_chunking;
-mod new_user;
 mod paths;
-mod promises;
 mod quota;
+mod quota_wait;
 mod record;
 mod recorded;
-mod reliability;
+mod replies;
+mod reply_blocks;
+mod requests;
+mod retries;
+mod sharing;
 mod spawn;
 mod stop_reasons;
 mod stream_fallback;
-mod surface;
+mod streaming;
+mod support;
+mod timeouts;
+mod tools;

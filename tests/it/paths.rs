@@ -11,7 +11,7 @@ use bedrock_converse::stream::NoopHandler;
 use bedrock_converse::{ConverseRequest, Converser, Delta, Error, Flow, Response, StreamHandler};
 use bedrock_converse_mock::{Fault, MockServer, Reply};
 
-use crate::common::request;
+use crate::support::request;
 
 /// A blocking streaming call path.
 #[derive(Debug, Clone, Copy)]

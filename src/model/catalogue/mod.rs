@@ -79,22 +79,50 @@ pub enum Status {
     EndOfLife,
 }
 
-/// A model's lifecycle, as its source gives it.
+/// A model's lifecycle, as its source gives it on the day of the copy read
+/// (see [`Source::title`]). Dates are `YYYY-MM-DD`; the catalogue does not
+/// move a model to [`Status::EndOfLife`] when a date passes, only when a
+/// source says so (see [`ended_by`](Lifecycle::ended_by)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Lifecycle {
     /// The state.
     pub status: Status,
-    /// Launch date, `YYYY-MM-DD`, when known.
+    /// Launch date, when known.
     pub launched: Option<String>,
     /// Date it became legacy, when known.
     pub legacy: Option<String>,
+    /// Start of the public extended access part of the legacy period
+    /// (provider-set, usually higher prices), when known.
+    pub public_extended_access: Option<String>,
     /// End-of-life date, when known.
     pub end_of_life: Option<String>,
+    /// The AWS Regions the dates cover, as the source lists them (empty: the
+    /// source names none). A model can stay active in other Regions.
+    pub regions: Vec<String>,
     /// The date the state was seen (for a state known from a recording).
     pub seen: Option<String>,
     /// Which source says it.
     pub source: String,
+}
+
+impl Lifecycle {
+    /// Whether the source's end-of-life date is on or before `date`
+    /// (`YYYY-MM-DD`): the service has then stopped, or is about to stop,
+    /// answering the model in the Regions the dates cover. `false` when no
+    /// end-of-life date is known.
+    ///
+    /// ```
+    /// use bedrock_converse::model::catalogue::{Catalogue, Status};
+    /// let c = Catalogue::bundled();
+    /// let opus = c.lifecycle("us.anthropic.claude-opus-4-1-20250805-v1:0").unwrap();
+    /// assert_eq!(opus.status, Status::Legacy);
+    /// assert!(!opus.ended_by("2027-01-07"));
+    /// assert!(opus.ended_by("2027-01-08"));
+    /// ```
+    pub fn ended_by(&self, date: &str) -> bool {
+        self.end_of_life.as_deref().is_some_and(|eol| eol <= date)
+    }
 }
 
 /// A capability of a model in the Converse API, as the columns of the user
@@ -392,6 +420,24 @@ impl Catalogue {
         find(id)
             .or_else(|| self.resolve(id).and_then(|r| find(&r.model.id)))
             .or_else(|| find(self.strip_profile(id)?))
+    }
+
+    /// The lifecycle of the model an id names (see
+    /// [`resolve`](Catalogue::resolve)): `None` when the model is not in the
+    /// catalogue or no source gives its state. The client never refuses a
+    /// model for it; the service decides.
+    ///
+    /// ```
+    /// use bedrock_converse::model::catalogue::{Catalogue, Status};
+    /// let c = Catalogue::bundled();
+    /// let jamba = c.lifecycle("ai21.jamba-1-5-mini-v1:0").unwrap();
+    /// assert_eq!(jamba.status, Status::Legacy);
+    /// assert_eq!(jamba.end_of_life.as_deref(), Some("2026-11-26"));
+    /// assert!(c.sources.contains_key(&jamba.source));
+    /// assert!(c.lifecycle("example.unknown-v1:0").is_none());
+    /// ```
+    pub fn lifecycle(&self, id: &str) -> Option<&Lifecycle> {
+        self.model(id)?.lifecycle.as_ref()
     }
 
     /// Whether the model has a capability (`None`: not known).

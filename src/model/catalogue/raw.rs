@@ -51,10 +51,35 @@ struct RawLifecycle {
     #[serde(default)]
     legacy: Option<String>,
     #[serde(default)]
+    public_extended_access: Option<String>,
+    #[serde(default)]
     end_of_life: Option<String>,
+    #[serde(default)]
+    regions: Vec<String>,
     #[serde(default)]
     seen: Option<String>,
     source: String,
+}
+
+/// A lifecycle date as given, checked to be `YYYY-MM-DD` (dates are compared
+/// as text, so any other form would compare wrongly).
+fn date(value: Option<String>, at: &str) -> Result<Option<String>, Error> {
+    let Some(d) = value else { return Ok(None) };
+    let b = d.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+    {
+        Ok(Some(d))
+    } else {
+        Err(Error::config(format!(
+            "{at} is {d:?}, not a YYYY-MM-DD date"
+        )))
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -156,14 +181,19 @@ impl Facts<'_> {
         let at = format!("model {:?}", raw.id);
         let lifecycle = match raw.lifecycle {
             None => None,
-            Some(l) => Some(Lifecycle {
-                status: l.status,
-                launched: l.launched,
-                legacy: l.legacy,
-                end_of_life: l.end_of_life,
-                seen: l.seen,
-                source: self.source(&l.source, &format!("{at}.lifecycle"))?,
-            }),
+            Some(l) => {
+                let d = |v, name: &str| date(v, &format!("{at}.lifecycle.{name}"));
+                Some(Lifecycle {
+                    status: l.status,
+                    launched: d(l.launched, "launched")?,
+                    legacy: d(l.legacy, "legacy")?,
+                    public_extended_access: d(l.public_extended_access, "public_extended_access")?,
+                    end_of_life: d(l.end_of_life, "end_of_life")?,
+                    regions: l.regions,
+                    seen: d(l.seen, "seen")?,
+                    source: self.source(&l.source, &format!("{at}.lifecycle"))?,
+                })
+            }
         };
         Ok(ModelInfo {
             on_demand: self.fact(raw.on_demand, None, &format!("{at}.on_demand"))?,

@@ -1,16 +1,20 @@
 //! Garbled answers: whatever the server sends, the caller gets a typed result
 //! (never a panic, never a hang).
 
+use crate::support::request;
+
 use std::time::{Duration, Instant};
 
 use bedrock_converse::stream::NoopHandler;
-use bedrock_converse::{ConverseRequest, Converser, Error};
+use bedrock_converse::{Converser, Error};
 use bedrock_converse_mock::{event_frame, MockServer, Reply};
 use proptest::prelude::*;
 
 const EVENTSTREAM: &str = "application/vnd.amazon.eventstream";
 
-fn setup() -> (MockServer, Converser) {
+/// A server that keeps no log of requests (garbage can be large) and a
+/// `Converser` on it that does not retry and gives up after 5 s of silence.
+fn setup_one_attempt_unrecorded() -> (MockServer, Converser) {
     let server = MockServer::start().unwrap();
     server.set_recording(false);
     let converser = server
@@ -20,10 +24,6 @@ fn setup() -> (MockServer, Converser) {
         .build()
         .unwrap();
     (server, converser)
-}
-
-fn request() -> ConverseRequest {
-    ConverseRequest::new("amazon.nova-lite-v1:0").user("hello")
 }
 
 /// The error kinds the README's table promises for garbage.
@@ -53,7 +53,7 @@ fn frames(parts: &[(&str, &str)]) -> Vec<u8> {
 
 #[test]
 fn whole_reply_garbage_is_a_protocol_error() {
-    let (server, converser) = setup();
+    let (server, converser) = setup_one_attempt_unrecorded();
     let cases: Vec<(u16, &str, Vec<u8>)> = vec![
         (
             200,
@@ -87,7 +87,7 @@ fn whole_reply_garbage_is_a_protocol_error() {
 
 #[test]
 fn error_statuses_with_garbage_bodies_are_service_errors() {
-    let (server, converser) = setup();
+    let (server, converser) = setup_one_attempt_unrecorded();
     server.push(Reply::raw(
         500,
         "text/plain",
@@ -100,7 +100,7 @@ fn error_statuses_with_garbage_bodies_are_service_errors() {
 
 #[test]
 fn stream_garbage_is_a_typed_error() {
-    let (server, converser) = setup();
+    let (server, converser) = setup_one_attempt_unrecorded();
     let start = r#"{"role":"assistant"}"#;
     // The README's error table: a damaged frame (bad checksum or lengths, cut
     // short) is `Transport` and retryable; an intact frame the SDK cannot
@@ -180,7 +180,7 @@ fn stream_garbage_is_a_typed_error() {
 
 #[test]
 fn wrong_content_type_for_a_stream_is_a_typed_error() {
-    let (server, converser) = setup();
+    let (server, converser) = setup_one_attempt_unrecorded();
     server.push(Reply::raw(
         200,
         "application/json",
@@ -198,7 +198,7 @@ fn wrong_content_type_for_a_stream_is_a_typed_error() {
 
 #[test]
 fn a_tool_call_with_malformed_input_keeps_the_rest_of_the_reply() {
-    let (server, converser) = setup();
+    let (server, converser) = setup_one_attempt_unrecorded();
     server.push(Reply::raw(
         200,
         EVENTSTREAM,
@@ -262,7 +262,7 @@ proptest! {
     /// for the one SDK gap described below.
     #[test]
     fn random_stream_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..600)) {
-        let (server, converser) = setup();
+        let (server, converser) = setup_one_attempt_unrecorded();
         let empty = body.is_empty();
         // A known gap in the SDK's frame decoder (aws-smithy-eventstream
         // 0.61): a body that is exactly one 12-byte prelude announcing a
@@ -309,7 +309,7 @@ proptest! {
                 })
                 .count()
         });
-        let (server, converser) = setup();
+        let (server, converser) = setup_one_attempt_unrecorded();
         server.push(Reply::raw(200, EVENTSTREAM, body));
         let result = converser.converse_with(&request(), &mut NoopHandler);
         match (intact, result) {

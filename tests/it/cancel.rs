@@ -1,0 +1,171 @@
+//! Ending a call early: a cancel from another thread, an already-cancelled
+//! token, a handler that stops, and a `Converser` dropped mid-stream each end
+//! the call promptly, close the connection and keep what had arrived.
+
+use crate::support::{
+    assert_prompt_cancel, request, setup, songs_request, wait_for_aborted, Watch,
+};
+use bedrock_converse::stream::NoopHandler;
+use bedrock_converse::{CancelToken, Delta, Error, Flow, StreamHandler};
+use bedrock_converse_mock::{Fault, MockServer, Reply};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+#[test]
+fn cancel_from_another_thread_ends_the_stream_promptly() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let mut aborted = 0;
+    assert_prompt_cancel("converse_with", || {
+        server.push(
+            Reply::text("abcdef")
+                .deltas(3)
+                .fault(Fault::Stall { after: 3 }),
+        );
+        let token = CancelToken::new();
+        let (seen_tx, seen_rx) = mpsc::channel();
+        let gui = {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                seen_rx.recv().unwrap();
+                // Long enough for the caller to be blocked again, waiting.
+                std::thread::sleep(Duration::from_millis(50));
+                let at = Instant::now();
+                token.cancel();
+                at
+            })
+        };
+        let mut watch = Watch {
+            first_delta: Some(seen_tx),
+            ..Default::default()
+        };
+        let err = converser
+            .converse_with(&request().cancel_token(token.clone()), &mut watch)
+            .unwrap_err();
+        let returned = Instant::now();
+        let cancelled_at = gui.join().unwrap();
+        assert!(err.is_cancelled(), "{err:?}");
+        assert!(!err.is_retryable());
+        let partial = err.partial_response().expect("partial");
+        assert_eq!(partial.text(), "abcd");
+        assert_eq!(watch.stops, 0);
+        aborted += 1;
+        assert_eq!(
+            wait_for_aborted(&server, aborted),
+            aborted,
+            "the server saw the connection close"
+        );
+        returned.duration_since(cancelled_at)
+    });
+    // Fully usable afterwards.
+    assert!(converser
+        .converse_with(&request(), &mut NoopHandler)
+        .is_ok());
+}
+
+#[test]
+fn cancel_ends_a_whole_reply_call() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(Reply::text("late").first_frame_delay(Duration::from_secs(30)));
+    let token = CancelToken::new();
+    let t2 = token.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        t2.cancel();
+        Instant::now()
+    });
+    let err = converser
+        .converse(&request().cancel_token(token))
+        .unwrap_err();
+    let latency = Instant::now().duration_since(canceller.join().unwrap());
+    assert!(err.is_cancelled(), "{err:?}");
+    assert!(
+        latency < Duration::from_millis(100),
+        "cancel took {latency:?}"
+    );
+}
+
+#[test]
+fn an_already_cancelled_token_sends_nothing() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let token = CancelToken::new();
+    token.cancel();
+    let req = request().cancel_token(token);
+    assert!(converser.converse(&req).unwrap_err().is_cancelled());
+    assert!(converser
+        .converse_with(&req, &mut NoopHandler)
+        .unwrap_err()
+        .is_cancelled());
+    assert_eq!(server.request_count(), 0);
+}
+
+#[test]
+fn handler_stop_closes_the_connection() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(
+        Reply::text("abcdef")
+            .deltas(3)
+            .fault(Fault::Stall { after: 3 }),
+    );
+    struct StopAtFirst;
+    impl StreamHandler for StopAtFirst {
+        fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+            Flow::Stop
+        }
+    }
+    let started = Instant::now();
+    let err = converser
+        .converse_with(&request(), &mut StopAtFirst)
+        .unwrap_err();
+    assert!(matches!(err, Error::Stopped { .. }));
+    assert_eq!(err.partial_response().unwrap().text(), "ab");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(wait_for_aborted(&server, 1), 1);
+}
+
+#[test]
+fn dropping_with_a_stream_in_flight_returns_promptly_and_closes_it() {
+    let (server, converser) = setup();
+    // Two events, then the server keeps the stream open forever.
+    server.push(
+        Reply::text("abcdef")
+            .deltas(3)
+            .fault(Fault::Stall { after: 2 }),
+    );
+    // A spawned call is the one thing that can outlive the `Converser` clone
+    // that started it: its handle shares the runtime, so the runtime's last
+    // owner goes away only when both are dropped.
+    let call = converser.spawn(&songs_request()).unwrap();
+    let first = call
+        .events()
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the stream has started");
+    assert!(
+        matches!(first, bedrock_converse::StreamEvent::MessageStart { .. }),
+        "{first:?}"
+    );
+    drop(converser);
+    // Still in flight: dropping a `Converser` with a handle alive stops nothing.
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        !call.is_finished(),
+        "the call ended when the Converser dropped"
+    );
+    assert_eq!(server.stream_stats().aborted, 0);
+    // Now the last owner of the runtime goes, with the stream still stalled.
+    let started = Instant::now();
+    drop(call);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "drop took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        server.wait_for_aborted_streams(1, Duration::from_secs(5)),
+        1,
+        "the server saw the stream closed"
+    );
+}
