@@ -26,7 +26,7 @@ use std::time::Duration;
 use bedrock_converse::{Conversation, Delta, Flow, Response, StreamHandler};
 use bedrock_converse_mock::Reply;
 
-const DEFAULT_MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const DEFAULT_SYSTEM: &str = "You are a helpful, concise assistant.";
 
 /// Prints text (and reasoning, dimmed in brackets) as it arrives.

@@ -25,7 +25,7 @@ use bedrock_converse::{ConverseRequest, Delta, Flow, Message, Response, StreamHa
 use bedrock_converse_mock::Reply;
 use serde_json::json;
 
-const DEFAULT_MODEL: &str = "anthropic.claude-3-sonnet-20240229-v1:0";
+const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const SYSTEM_PROMPT: &str = "You are an app that creates playlists for a radio station that plays rock and pop music. Only return song names and the artist.";
 const INPUT: &str = "Create a list of 3 pop songs.";
 

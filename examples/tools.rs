@@ -5,7 +5,7 @@
 //! cargo run --example tools                         # real Bedrock if credentials exist, else local
 //! cargo run --example tools -- --local              # always the bundled local server
 //! cargo run --example tools -- "What is (17.5 - 2) * 4 / 3?"
-//! cargo run --example tools -- --model anthropic.claude-3-5-sonnet-20240620-v1:0
+//! cargo run --example tools -- --model us.anthropic.claude-haiku-4-5-20251001-v1:0
 //! ```
 //!
 //! On the local server the model's side is scripted: a first reply asking for
@@ -25,7 +25,7 @@ use bedrock_converse::{Conversation, Delta, Flow, Response, StreamHandler};
 use bedrock_converse_mock::Reply;
 use serde_json::json;
 
-const DEFAULT_MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const DEFAULT_QUESTION: &str = "What is 1234 * 5678 + 90?";
 
 fn calculator_tool() -> Tool {

@@ -30,7 +30,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
-        model: "anthropic.claude-3-haiku-20240307-v1:0".into(),
+        model: "us.anthropic.claude-haiku-4-5-20251001-v1:0".into(),
         target: common::Target::default(),
         cancel_after: Duration::from_secs(60),
     };
