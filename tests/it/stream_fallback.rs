@@ -6,7 +6,7 @@ use bedrock_converse::model::{StreamFallback, Tool, ToolConfig};
 use bedrock_converse::stream::{BlockStart, StreamEvent, StreamHandler};
 use bedrock_converse::types::StopReason;
 use bedrock_converse::{ConverseRequest, Error, Flow};
-use bedrock_converse_mock::{MockServer, Operation, Reply};
+use bedrock_converse_mock::{Fault, MockServer, Operation, Reply};
 use serde_json::json;
 
 /// Keeps every event.
@@ -391,4 +391,63 @@ fn a_spawned_fallback_can_be_cancelled_and_fails_as_converse_fails() {
     let (events, reply) = spawned(&converser, &with_tools("openai.gpt-oss-20b-1:0"));
     assert!(matches!(reply, Err(Error::Service(_))), "{reply:?}");
     assert!(events.0.is_empty());
+}
+
+#[test]
+fn a_refusal_after_the_stream_has_begun_is_an_error_with_the_partial_not_a_fallback() {
+    // The refusal's words as an exception in the stream: before any event
+    // (after 0 frames) nothing reached the caller, so the call falls back;
+    // after the first event it is an ordinary stream error, never moved.
+    let model = "example.refuses-late-v1:0";
+    let refusal = |after| {
+        Reply::text("Hello there").deltas(2).fault(Fault::Exception {
+            after,
+            exception_type: "validationException".into(),
+            message: "The model is unsupported for streaming.".into(),
+        })
+    };
+    for after in [1, 2, 3] {
+        let server = MockServer::start().unwrap();
+        server.set_lenient(true);
+        let converser = server.converser_builder().max_attempts(1).build().unwrap();
+        server.push(refusal(after));
+        let (events, reply) = spawned(&converser, &ConverseRequest::new(model).user("Hi"));
+        let err = reply.unwrap_err();
+        assert!(matches!(err, Error::Service(_)), "after {after}: {err:?}");
+        assert!(!events.0.is_empty(), "after {after}");
+        assert_eq!(operations(&server), [Some(Operation::ConverseStream)]);
+        server.push(refusal(after));
+        let mut handled = Events::default();
+        let err = converser
+            .converse_with(&ConverseRequest::new(model).user("Hi"), &mut handled)
+            .unwrap_err();
+        assert!(err.partial_response().is_some(), "after {after}: {err:?}");
+        assert!(!handled.0.is_empty(), "after {after}");
+        // Nothing was learnt: the next call streams.
+        server.push(Reply::text("streamed"));
+        let (events, reply) = spawned(&converser, &ConverseRequest::new(model).user("Hi"));
+        assert_eq!(reply.unwrap().stream_fallback, None);
+        assert_eq!(events.text(), "streamed");
+        assert_eq!(
+            operations(&server),
+            [Some(Operation::ConverseStream); 3],
+            "after {after}"
+        );
+    }
+    // As the stream's very first frame it is the refusal: the call falls back.
+    let server = MockServer::start().unwrap();
+    server.set_lenient(true);
+    let converser = server.converser_builder().max_attempts(1).build().unwrap();
+    server.push(refusal(0));
+    server.push(Reply::text("whole"));
+    let (events, reply) = spawned(&converser, &ConverseRequest::new(model).user("Hi"));
+    assert_eq!(
+        reply.unwrap().stream_fallback,
+        Some(StreamFallback::ModelCannotStream)
+    );
+    assert_eq!(events.text(), "whole");
+    assert_eq!(
+        operations(&server),
+        [Some(Operation::ConverseStream), Some(Operation::Converse)]
+    );
 }
