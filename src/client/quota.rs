@@ -229,6 +229,7 @@ mod tests {
     use crate::client::limiter::Quota;
     use crate::error::{ServiceError, ServiceErrorKind};
     use crate::model::{Document, Image, Message, Tool, ToolResult, Usage};
+    use crate::Converser;
     use crate::sdk::json::json_to_document;
 
     /// A request holding one user turn of `blocks`, with `max_tokens` set.
@@ -410,5 +411,75 @@ mod tests {
         settle(&limiter, reservation, &Err(failed));
         let stats = limiter.stats();
         assert_eq!((stats.throttled, stats.settled, stats.window_tokens), (2, 3, 130));
+    }
+
+    /// A `Converser` with `quota` whose calls, in these tests, are closures:
+    /// its endpoint is never reached.
+    fn converser(quota: Quota) -> Converser {
+        Converser::builder()
+            .region("us-east-1")
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials("AKIDMOCKEXAMPLE", "mock-secret-key", None)
+            .quota(quota)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_blocking_call_is_admitted_then_settled_by_its_usage() {
+        let converser = converser(Quota::new().requests_per_minute(1).tokens_per_minute(60_000));
+        let request = ConverseRequest::new("m").user("hi").max_tokens(100);
+        let response = converser
+            .metered(&request, None, || Ok(reply(40, 2, None)))
+            .unwrap();
+        assert_eq!(response, reply(40, 2, None), "the call's own result");
+        let stats = converser.limiter_stats().unwrap();
+        assert_eq!((stats.calls, stats.settled, stats.window_tokens), (1, 1, 42));
+        // The minute's one request is spent: a call past its deadline, or
+        // cancelled, ends while waiting, and is never made.
+        let past = Some(Instant::now());
+        let never = || -> Result<Response, Error> { panic!("the call was made") };
+        let err = converser.metered(&request, past, never).unwrap_err();
+        assert!(
+            matches!(err, Error::Timeout { kind: TimeoutKind::Deadline, partial: None }),
+            "{err:?}"
+        );
+        let token = CancelToken::new();
+        token.cancel();
+        let cancelled = request.clone().cancel_token(token);
+        let err = converser.metered(&cancelled, None, never).unwrap_err();
+        assert!(matches!(err, Error::Cancelled { partial: None }), "{err:?}");
+        assert_eq!(converser.limiter_stats().unwrap().calls, 1);
+    }
+
+    #[test]
+    fn a_spawned_call_is_admitted_by_its_gate_and_settled_when_it_ends() {
+        let converser = converser(Quota::new().tokens_per_minute(60_000));
+        let request = ConverseRequest::new("m").user("hi").max_tokens(100);
+        let (Some(gate), Some(on_end)) = converser.spawn_admission(&request) else {
+            panic!("a quota gives a gate and a hook");
+        };
+        assert_eq!(converser.limiter_stats().unwrap().calls, 0, "not before the gate");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(gate);
+        let stats = converser.limiter_stats().unwrap();
+        assert_eq!(stats.calls, 1);
+        assert!(stats.window_tokens >= 100, "{stats:?}");
+        on_end(&Ok(reply(40, 2, None)));
+        let stats = converser.limiter_stats().unwrap();
+        assert_eq!((stats.settled, stats.window_tokens), (1, 42));
+        // Without a quota there is nothing to wait for.
+        let free = Converser::builder()
+            .region("us-east-1")
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials("AKIDMOCKEXAMPLE", "mock-secret-key", None)
+            .build()
+            .unwrap();
+        assert!(matches!(free.spawn_admission(&request), (None, None)));
+        let response = free.metered(&request, None, || Ok(reply(1, 1, None))).unwrap();
+        assert_eq!(response, reply(1, 1, None));
     }
 }

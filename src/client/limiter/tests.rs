@@ -422,6 +422,25 @@ fn oversized_request_is_admitted_once_the_window_is_empty() {
 }
 
 #[test]
+fn only_a_call_larger_than_the_tpm_waits_for_a_window_without_tokens() {
+    // A failed call gives back all its tokens but keeps its place in the
+    // window: the window holds no tokens, and an over-sized call goes at once.
+    let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));
+    let t0 = Instant::now();
+    let failed = limiter.try_acquire(est(600, 0), t0).unwrap();
+    limiter.settle(failed, None, t0);
+    assert!(limiter.try_acquire(est(1001, 0), t0 + secs(1.0)).is_ok());
+    // A call of exactly the TPM is not over-sized: it is spread over the
+    // window like any other, 61 s × 1000 / (1000 + 2 × 1000) after the last.
+    let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));
+    let failed = limiter.try_acquire(est(600, 0), t0).unwrap();
+    limiter.settle(failed, None, t0);
+    let wait = limiter.try_acquire(est(1000, 0), t0 + secs(1.0)).unwrap_err();
+    let expected = 61.0 / 3.0 - 1.0;
+    assert!((wait.as_secs_f64() - expected).abs() < 1e-3, "{wait:?}");
+}
+
+#[test]
 fn abandoned_oversized_request_holds_others_back_only_briefly() {
     let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));
     let t0 = Instant::now();
