@@ -435,7 +435,9 @@ fn only_a_call_larger_than_the_tpm_waits_for_a_window_without_tokens() {
     let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));
     let failed = limiter.try_acquire(est(600, 0), t0).unwrap();
     limiter.settle(failed, None, t0);
-    let wait = limiter.try_acquire(est(1000, 0), t0 + secs(1.0)).unwrap_err();
+    let wait = limiter
+        .try_acquire(est(1000, 0), t0 + secs(1.0))
+        .unwrap_err();
     let expected = 61.0 / 3.0 - 1.0;
     assert!((wait.as_secs_f64() - expected).abs() < 1e-3, "{wait:?}");
 }
