@@ -443,6 +443,27 @@ fn only_a_call_larger_than_the_tpm_waits_for_a_window_without_tokens() {
 }
 
 #[test]
+fn a_call_of_exactly_the_tpm_does_not_hold_smaller_calls_back() {
+    let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));
+    let t0 = Instant::now();
+    let _a = limiter.try_acquire(est(600, 0), t0).unwrap();
+    assert!(limiter.try_acquire(est(1000, 0), t0).is_err());
+    // Only a call larger than the TPM holds the others back while it waits.
+    assert!(limiter.try_acquire(est(10, 0), t0 + secs(40.0)).is_ok());
+}
+
+#[test]
+fn calls_dated_before_the_limiter_was_made_are_paced_like_any_other() {
+    // Threads may read the clock before the limiter exists.
+    let t0 = Instant::now() - secs(100.0);
+    let limiter = Limiter::new(Quota::new().requests_per_minute(60));
+    let _a = limiter.try_acquire(est(0, 0), t0).unwrap();
+    let wait = limiter.try_acquire(est(0, 0), t0).unwrap_err();
+    assert!(wait >= secs(0.999) && wait <= secs(1.001), "{wait:?}");
+    assert!(limiter.try_acquire(est(0, 0), t0 + wait).is_ok());
+}
+
+#[test]
 fn abandoned_oversized_request_holds_others_back_only_briefly() {
     let limiter = Limiter::new(Quota::new().tokens_per_minute(1000));
     let t0 = Instant::now();
