@@ -232,3 +232,6 @@ impl<H: crate::stream::StreamHandler + ?Sized> crate::stream::StreamHandler for 
         self.inner.on_event(event)
     }
 }
+
+#[cfg(test)]
+mod tests;

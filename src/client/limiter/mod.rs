@@ -194,11 +194,9 @@ impl Limiter {
 
     fn build(quota: Quota, learn: bool) -> Self {
         static OWNERS: AtomicU64 = AtomicU64::new(0);
-        let stats = LimiterStats {
-            current_rate_factor: 1.0,
-            current_burst_seconds: INITIAL_BURST,
-            ..LimiterStats::default()
-        };
+        // `stats()` fills in the rate factor, the burst and the window from
+        // the pacer and the window; only the counters live here.
+        let stats = LimiterStats::default();
         let state = State {
             window: Window::default(),
             pacer: Pacer::new(quota.requests_per_minute, quota.tokens_per_minute, learn),
@@ -260,9 +258,7 @@ impl Limiter {
         let (rpm, tpm) = (self.quota.requests_per_minute, self.quota.tokens_per_minute);
         let mut ready = st.window.ready(now, rpm, tpm, cost);
         let pace = st.pacer.wait(self.secs(now), cost);
-        if pace > 0.0 {
-            ready = ready.max(now + Duration::from_secs_f64(pace));
-        }
+        ready = ready.max(now + Duration::from_secs_f64(pace));
         let oversized = tpm.is_some_and(|tpm| cost > u64::from(tpm));
         match st.drain_until {
             Some(until) if now >= until => st.drain_until = None,
