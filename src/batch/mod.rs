@@ -247,13 +247,14 @@ impl<'a> Batch<'a> {
             }
         }
         drop(ids);
-        let mut budget = budget::Budget::new(self.budget_usd, &self.model_id)?;
+        let models = self.converser.answering_models(&self.model_id);
+        let mut budget = budget::Budget::new(self.budget_usd, models)?;
         let mut journal = None;
         let mut done_ids = HashSet::new();
         let mut earlier = (0.0, 0);
         if let Some(path) = &self.journal {
             if self.resume {
-                earlier = budget::spent_in(path, &self.model_id);
+                earlier = budget::spent_in(path, budget.models());
             }
             let (j, done) = Journal::open(path, self.resume, self.sync)?;
             journal = Some(j);
@@ -298,7 +299,7 @@ impl<'a> Batch<'a> {
                     let record = records[i].as_ref().expect("pending record");
                     record
                         .request(&self.model_id)
-                        .map_or(0.0, |r| budget::Budget::worst_case(&r))
+                        .map_or(0.0, |r| budget.worst_case(&r))
                 });
                 if !budget.admits(progress.spend_usd, worst) {
                     over_budget = true;

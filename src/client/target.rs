@@ -253,6 +253,19 @@ impl Router {
         }
     }
 
+    /// The models a call of `model_id` may be answered by, in target order,
+    /// each once.
+    pub(crate) fn model_ids(&self, model_id: &str) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::with_capacity(self.slots.len());
+        for slot in &self.slots {
+            let id = slot.model_id.as_deref().unwrap_or(model_id);
+            if !ids.iter().any(|known| known == id) {
+                ids.push(id.to_owned());
+            }
+        }
+        ids
+    }
+
     /// How many targets there are (at least 1).
     pub(crate) fn len(&self) -> usize {
         self.slots.len()
@@ -458,5 +471,13 @@ pub(crate) fn settle_ref(
             }
             limiter.settle_now(reservation, e.partial_response().and_then(usage_of));
         }
+    }
+}
+
+impl super::Converser {
+    /// The models a call of `model_id` may be answered by: its own and each
+    /// [fallback](crate::ConverserBuilder::fallback) target's, in order.
+    pub(crate) fn answering_models(&self, model_id: &str) -> Vec<String> {
+        self.inner.router.model_ids(model_id)
     }
 }

@@ -400,11 +400,13 @@ fn a_refusal_after_the_stream_has_begun_is_an_error_with_the_partial_not_a_fallb
     // after the first event it is an ordinary stream error, never moved.
     let model = "example.refuses-late-v1:0";
     let refusal = |after| {
-        Reply::text("Hello there").deltas(2).fault(Fault::Exception {
-            after,
-            exception_type: "validationException".into(),
-            message: "The model is unsupported for streaming.".into(),
-        })
+        Reply::text("Hello there")
+            .deltas(2)
+            .fault(Fault::Exception {
+                after,
+                exception_type: "validationException".into(),
+                message: "The model is unsupported for streaming.".into(),
+            })
     };
     for after in [1, 2, 3] {
         let server = MockServer::start().unwrap();
