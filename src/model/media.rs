@@ -341,3 +341,7 @@ impl Document {
         self
     }
 }
+
+#[cfg(test)]
+#[path = "media_tests.rs"]
+mod tests;

@@ -218,3 +218,7 @@ impl ConverseRequest {
         result
     }
 }
+
+#[cfg(test)]
+#[path = "limits_tests.rs"]
+mod tests;

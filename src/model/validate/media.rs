@@ -286,36 +286,5 @@ fn check_document(doc: &DocumentBlock, field: &str, limits: &ContentLimits) -> R
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Document;
-
-    #[test]
-    fn document_names_are_checked_as_documented() {
-        assert_eq!(bad_document_name("Q3 report (final) [v2]-x"), None);
-        assert!(bad_document_name("").is_some());
-        assert!(bad_document_name("a_b").is_some());
-        assert!(bad_document_name("a.pdf").is_some());
-        assert!(bad_document_name("two  spaces").is_some());
-        assert!(bad_document_name(&"a".repeat(201)).is_some());
-        assert_eq!(bad_document_name(&"a".repeat(200)), None);
-    }
-
-    #[test]
-    fn names_made_from_text_are_valid() {
-        for text in [
-            "a_b.c",
-            "  lead",
-            "x\t\ty",
-            "ünïcode—dash",
-            "",
-            "___",
-            "Report 2024 (Q3)",
-        ] {
-            let name = Document::name_from(text);
-            assert_eq!(bad_document_name(&name), None, "{text:?} -> {name:?}");
-        }
-        assert_eq!(Document::name_from("Report 2024 (Q3)"), "Report 2024 (Q3)");
-        assert_eq!(Document::name_from(&"x".repeat(300)).len(), 200);
-    }
-}
+#[path = "media_tests.rs"]
+mod tests;

@@ -250,4 +250,150 @@ mod tests {
             .validate()
             .is_ok());
     }
+
+    /// The reason a request is refused for, with its field.
+    fn refusal(r: &ConverseRequest) -> (String, String) {
+        match r.validate() {
+            Err(Error::InvalidRequest { field, reason }) => (field, reason),
+            other => panic!("expected InvalidRequest, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_model_id_is_up_to_2048_bytes_with_no_surrounding_whitespace() {
+        let at = |id: String| ConverseRequest::new(id).user("hi");
+        assert!(at("m".repeat(2048)).validate().is_ok());
+        let (field, reason) = refusal(&at("m".repeat(2049)));
+        assert_eq!(
+            (field.as_str(), reason.as_str()),
+            ("model_id", "is longer than 2048 bytes")
+        );
+        // Bytes, not characters: 1,025 two-byte characters are 2,050 bytes.
+        assert_eq!(refusal(&at("é".repeat(1025))).0, "model_id");
+        assert_eq!(refusal(&at("   ".into())).1, "is empty");
+        for id in [" m", "m ", "m\n"] {
+            let (field, reason) = refusal(&at(id.into()));
+            assert_eq!(field, "model_id");
+            assert_eq!(reason, "has leading or trailing whitespace", "{id:?}");
+        }
+    }
+
+    #[test]
+    fn request_metadata_keys_and_values_are_counted_in_characters_up_to_256() {
+        let ok = ConverseRequest::new("m").user("hi");
+        let with = |k: String, v: String| ok.clone().request_metadata(k, v);
+        assert!(with("k".repeat(256), "v".repeat(256)).validate().is_ok());
+        assert!(with("é".repeat(256), "é".repeat(256)).validate().is_ok());
+        for (k, v, why) in [
+            (
+                String::new(),
+                "v".into(),
+                "has a key that is not 1 to 256 characters long",
+            ),
+            (
+                "k".repeat(257),
+                "v".into(),
+                "has a key that is not 1 to 256 characters long",
+            ),
+            (
+                "k".into(),
+                "v".repeat(257),
+                "has a value longer than 256 characters",
+            ),
+        ] {
+            let (field, reason) = refusal(&with(k.clone(), v));
+            assert_eq!(field, format!("request_metadata[{k:?}]"));
+            assert_eq!(reason, why);
+        }
+        // An empty value is allowed.
+        assert!(with("k".into(), String::new()).validate().is_ok());
+    }
+
+    #[test]
+    fn response_field_paths_are_json_pointers() {
+        for ok in ["/", "/stop_sequence", "/a~0b/c~1d", "/a/0"] {
+            assert_eq!(bad_json_pointer(ok), None, "{ok:?}");
+        }
+        for bad in ["", "stop_sequence", "/a~", "/a~2", "/~x/b", "~0"] {
+            assert!(bad_json_pointer(bad).is_some(), "{bad:?}");
+        }
+        let r = ConverseRequest::new("m")
+            .user("hi")
+            .additional_model_response_field_path("/ok")
+            .additional_model_response_field_path("no-slash");
+        let (field, reason) = refusal(&r);
+        assert_eq!(field, "additional_model_response_field_paths[1]");
+        assert!(reason.contains("starts with `/`"), "{reason}");
+    }
+
+    #[test]
+    fn a_guardrail_has_an_identifier_of_up_to_2048_bytes_and_a_number_or_draft() {
+        let with = |id: String, v: &str| {
+            ConverseRequest::new("m")
+                .user("hi")
+                .guardrail(GuardrailConfig::new(id, v))
+        };
+        for v in ["1", "9", "10", "12345678", "DRAFT"] {
+            assert!(with("g".into(), v).validate().is_ok(), "{v:?}");
+        }
+        assert!(with("g".repeat(2048), "1").validate().is_ok());
+        for (id, v, f) in [
+            (String::new(), "1", "guardrail.identifier"),
+            (" ".into(), "1", "guardrail.identifier"),
+            ("g".repeat(2049), "1", "guardrail.identifier"),
+            ("g".into(), "", "guardrail.version"),
+            ("g".into(), "0", "guardrail.version"),
+            ("g".into(), "01", "guardrail.version"),
+            ("g".into(), "123456789", "guardrail.version"),
+            ("g".into(), "1a", "guardrail.version"),
+            ("g".into(), "-1", "guardrail.version"),
+            ("g".into(), "draft", "guardrail.version"),
+            ("g".into(), "DRAFT1", "guardrail.version"),
+        ] {
+            assert_eq!(refusal(&with(id, v)).0, f, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn tool_uses_and_results_need_an_id_and_prompt_variables_a_name() {
+        use crate::model::ToolResult;
+        use crate::types::ToolUseBlock;
+        let call = |id: &str| {
+            let block = ToolUseBlock::builder()
+                .tool_use_id(id)
+                .name("t")
+                .input(aws_smithy_types::Document::Object(Default::default()))
+                .build()
+                .unwrap();
+            Message::new(
+                ConversationRole::Assistant,
+                vec![ContentBlock::ToolUse(block)],
+            )
+        };
+        let answer = |id: &str| Message::tool_results([ToolResult::text(id, "ok")]);
+        let tools = crate::model::ToolConfig::new().tool(crate::model::Tool::new(
+            "t",
+            "T.",
+            json!({"type": "object"}),
+        ));
+        let with = |use_id: &str, result_id: &str| {
+            ConverseRequest::new("m")
+                .user("hi")
+                .message(call(use_id))
+                .message(answer(result_id))
+                .tool_config(tools.clone())
+        };
+        assert!(with("t1", "t1").validate().is_ok());
+        assert_eq!(
+            refusal(&with("", "t1")).0,
+            "messages[1].content[0].tool_use_id"
+        );
+        assert_eq!(
+            refusal(&with("t1", "")).0,
+            "messages[2].content[0].tool_use_id"
+        );
+        let ok = ConverseRequest::new("m").user("hi");
+        assert!(ok.clone().prompt_variable("x", "").validate().is_ok());
+        assert_eq!(refusal(&ok.prompt_variable("", "v")).0, "prompt_variables");
+    }
 }

@@ -212,3 +212,31 @@ fn the_server_side_refuses_streaming_a_model_cannot_do() {
     );
     assert_eq!(served(NOVA, Call::ConverseStream, true), Ok(()));
 }
+
+#[test]
+fn inference_settings_are_refused_just_outside_their_ranges() {
+    let ok = ConverseRequest::new(NOVA).user("hi");
+    for r in [
+        ok.clone().temperature(0.0).top_p(0.0).max_tokens(1),
+        ok.clone().temperature(1.0).top_p(1.0).max_tokens(u32::MAX),
+    ] {
+        assert!(r.validate().is_ok(), "{r:?}");
+    }
+    // The value is quoted as the service prints it: whole numbers with `.0`.
+    for (r, field, quote) in [
+        (
+            ok.clone().top_p(-0.01),
+            "top_p",
+            "Value '-0.01' at 'inferenceConfig.topP'",
+        ),
+        (
+            ok.clone().top_p(2.0),
+            "top_p",
+            "Value '2.0' at 'inferenceConfig.topP'",
+        ),
+    ] {
+        let (f, reason) = refused(&r);
+        assert_eq!(f, field);
+        assert!(reason.contains(quote), "{reason}");
+    }
+}

@@ -63,7 +63,6 @@ impl Tool {
 impl ToolConfig {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let mut names = HashSet::new();
-        let mut count = 0;
         for (i, entry) in self.entries.iter().enumerate() {
             let field = format!("tool_config.tools[{i}]");
             let name = match entry {
@@ -77,7 +76,6 @@ impl ToolConfig {
                 }
                 ToolEntry::CachePoint(_) => continue,
             };
-            count += 1;
             if !names.insert(name.as_str()) {
                 return Err(Error::invalid(
                     format!("{field}.name"),
@@ -85,7 +83,8 @@ impl ToolConfig {
                 ));
             }
         }
-        if count == 0 {
+        // Every name counted is in `names` (a repeat is refused above).
+        if names.is_empty() {
             return Err(Error::invalid(
                 "tool_config.tools",
                 "holds no tool: add at least one, or leave tool_config out",
@@ -157,5 +156,49 @@ mod tests {
             "tool_config.choice"
         );
         assert!(ok.choice(ToolChoice::tool("a")).validate().is_ok());
+    }
+
+    #[test]
+    fn a_strict_tools_schema_is_sent_fitted_and_any_other_as_given() {
+        let schema =
+            json!({"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}});
+        let loose = Tool::new("a", "A.", schema.clone());
+        assert_eq!(loose.strict_schema("f").unwrap(), schema);
+        let off = Tool::new("a", "A.", schema.clone()).strict(false);
+        assert_eq!(off.strict_schema("f").unwrap(), schema);
+        let strict = Tool::new("a", "A.", schema.clone()).strict(true);
+        let sent = strict.strict_schema("f").unwrap();
+        assert_eq!(sent, crate::model::schema::fit(schema).unwrap());
+        assert_eq!(sent["additionalProperties"], false);
+        // A keyword the service refuses in a strict schema is refused here,
+        // naming its path; a tool that is not strict sends it as written.
+        let refused = json!({"type": "object", "if": {"type": "object"}});
+        let config = ToolConfig::new().tool(Tool::new("a", "A.", refused.clone()).strict(true));
+        assert_eq!(field(&config), "tool_config.tools[0].input_schema/if");
+        assert!(ToolConfig::new()
+            .tool(Tool::new("a", "A.", refused))
+            .validate()
+            .is_ok());
+    }
+
+    #[test]
+    fn system_tools_are_named_and_counted_like_tools() {
+        let schema = json!({"type": "object"});
+        assert!(ToolConfig::new()
+            .system_tool("nova_grounding")
+            .validate()
+            .is_ok());
+        assert_eq!(
+            field(&ToolConfig::new().system_tool("bad name")),
+            "tool_config.tools[0].name"
+        );
+        let both = ToolConfig::new()
+            .tool(Tool::new("a", "A.", schema))
+            .system_tool("a");
+        assert_eq!(field(&both), "tool_config.tools[1].name");
+        let chosen = ToolConfig::new()
+            .system_tool("nova_grounding")
+            .choice(ToolChoice::tool("nova_grounding"));
+        assert!(chosen.validate().is_ok());
     }
 }
