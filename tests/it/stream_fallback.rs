@@ -453,3 +453,37 @@ fn a_refusal_after_the_stream_has_begun_is_an_error_with_the_partial_not_a_fallb
         [Some(Operation::ConverseStream), Some(Operation::Converse)]
     );
 }
+
+#[test]
+fn redacted_reasoning_reaches_the_handler_as_its_bytes() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let opaque = b"\x00opaque\xff".to_vec();
+    let reply = || {
+        Reply::empty()
+            .redacted_reasoning(b"\x00opaque\xff".to_vec())
+            .with_text("42")
+    };
+    let request = ConverseRequest::new("openai.gpt-oss-20b-1:0").user("6 x 7?");
+    server.push(reply());
+    let mut handled = Events::default();
+    converser.converse_with(&request, &mut handled).unwrap();
+    server.push(reply());
+    let (spawned_events, result) = spawned(&converser, &request);
+    assert!(result.is_ok(), "{result:?}");
+    for events in [handled, spawned_events] {
+        let redacted: Vec<_> = events
+            .0
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Delta {
+                    index: 0,
+                    delta: bedrock_converse::stream::Delta::RedactedReasoning(bytes),
+                } => Some(bytes.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(redacted, [opaque.clone()]);
+        assert_eq!(events.text(), "42");
+    }
+}
