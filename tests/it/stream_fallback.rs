@@ -487,3 +487,27 @@ fn redacted_reasoning_reaches_the_handler_as_its_bytes() {
         assert_eq!(events.text(), "42");
     }
 }
+
+#[test]
+fn cited_text_reaches_the_handler_as_text_and_the_reply_keeps_its_citations() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let citation = json!({
+        "location": {"web": {"url": "https://example.com/paris", "domain": "example.com"}},
+        "sourceContent": [{"text": "Paris is sunny."}]
+    });
+    server.push(
+        Reply::empty()
+            .with_text("It is ")
+            .cited_text("sunny.", vec![citation]),
+    );
+    let request = ConverseRequest::new("openai.gpt-oss-20b-1:0").user("Weather?");
+    let mut events = Events::default();
+    let reply = converser.converse_with(&request, &mut events).unwrap();
+    assert_eq!(events.text(), "It is sunny.");
+    assert_eq!(reply.text(), "It is sunny.");
+    assert!(matches!(
+        reply.message.content[1],
+        bedrock_converse::types::ContentBlock::CitationsContent(_)
+    ));
+}
