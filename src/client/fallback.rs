@@ -114,7 +114,7 @@ impl Learnt {
 impl Converser {
     /// Runs a streaming call (`stream`) unless the model cannot stream this
     /// request, and falls back to Converse when the service refuses the
-    /// stream for that reason.
+    /// stream for that reason before anything reached the handler.
     pub(super) fn stream_or_converse<H: StreamHandler + ?Sized>(
         &self,
         request: &ConverseRequest,
@@ -126,10 +126,15 @@ impl Converser {
             return self.converse_driving(request, handler, why);
         }
         match stream(handler) {
-            Err(e) => match learnt.learn(&request.model_id, request.tool_config.is_some(), &e) {
-                Some(why) => self.converse_driving(request, handler, why),
-                None => Err(e),
-            },
+            // Only an error before anything reached the handler (no partial
+            // reply) can be the refusal of a stream; a stream that broke
+            // later is an ordinary error, never answered again.
+            Err(e) if e.partial_response().is_none() => {
+                match learnt.learn(&request.model_id, request.tool_config.is_some(), &e) {
+                    Some(why) => self.converse_driving(request, handler, why),
+                    None => Err(e),
+                }
+            }
             done => done,
         }
     }

@@ -483,7 +483,7 @@ fn redacted_reasoning_reaches_the_handler_as_its_bytes() {
                 _ => None,
             })
             .collect();
-        assert_eq!(redacted, [opaque.clone()]);
+        assert_eq!(redacted, std::slice::from_ref(&opaque));
         assert_eq!(events.text(), "42");
     }
 }

@@ -11,7 +11,8 @@ use aws_sdk_bedrockruntime::types::{
 use serde_json::json;
 
 use super::*;
-use crate::client::limiter::Quota;
+use crate::client::limiter::{Limiter, Quota};
+use crate::client::target::settle;
 use crate::error::{ServiceError, ServiceErrorKind};
 use crate::model::{Document, Image, Message, Tool, ToolResult, Usage};
 use crate::sdk::json::json_to_document;
@@ -243,7 +244,7 @@ fn a_blocking_call_is_admitted_then_settled_by_its_usage() {
     );
     let request = ConverseRequest::new("m").user("hi").max_tokens(100);
     let response = converser
-        .metered(&request, None, || Ok(reply(40, 2, None)))
+        .routed(&request, None, |_, _| (Ok(reply(40, 2, None)), false))
         .unwrap();
     assert_eq!(response, reply(40, 2, None), "the call's own result");
     let stats = converser.limiter_stats().unwrap();
@@ -254,8 +255,10 @@ fn a_blocking_call_is_admitted_then_settled_by_its_usage() {
     // The minute's one request is spent: a call past its deadline, or
     // cancelled, ends while waiting, and is never made.
     let past = Some(Instant::now());
-    let never = || -> Result<Response, Error> { panic!("the call was made") };
-    let err = converser.metered(&request, past, never).unwrap_err();
+    let never = |_: usize, _: &ConverseRequest| -> (Result<Response, Error>, bool) {
+        panic!("the call was made")
+    };
+    let err = converser.routed(&request, past, never).unwrap_err();
     assert!(
         matches!(
             err,
@@ -269,34 +272,38 @@ fn a_blocking_call_is_admitted_then_settled_by_its_usage() {
     let token = CancelToken::new();
     token.cancel();
     let cancelled = request.clone().cancel_token(token);
-    let err = converser.metered(&cancelled, None, never).unwrap_err();
+    let err = converser.routed(&cancelled, None, never).unwrap_err();
     assert!(matches!(err, Error::Cancelled { partial: None }), "{err:?}");
     assert_eq!(converser.limiter_stats().unwrap().calls, 1);
 }
 
 #[test]
-fn a_spawned_call_is_admitted_by_its_gate_and_settled_when_it_ends() {
+fn a_spawned_call_is_admitted_by_its_attempts_and_settled_when_it_ends() {
     let converser = converser(Quota::new().tokens_per_minute(60_000));
     let request = ConverseRequest::new("m").user("hi").max_tokens(100);
-    let (Some(gate), Some(on_end)) = converser.spawn_admission(&request) else {
-        panic!("a quota gives a gate and a hook");
-    };
+    let parts = request.to_sdk().unwrap();
+    let (mut attempts, on_end) = converser.spawn_attempts(&request, parts);
     assert_eq!(
         converser.limiter_stats().unwrap().calls,
         0,
-        "not before the gate"
+        "not before the attempt is admitted"
     );
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
-        .unwrap()
-        .block_on(gate);
+        .unwrap();
+    let (index, _) = runtime.block_on(attempts.next()).expect("a target");
+    assert_eq!(index, 0);
     let stats = converser.limiter_stats().unwrap();
     assert_eq!(stats.calls, 1);
     assert!(stats.window_tokens >= 100, "{stats:?}");
-    on_end(&Ok(reply(40, 2, None)));
+    let mut result = Ok(reply(40, 2, None));
+    on_end(&mut result);
     let stats = converser.limiter_stats().unwrap();
     assert_eq!((stats.settled, stats.window_tokens), (1, 42));
+    // With one target, no target is named, and none is left to try.
+    assert_eq!(result.unwrap().answered_by, None);
+    assert!(runtime.block_on(attempts.next()).is_none());
     // Without a quota there is nothing to wait for.
     let free = Converser::builder()
         .region("us-east-1")
@@ -304,9 +311,9 @@ fn a_spawned_call_is_admitted_by_its_gate_and_settled_when_it_ends() {
         .credentials("AKIDMOCKEXAMPLE", "mock-secret-key", None)
         .build()
         .unwrap();
-    assert!(matches!(free.spawn_admission(&request), (None, None)));
+    assert!(free.limiter_stats().is_none());
     let response = free
-        .metered(&request, None, || Ok(reply(1, 1, None)))
+        .routed(&request, None, |_, _| (Ok(reply(1, 1, None)), false))
         .unwrap();
     assert_eq!(response, reply(1, 1, None));
 }
