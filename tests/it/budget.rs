@@ -141,3 +141,57 @@ fn a_budget_on_a_model_without_a_price_fails_before_sending() {
     }
     assert_eq!(server.request_count(), 0);
 }
+
+#[test]
+fn with_a_dearer_fallback_model_a_call_is_reserved_at_its_price() {
+    use bedrock_converse::client::Target;
+    let server = MockServer::start().unwrap();
+    server.set_default(Reply::text("ok").usage(10, 10));
+    // A call's worst case (1,000 output tokens): $0.00024 on Nova Lite,
+    // $0.0032 on Nova Pro. $0.001 covers the first, not the second.
+    let budget = 0.001;
+    let lite_only = server.converser().unwrap();
+    let progress = Batch::new(&lite_only, MODEL)
+        .budget_usd(budget)
+        .run(records(2), |_| {})
+        .unwrap();
+    assert_eq!((progress.succeeded, progress.unstarted.len()), (2, 0));
+    // The same batch may be answered by Nova Pro: nothing starts.
+    let with_pro = server
+        .converser_builder()
+        .fallback(Target::new().model_id("amazon.nova-pro-v1:0"))
+        .build()
+        .unwrap();
+    let progress = Batch::new(&with_pro, MODEL)
+        .budget_usd(budget)
+        .run(records(2), |_| panic!("nothing runs"))
+        .unwrap();
+    assert_eq!(progress.unstarted, vec!["rec-00", "rec-01"]);
+    // A fallback to the same model changes nothing.
+    let same = server
+        .converser_builder()
+        .fallback(Target::new().model_id(MODEL))
+        .build()
+        .unwrap();
+    let progress = Batch::new(&same, MODEL)
+        .budget_usd(budget)
+        .run(records(2), |_| {})
+        .unwrap();
+    assert_eq!((progress.succeeded, progress.unstarted.len()), (2, 0));
+    // A fallback model the price table cannot price: no budget can be kept.
+    let unpriced = server
+        .converser_builder()
+        .fallback(Target::new().model_id("amazon.nova-2-omni-v1:0"))
+        .build()
+        .unwrap();
+    match Batch::new(&unpriced, MODEL)
+        .budget_usd(1.0)
+        .run(records(1), |_| {})
+    {
+        Err(Error::Config { message }) => {
+            assert!(message.contains("amazon.nova-2-omni-v1:0"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.request_count(), 4);
+}
