@@ -23,10 +23,12 @@ impl Converser {
     /// # Errors
     ///
     /// [`Error::Shutdown`] when the runtime thread is gone or dropped the
-    /// future unfinished; [`Error::Config`] when called on the runtime
-    /// thread itself, where waiting would never end.
+    /// future unfinished; [`Error::WouldDeadlock`] naming `method` when
+    /// called on the runtime thread itself, where waiting would never end
+    /// (as for the converse methods).
     pub(crate) fn block_on_runtime<T, F>(
         &self,
+        method: &'static str,
         make: impl FnOnce(&Client) -> F + Send + 'static,
     ) -> Result<T, Error>
     where
@@ -34,9 +36,7 @@ impl Converser {
         T: Send + 'static,
     {
         if self.inner.runtime.is_current_thread() {
-            return Err(Error::config(
-                "a blocking call was made on the Converser's own runtime thread",
-            ));
+            return Err(Error::WouldDeadlock { method });
         }
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.inner

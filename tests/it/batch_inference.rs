@@ -440,3 +440,47 @@ fn wait_ends_at_its_limit_or_on_cancel_and_the_job_goes_on() {
     );
     assert!(!jobs.status(&arn).unwrap().status.is_finished());
 }
+
+#[test]
+fn on_the_runtime_thread_its_calls_refuse_as_the_converse_methods_do() {
+    use bedrock_converse::batch::inference::JobArn;
+    use bedrock_converse::{ConverseRequest, Error};
+    let server = MockServer::start().unwrap();
+    server.push(Reply::text("hi"));
+    let converser = server.converser().unwrap();
+    let inner = converser.clone();
+    let endpoint = server.endpoint();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut once = Some(tx);
+    // A spawn waker runs on the runtime thread, where blocking on it would
+    // wait forever: the call is refused, naming the method, and nothing is
+    // sent.
+    let call = converser
+        .spawn_with_waker(
+            &ConverseRequest::new("amazon.nova-lite-v1:0").user("Hi"),
+            move || {
+                if let Some(tx) = once.take() {
+                    let jobs = BatchInference::new(&inner).endpoint(endpoint.clone());
+                    let arn = JobArn::new(
+                        "arn:aws:bedrock:us-east-1:000000000000:model-invocation-job/abc",
+                    );
+                    let _ = tx.send((jobs.status(&arn).map(|_| ()), jobs.stop(&arn)));
+                }
+            },
+        )
+        .unwrap();
+    call.wait().unwrap();
+    let (status, stop) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    for (result, method) in [
+        (status, "BatchInference::status"),
+        (stop, "BatchInference::stop"),
+    ] {
+        match result {
+            Err(InferenceError::Runtime {
+                source: Error::WouldDeadlock { method: m },
+            }) => assert_eq!(m, method),
+            other => panic!("{method}: {other:?}"),
+        }
+    }
+    assert_eq!(server.request_count(), 1, "only the spawned call was sent");
+}

@@ -33,7 +33,7 @@ impl BatchInference<'_> {
         let output = S3Uri::parse(&state.output_uri)?
             .folder()
             .join(&format!("{}/", job.job_id()));
-        self.run_on_runtime(move |clients| async move {
+        self.run_on_runtime("BatchInference::collect", move |clients| async move {
             let input_keys = if input.key.ends_with(".jsonl") {
                 vec![input.key.clone()]
             } else {

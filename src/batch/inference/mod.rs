@@ -318,30 +318,33 @@ impl<'a> BatchInference<'a> {
         self
     }
 
-    fn clients(&self) -> Result<Clients, InferenceError> {
+    fn clients(&self, method: &'static str) -> Result<Clients, InferenceError> {
         if let Some(clients) = self.clients.get() {
             return Ok(clients.clone());
         }
         let endpoints = self.endpoints.clone();
         let credentials = self.converser.credentials_provider();
-        let clients = self.converser.block_on_runtime(move |client| {
+        let clients = self.converser.block_on_runtime(method, move |client| {
             let clients = Clients::new(client.config(), credentials, &endpoints);
             async move { clients }
         })?;
         Ok(self.clients.get_or_init(|| clients).clone())
     }
 
-    /// Runs `f` on the `Converser`'s runtime thread and waits for it.
+    /// Runs `f` on the `Converser`'s runtime thread and waits for it (for
+    /// the public `method`, which a deadlock error names).
     fn run_on_runtime<T, F>(
         &self,
+        method: &'static str,
         f: impl FnOnce(Clients) -> F + Send + 'static,
     ) -> Result<T, InferenceError>
     where
         F: Future<Output = Result<T, InferenceError>> + Send + 'static,
         T: Send + 'static,
     {
-        let clients = self.clients()?;
-        self.converser.block_on_runtime(move |_| f(clients))?
+        let clients = self.clients(method)?;
+        self.converser
+            .block_on_runtime(method, move |_| f(clients))?
     }
 
     fn job_name_for_submit(&self) -> Result<String, InferenceError> {
@@ -432,7 +435,7 @@ impl<'a> BatchInference<'a> {
             output_uri: base.join("output/").to_string(),
             timeout_hours: self.timeout_hours,
         };
-        self.run_on_runtime(move |clients| async move {
+        self.run_on_runtime("BatchInference::submit", move |clients| async move {
             for (uri, body) in objects {
                 s3::put(&clients.s3, &uri, body).await?;
             }
@@ -448,9 +451,9 @@ impl<'a> BatchInference<'a> {
     /// `ResourceNotFoundException`).
     pub fn status(&self, job: &JobArn) -> Result<JobState, InferenceError> {
         let job = job.clone();
-        self.run_on_runtime(
-            move |clients| async move { control::get(&clients.bedrock, &job).await },
-        )
+        self.run_on_runtime("BatchInference::status", move |clients| async move {
+            control::get(&clients.bedrock, &job).await
+        })
     }
 
     /// Asks the service to stop the job (`StopModelInvocationJob`); it goes
@@ -461,8 +464,8 @@ impl<'a> BatchInference<'a> {
     /// [`InferenceError::Control`] when the call fails.
     pub fn stop(&self, job: &JobArn) -> Result<(), InferenceError> {
         let job = job.clone();
-        self.run_on_runtime(
-            move |clients| async move { control::stop(&clients.bedrock, &job).await },
-        )
+        self.run_on_runtime("BatchInference::stop", move |clients| async move {
+            control::stop(&clients.bedrock, &job).await
+        })
     }
 }
