@@ -39,9 +39,9 @@ pub use env::credentials_configured;
 #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
 pub use extract::{Extract, ExtractMode, ExtractOptions, Extracted, DEFAULT_TOOL_NAME};
 pub use handle::CallHandle;
+pub(crate) use limiter::settle as settle_quota;
 pub(crate) use quota::estimate as estimate_tokens;
 pub use quota::DEFAULT_OUTPUT_ESTIMATE;
-pub(crate) use target::settle as settle_quota;
 pub use target::{Target, TargetStats};
 
 /// The quota limiter's settings and counters, for [`ConverserBuilder::quota`]

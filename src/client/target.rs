@@ -25,9 +25,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::client::limiter::{Limiter, Quota, Reservation, TokenEstimate, TokensUsed};
+use crate::client::limiter::{settle_ref, Limiter, Quota, Reservation, TokenEstimate};
 use crate::error::{Error, ServiceErrorKind};
-use crate::model::{AnsweredBy, ConverseRequest, Response};
+use crate::model::{AnsweredBy, ConverseRequest};
 
 /// How long a target is first skipped after a capacity error.
 pub(crate) const COOLDOWN_START: Duration = Duration::from_secs(1);
@@ -160,10 +160,26 @@ fn capacity(error: &Error) -> bool {
     )
 }
 
+/// A target's cooldown. A result counts toward it only if its attempt was
+/// sent after the last strike: a burst of throttles from calls that were
+/// all in flight together is one strike, not one each, and a success from a
+/// call sent before the target throttled does not end a fresh cooldown.
 #[derive(Debug, Default)]
 struct Health {
+    /// Skipped until then.
     until: Option<Instant>,
+    /// Strikes in a row: the next cooldown is `COOLDOWN_START × 2^strikes`.
     strikes: u32,
+    /// When the last strike was counted.
+    struck_at: Option<Instant>,
+}
+
+impl Health {
+    /// Whether an attempt sent at `sent` was sent after the last strike
+    /// (so its result says something new about the target).
+    fn news(&self, sent: Instant) -> bool {
+        self.struck_at.is_none_or(|at| sent > at)
+    }
 }
 
 /// A target as the router holds it.
@@ -180,6 +196,22 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
+    /// Whether the target may take a call now. A target whose cooldown has
+    /// just run out is probed by one call: the first to ask takes the probe
+    /// (the cooldown is held for another [`COOLDOWN_START`] meanwhile), so
+    /// the others do not all rush back at once.
+    fn enter(&self, now: Instant) -> bool {
+        let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        match health.until {
+            None => true,
+            Some(until) if now < until => false,
+            Some(_) => {
+                health.until = Some(now + COOLDOWN_START);
+                true
+            }
+        }
+    }
+
     fn cooling(&self, now: Instant) -> bool {
         let health = self.health.lock().unwrap_or_else(|p| p.into_inner());
         health.until.is_some_and(|until| now < until)
@@ -194,6 +226,8 @@ pub(crate) struct Route {
     /// The model id to send.
     pub(crate) model_id: String,
     pub(crate) reservation: Option<Reservation>,
+    /// When the attempt was routed (about when it was sent).
+    pub(crate) sent: Instant,
 }
 
 /// The next step of a call's routing ([`Router::choose`]).
@@ -319,7 +353,7 @@ impl Router {
         let mut healthy = false;
         for index in untried() {
             let slot = &self.slots[index];
-            if slot.cooling(now) {
+            if !slot.enter(now) {
                 continue;
             }
             healthy = true;
@@ -360,6 +394,7 @@ impl Router {
             index,
             model_id: slot.model_id.as_deref().unwrap_or(model_id).to_owned(),
             reservation,
+            sent: Instant::now(),
         }
     }
 
@@ -380,20 +415,24 @@ impl Router {
         }
         let now = Instant::now();
         let Err(error) = result else {
-            *slot.health.lock().unwrap_or_else(|p| p.into_inner()) = Health::default();
+            let mut health = slot.health.lock().unwrap_or_else(|p| p.into_inner());
+            if health.news(route.sent) {
+                *health = Health::default();
+            }
             slot.answered.fetch_add(1, Ordering::Relaxed);
             return Verdict::Done;
         };
         if error.is_throttling() {
             slot.throttles.fetch_add(1, Ordering::Relaxed);
         }
-        if capacity(error) {
-            let mut health = slot.health.lock().unwrap_or_else(|p| p.into_inner());
+        let mut health = slot.health.lock().unwrap_or_else(|p| p.into_inner());
+        if capacity(error) && health.news(route.sent) {
             let backoff = COOLDOWN_START
                 .saturating_mul(1u32 << health.strikes.min(16))
                 .min(COOLDOWN_MAX);
             health.strikes = health.strikes.saturating_add(1);
             health.until = Some(now + backoff);
+            health.struck_at = Some(now);
             if self.slots.len() > 1 {
                 log::info!(
                     "bedrock-converse: target {} ({}) answered {}; skipping it for {backoff:?}",
@@ -405,6 +444,7 @@ impl Router {
                 );
             }
         }
+        drop(health);
         if more_targets && !delivered && moves(error) {
             slot.failovers.fetch_add(1, Ordering::Relaxed);
             Verdict::Move
@@ -432,48 +472,6 @@ impl Router {
     }
 }
 
-/// The tokens a reply used, as the quota counts them (input plus cache
-/// writes; output unweighted, the limiter weighs it).
-fn usage_of(response: &Response) -> Option<TokensUsed> {
-    response.usage.map(|u| TokensUsed {
-        input_tokens: u
-            .input_tokens
-            .saturating_add(u.cache_write_input_tokens.unwrap_or(0)),
-        output_tokens: u.output_tokens,
-    })
-}
-
-/// Corrects `reservation` by what the call used, and tells the limiter
-/// whether the service throttled it.
-pub(crate) fn settle(
-    limiter: &Limiter,
-    reservation: Reservation,
-    result: &Result<Response, Error>,
-) {
-    settle_ref(limiter, reservation, result.as_ref());
-}
-
-/// [`settle`], for a result held by reference.
-pub(crate) fn settle_ref(
-    limiter: &Limiter,
-    reservation: Reservation,
-    result: Result<&Response, &Error>,
-) {
-    match result {
-        Ok(response) => {
-            limiter.settle_now(reservation, usage_of(response));
-            limiter.on_success_now();
-        }
-        Err(e) => {
-            if e.is_throttling() {
-                log::info!("bedrock-converse: throttled; pacing calls more slowly");
-                limiter.on_throttled_now(reservation.admitted_at());
-            }
-            limiter.settle_now(reservation, e.partial_response().and_then(usage_of));
-        }
-    }
-}
-
 impl super::Converser {
     /// The models a call of `model_id` may be answered by: its own and each
     /// [fallback](crate::ConverserBuilder::fallback) target's, in order.
@@ -481,3 +479,6 @@ impl super::Converser {
         self.inner.router.model_ids(model_id)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -289,6 +289,14 @@ pub(crate) fn spawned_task(
                         response.stream_fallback = Some(why);
                         Ok(response)
                     });
+                    // Converse delivers nothing before its reply: an error
+                    // may move the call, as an early stream error does.
+                    if let Err(error) = &reply {
+                        if attempts.failed_early(error) {
+                            last = reply.err();
+                            continue;
+                        }
+                    }
                     watch.sink.whole(reply);
                     return;
                 }

@@ -490,3 +490,35 @@ fn with_one_target_no_target_is_named() {
     assert_eq!(converser.target_stats().len(), 1);
     assert_eq!(converser.target_stats()[0].answered, 2);
 }
+
+#[test]
+fn a_spawned_call_that_goes_through_converse_fails_over_too() {
+    // gpt-oss cannot stream: a spawned call to it goes through Converse,
+    // and a throttle there moves it as a stream's first-frame throttle does.
+    let server = MockServer::start().unwrap();
+    let converser = server
+        .converser_builder()
+        .max_attempts(1)
+        .fallback(Target::new().model_id("openai.gpt-oss-120b-1:0"))
+        .build()
+        .unwrap();
+    server.push(Reply::throttling());
+    server.push(Reply::text("from the second"));
+    let request = ConverseRequest::new("openai.gpt-oss-20b-1:0").user("hello");
+    let call = converser.spawn(&request).unwrap();
+    let events = call.events().clone();
+    let reply = call.wait().unwrap();
+    assert_eq!(reply.text(), "from the second");
+    assert_eq!(reply.answered_by.map(|a| a.target), Some(1));
+    assert!(reply.stream_fallback.is_some());
+    assert!(events.try_iter().count() > 0);
+    assert_eq!(
+        models(&server),
+        ["openai.gpt-oss-20b-1:0", "openai.gpt-oss-120b-1:0"]
+    );
+    // A 400 from Converse is not moved.
+    server.push(Reply::error(400, "ValidationException", "Bad input."));
+    let err = converser.spawn(&request).unwrap().wait().unwrap_err();
+    assert!(matches!(err, Error::Service(_)), "{err:?}");
+    assert_eq!(server.requests().len(), 3);
+}

@@ -120,6 +120,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 mod pace;
+mod settle;
 #[cfg(test)]
 mod sim;
 #[cfg(test)]
@@ -132,6 +133,7 @@ mod window;
 pub(crate) use pace::{
     BURST_GROWTH, INITIAL_BURST, MAX_BURST, MIN_RATE_FACTOR, RECOVERY_PER_SECOND, THROTTLE_DECREASE,
 };
+pub(crate) use settle::{settle, settle_ref};
 pub(crate) use types::{estimate_input_tokens, Reservation, TokenEstimate, TokensUsed};
 pub use types::{LimiterStats, Quota};
 #[allow(unused_imports)]

@@ -11,8 +11,8 @@ use aws_sdk_bedrockruntime::types::{
 use serde_json::json;
 
 use super::*;
-use crate::client::limiter::{Limiter, Quota};
-use crate::client::target::settle;
+use crate::client::limiter::{settle, Limiter, Quota};
+
 use crate::error::{ServiceError, ServiceErrorKind};
 use crate::model::{Document, Image, Message, Tool, ToolResult, Usage};
 use crate::sdk::json::json_to_document;
