@@ -41,13 +41,7 @@ impl SpawnAttempts {
             return self.parts.take().ok_or(Error::Shutdown { partial: None });
         };
         let sent = self.router.request_for(index, request);
-        match self.parts.take() {
-            Some(parts) if sent.model_id == self.model_id => Ok(parts),
-            other => {
-                self.parts = other;
-                sent.to_sdk()
-            }
-        }
+        super::quota::reuse(&mut self.parts, request, &sent)
     }
 
     async fn wait_for_route(&mut self) -> Option<(usize, SdkParts)> {

@@ -192,8 +192,9 @@ impl Converser {
     }
 }
 
-/// The parts prepared from `request` for the first attempt, when `sent`
-/// is still that request (same model); else `sent`'s own.
+/// The parts prepared from `request`, when `sent` is still that request
+/// (same model); else `sent`'s own, the prepared parts kept for a later
+/// attempt with the request's model.
 pub(super) fn reuse(
     prepared: &mut Option<crate::sdk::SdkParts>,
     request: &ConverseRequest,
@@ -201,7 +202,10 @@ pub(super) fn reuse(
 ) -> Result<crate::sdk::SdkParts, Error> {
     match prepared.take() {
         Some(parts) if sent.model_id == request.model_id => Ok(parts),
-        _ => sent.to_sdk(),
+        other => {
+            *prepared = other;
+            sent.to_sdk()
+        }
     }
 }
 

@@ -29,6 +29,21 @@ fn two_models(server: &MockServer) -> Converser {
         .unwrap()
 }
 
+/// As [`two_models`], each target with a quota of one call a minute.
+fn two_models_one_call_a_minute(server: &MockServer) -> Converser {
+    server
+        .converser_builder()
+        .max_attempts(1)
+        .quota(Quota::new().requests_per_minute(1))
+        .fallback(
+            Target::new()
+                .model_id(SECOND)
+                .quota(Quota::new().requests_per_minute(1)),
+        )
+        .build()
+        .unwrap()
+}
+
 /// The model ids the server was asked for, in order.
 fn models(server: &MockServer) -> Vec<String> {
     server.requests().into_iter().map(|r| r.model_id).collect()
@@ -201,17 +216,7 @@ fn a_throttled_target_cools_down_and_traffic_returns_to_it_when_it_answers() {
 fn a_target_without_room_under_its_quota_is_passed_over_without_waiting() {
     let server = MockServer::start().unwrap();
     server.set_default(Reply::text("ok"));
-    let converser = server
-        .converser_builder()
-        .max_attempts(1)
-        .quota(Quota::new().requests_per_minute(1))
-        .fallback(
-            Target::new()
-                .model_id(SECOND)
-                .quota(Quota::new().requests_per_minute(1)),
-        )
-        .build()
-        .unwrap();
+    let converser = two_models_one_call_a_minute(&server);
     let started = Instant::now();
     let targets: Vec<usize> = (0..2)
         .map(|_| {
@@ -405,17 +410,7 @@ fn spawn_fails_over_before_any_event_and_never_after() {
 fn spawn_waits_where_room_comes_first_and_a_cancel_ends_the_wait() {
     let server = MockServer::start().unwrap();
     server.set_default(Reply::text("ok"));
-    let converser = server
-        .converser_builder()
-        .max_attempts(1)
-        .quota(Quota::new().requests_per_minute(1))
-        .fallback(
-            Target::new()
-                .model_id(SECOND)
-                .quota(Quota::new().requests_per_minute(1)),
-        )
-        .build()
-        .unwrap();
+    let converser = two_models_one_call_a_minute(&server);
     let targets: Vec<usize> = (0..2)
         .map(|_| {
             let call = converser.spawn(&request()).unwrap();
