@@ -12,22 +12,17 @@
 //! that turn are shown. A failed turn is rolled back, so the conversation
 //! carries on as if it had not been sent.
 //!
-//! Without credentials the bundled local server answers: it echoes what you
-//! said, streamed a word at a time, and counts the conversation so far as
-//! input tokens, the way a model's usage grows with the history.
+//! Offline, the bundled local server echoes what you said, streamed a word
+//! at a time, and counts the conversation so far as input tokens, the way a
+//! model's usage grows with the history.
 
-#[path = "common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use bedrock_converse::{Conversation, Delta, Flow, Response, StreamHandler};
-use bedrock_converse_mock::Reply;
-
-const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
-const DEFAULT_SYSTEM: &str = "You are a helpful, concise assistant.";
+use clap::Parser;
 
 /// Prints text (and reasoning, dimmed in brackets) as it arrives.
 struct Printer {
@@ -81,55 +76,32 @@ fn usage_line(r: &Response) -> String {
     format!("[{}]", parts.join(" | "))
 }
 
+/// An interactive chat, streamed as it is generated.
+#[derive(Parser)]
+#[command(name = "chat")]
 struct Args {
+    /// The model id or inference profile
+    #[arg(
+        long,
+        value_name = "ID",
+        default_value = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    )]
     model: String,
+    /// The system prompt of every turn
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "You are a helpful, concise assistant."
+    )]
     system: String,
+    #[command(flatten)]
     target: common::Target,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        model: DEFAULT_MODEL.into(),
-        system: DEFAULT_SYSTEM.into(),
-        target: common::Target::default(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--model" => args.model = it.next().ok_or("--model needs a value")?,
-            "--system" => args.system = it.next().ok_or("--system needs a value")?,
-            "-h" | "--help" => {
-                return Err(
-                    "usage: chat [--model ID] [--region REGION] [--system TEXT] [--local | --aws]"
-                        .into(),
-                )
-            }
-            other if args.target.parse_flag(other, &mut it)? => {}
-            other => return Err(format!("unknown argument {other:?} (try --help)")),
-        }
-    }
-    Ok(args)
 }
 
 fn main() -> ExitCode {
     env_logger::init();
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(msg) => {
-            eprintln!("{msg}");
-            return ExitCode::from(2);
-        }
-    };
-
-    // The local server echoes you, word by word.
-    let backend = args.target.connect(|server| {
-        server.set_default(
-            Reply::echo("You said: ")
-                .word_deltas()
-                .frame_delay(Duration::from_millis(40)),
-        );
-    });
-    let backend = match backend {
+    let args = Args::parse();
+    let backend = match args.target.connect() {
         Ok(b) => b,
         Err(e) => {
             eprintln!("An error occurred: {e}");

@@ -8,8 +8,10 @@
 //! cargo run --example worker                  # real Bedrock if credentials exist, else local
 //! cargo run --example worker -- --local --cancel-after 1
 //! ```
+//!
+//! Offline, the bundled server streams the story in
+//! `examples/local/worker.json`, 40 pieces 40 ms apart.
 
-#[path = "common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -17,66 +19,40 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bedrock_converse::{ConverseRequest, Error, StreamEvent};
-use bedrock_converse_mock::Reply;
+use clap::Parser;
 
 const FRAME: Duration = Duration::from_millis(16);
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 
+/// A UI-style frame loop streaming a reply in the background.
+#[derive(Parser)]
+#[command(name = "worker")]
 struct Args {
+    /// The model id or inference profile
+    #[arg(
+        long,
+        value_name = "ID",
+        default_value = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    )]
     model: String,
+    #[command(flatten)]
     target: common::Target,
-    cancel_after: Duration,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        model: "us.anthropic.claude-haiku-4-5-20251001-v1:0".into(),
-        target: common::Target::default(),
-        cancel_after: Duration::from_secs(60),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--model" => a.model = it.next().ok_or("--model needs a value")?,
-            "--cancel-after" => {
-                let secs: f64 = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .ok_or("--cancel-after needs a number of seconds")?;
-                a.cancel_after = Duration::from_secs_f64(secs);
-            }
-            other if a.target.parse_flag(other, &mut it)? => {}
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: worker [--model ID] [--region REGION] [--local | --aws] [--cancel-after SECS]"
-                ))
-            }
-        }
-    }
-    Ok(a)
+    /// Cancel the call after this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    cancel_after: f64,
 }
 
 fn main() -> ExitCode {
     env_logger::init();
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let backend = args.target.connect(|server| {
-        let story = "Once upon a time, a small program wanted to talk to a large language model \
-                     without freezing its user interface. It handed the call to a worker, kept \
-                     drawing frames, and read the reply as it arrived, word by word, until the \
-                     story was told.";
-        server.push(
-            Reply::text(story)
-                .deltas(40)
-                .frame_delay(Duration::from_millis(40)),
+    let args = Args::parse();
+    let Ok(cancel_after) = Duration::try_from_secs_f64(args.cancel_after) else {
+        eprintln!(
+            "--cancel-after takes a number of seconds, not {}",
+            args.cancel_after
         );
-    });
-    let backend = match backend {
+        return ExitCode::from(2);
+    };
+    let backend = match args.target.connect() {
         Ok(b) => b,
         Err(e) => {
             eprintln!("could not set up: {e}");
@@ -138,7 +114,7 @@ fn main() -> ExitCode {
         if cancel_reason.is_none() {
             if key_rx.try_recv().is_ok() {
                 cancel_reason = Some("Enter pressed");
-            } else if started.elapsed() >= args.cancel_after {
+            } else if started.elapsed() >= cancel_after {
                 cancel_reason = Some("time limit reached");
             }
             if cancel_reason.is_some() {
