@@ -25,6 +25,8 @@ use bedrock_converse::client::{Extract, ExtractMode};
 use bedrock_converse::ConverseRequest;
 use clap::Parser;
 
+const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+
 const INPUT: &str = "Create a list of 3 pop songs.";
 
 /// A song, as the model must answer it.
@@ -50,11 +52,7 @@ struct Playlist {
 #[command(name = "extract")]
 struct Args {
     /// The model id or inference profile
-    #[arg(
-        long,
-        value_name = "ID",
-        default_value = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-    )]
+    #[arg(long, value_name = "ID", default_value = DEFAULT_MODEL)]
     model: String,
     /// native: the schema as outputConfig.textFormat; tool: a forced tool
     #[arg(long, default_value = "native", value_parser = ["native", "tool"])]
@@ -66,12 +64,12 @@ struct Args {
 fn main() -> ExitCode {
     env_logger::init();
     let args = Args::parse();
-    let backend = match args.target.connect() {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("An error occurred: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Ok(backend) = args
+        .target
+        .connect()
+        .map_err(|e| eprintln!("An error occurred: {e}"))
+    else {
+        return ExitCode::FAILURE;
     };
 
     let request = ConverseRequest::new(&args.model)

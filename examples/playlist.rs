@@ -22,6 +22,8 @@ use bedrock_converse::{ConverseRequest, Delta, Flow, Message, Response, StreamHa
 use clap::Parser;
 use serde_json::json;
 
+const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+
 const SYSTEM_PROMPT: &str = "You are an app that creates playlists for a radio station that plays rock and pop music. Only return song names and the artist.";
 const INPUT: &str = "Create a list of 3 pop songs.";
 
@@ -30,11 +32,7 @@ const INPUT: &str = "Create a list of 3 pop songs.";
 #[command(name = "playlist")]
 struct Args {
     /// The model id or inference profile
-    #[arg(
-        long,
-        value_name = "ID",
-        default_value = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-    )]
+    #[arg(long, value_name = "ID", default_value = DEFAULT_MODEL)]
     model: String,
     /// Call the Converse API (the whole reply at once) instead of ConverseStream
     #[arg(long)]
@@ -92,12 +90,12 @@ fn print_whole(r: &Response) {
 fn main() -> ExitCode {
     env_logger::init();
     let args = Args::parse();
-    let backend = match args.target.connect() {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("An error occurred: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Ok(backend) = args
+        .target
+        .connect()
+        .map_err(|e| eprintln!("An error occurred: {e}"))
+    else {
+        return ExitCode::FAILURE;
     };
 
     let request = ConverseRequest::new(&args.model)

@@ -23,16 +23,14 @@ use bedrock_converse::{Conversation, Delta, Flow, StreamHandler};
 use clap::Parser;
 use serde_json::json;
 
+const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+
 /// A tool loop: the model asks a calculator, this program computes.
 #[derive(Parser)]
 #[command(name = "tools")]
 struct Args {
     /// The model id or inference profile
-    #[arg(
-        long,
-        value_name = "ID",
-        default_value = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-    )]
+    #[arg(long, value_name = "ID", default_value = DEFAULT_MODEL)]
     model: String,
     #[command(flatten)]
     target: common::Target,
@@ -98,12 +96,12 @@ impl StreamHandler for Printer {
 fn main() -> ExitCode {
     env_logger::init();
     let args = Args::parse();
-    let backend = match args.target.connect() {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("An error occurred: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Ok(backend) = args
+        .target
+        .connect()
+        .map_err(|e| eprintln!("An error occurred: {e}"))
+    else {
+        return ExitCode::FAILURE;
     };
 
     let mut chat = Conversation::new(&args.model)

@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use bedrock_converse::{ConverseRequest, Error, StreamEvent};
 use clap::Parser;
 
+const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+
 const FRAME: Duration = Duration::from_millis(16);
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 
@@ -29,37 +31,33 @@ const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 #[command(name = "worker")]
 struct Args {
     /// The model id or inference profile
-    #[arg(
-        long,
-        value_name = "ID",
-        default_value = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-    )]
+    #[arg(long, value_name = "ID", default_value = DEFAULT_MODEL)]
     model: String,
     #[command(flatten)]
     target: common::Target,
     /// Cancel the call after this many seconds
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    cancel_after: f64,
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    cancel_after: Duration,
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs = text
+        .parse()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok());
+    secs.ok_or(format!("not a number of seconds: {text:?}"))
 }
 
 fn main() -> ExitCode {
     env_logger::init();
     let args = Args::parse();
-    let Ok(cancel_after) = Duration::try_from_secs_f64(args.cancel_after) else {
-        eprintln!(
-            "--cancel-after takes a number of seconds, not {}",
-            args.cancel_after
-        );
-        return ExitCode::from(2);
+    let Ok(backend) = args
+        .target
+        .connect()
+        .map_err(|e| eprintln!("could not set up: {e}"))
+    else {
+        return ExitCode::FAILURE;
     };
-    let backend = match args.target.connect() {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("could not set up: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let converser = &backend.converser;
 
     // Enter on stdin is the "cancel button". End of input is not a press.
     let (key_tx, key_rx) = crossbeam_channel::bounded::<()>(1);
@@ -73,12 +71,9 @@ fn main() -> ExitCode {
     let request = ConverseRequest::new(&args.model)
         .user("Tell me a very short story about a responsive user interface.")
         .max_tokens(300);
-    let mut call = match converser.spawn(&request) {
-        Ok(call) => call,
-        Err(e) => {
-            eprintln!("could not start the call: {e}");
-            return ExitCode::FAILURE;
-        }
+    let spawned = backend.converser.spawn(&request);
+    let Ok(mut call) = spawned.map_err(|e| eprintln!("could not start the call: {e}")) else {
+        return ExitCode::FAILURE;
     };
 
     let interactive = std::io::stderr().is_terminal();
@@ -114,7 +109,7 @@ fn main() -> ExitCode {
         if cancel_reason.is_none() {
             if key_rx.try_recv().is_ok() {
                 cancel_reason = Some("Enter pressed");
-            } else if started.elapsed() >= cancel_after {
+            } else if started.elapsed() >= args.cancel_after {
                 cancel_reason = Some("time limit reached");
             }
             if cancel_reason.is_some() {
