@@ -84,7 +84,7 @@ pub use aws_sdk_bedrockruntime::Config as SdkClientConfig;
 /// use bedrock_converse::{Converser, ConverseRequest};
 ///
 /// let converser = Converser::from_env()?; // AWS_REGION, AWS_PROFILE, … as the AWS CLI reads them
-/// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0")
+/// let request = ConverseRequest::new("us.anthropic.claude-haiku-4-5-20251001-v1:0")
 ///     .user("Say hello in French.");
 /// let reply = converser.converse(&request)?;
 /// println!("{}", reply.text());

@@ -19,7 +19,7 @@ impl Conversation {
     /// use bedrock_converse::model::schema::Unsupported;
     /// use bedrock_converse::Conversation;
     ///
-    /// let chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0").extract_options(
+    /// let chat = Conversation::new("us.anthropic.claude-haiku-4-5-20251001-v1:0").extract_options(
     ///     ExtractOptions::new()
     ///         .mode(ExtractMode::Tool)
     ///         .name("review")
