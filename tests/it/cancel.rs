@@ -1,67 +1,13 @@
-//! Ending a call early: a cancel from another thread, an already-cancelled
-//! token, a handler that stops, and a `Converser` dropped mid-stream each end
-//! the call promptly, close the connection and keep what had arrived.
+//! Ending a call early: an already-cancelled token, a handler that stops,
+//! and a `Converser` dropped mid-stream each end the call promptly, close
+//! the connection and keep what had arrived. A cancel from another thread,
+//! on every streaming path, is in paths.rs.
 
-use crate::support::{
-    assert_prompt_cancel, request, setup, songs_request, wait_for_aborted, Watch,
-};
+use crate::support::{request, setup, songs_request, wait_for_aborted};
 use bedrock_converse::stream::NoopHandler;
 use bedrock_converse::{CancelToken, Delta, Error, Flow, StreamHandler};
 use bedrock_converse_mock::{Fault, MockServer, Reply};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-#[test]
-fn cancel_from_another_thread_ends_the_stream_promptly() {
-    let server = MockServer::start().unwrap();
-    let converser = server.converser().unwrap();
-    let mut aborted = 0;
-    assert_prompt_cancel("converse_with", || {
-        server.push(
-            Reply::text("abcdef")
-                .deltas(3)
-                .fault(Fault::Stall { after: 3 }),
-        );
-        let token = CancelToken::new();
-        let (seen_tx, seen_rx) = mpsc::channel();
-        let gui = {
-            let token = token.clone();
-            std::thread::spawn(move || {
-                seen_rx.recv().unwrap();
-                // Long enough for the caller to be blocked again, waiting.
-                std::thread::sleep(Duration::from_millis(50));
-                let at = Instant::now();
-                token.cancel();
-                at
-            })
-        };
-        let mut watch = Watch {
-            first_delta: Some(seen_tx),
-            ..Default::default()
-        };
-        let err = converser
-            .converse_with(&request().cancel_token(token.clone()), &mut watch)
-            .unwrap_err();
-        let returned = Instant::now();
-        let cancelled_at = gui.join().unwrap();
-        assert!(err.is_cancelled(), "{err:?}");
-        assert!(!err.is_retryable());
-        let partial = err.partial_response().expect("partial");
-        assert_eq!(partial.text(), "abcd");
-        assert_eq!(watch.stops, 0);
-        aborted += 1;
-        assert_eq!(
-            wait_for_aborted(&server, aborted),
-            aborted,
-            "the server saw the connection close"
-        );
-        returned.duration_since(cancelled_at)
-    });
-    // Fully usable afterwards.
-    assert!(converser
-        .converse_with(&request(), &mut NoopHandler)
-        .is_ok());
-}
 
 #[test]
 fn cancel_ends_a_whole_reply_call() {

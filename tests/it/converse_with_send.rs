@@ -1,10 +1,10 @@
 //! `Converser::converse_with_send`: the handler runs on the runtime thread.
 //! Everything `converse_with` promises must hold here too (same callbacks,
-//! same response, timeouts, cancellation, partial replies; panics and the slow
-//! trickle are in paths.rs, over both paths), and the borrowed handler must
+//! same response, partial replies; panics, the slow trickle, timeouts and a
+//! cancel from another thread are in paths.rs, over every path), and the borrowed handler must
 //! never be used after the call returns.
 
-use crate::support::{assert_prompt_cancel, assert_timeout, request, scripts};
+use crate::support::{assert_timeout, request, scripts};
 use bedrock_converse::error::{ServiceErrorKind, TimeoutKind};
 use bedrock_converse::stream::{handler_fn, NoopHandler, Stop};
 use bedrock_converse::{
@@ -212,109 +212,6 @@ fn service_errors_before_the_stream_are_typed() {
         .unwrap_err();
     assert!(err.is_invalid_request(), "{err:?}");
     assert_eq!(server.request_count(), 1);
-}
-
-#[test]
-fn idle_timeout_and_total_deadline_fire_with_the_partial() {
-    let server = MockServer::start().unwrap();
-    let idle = server
-        .converser_builder()
-        .idle_timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
-    server.push(
-        Reply::text("abcdef")
-            .deltas(3)
-            .fault(Fault::Stall { after: 3 }),
-    );
-    let started = Instant::now();
-    let err = idle
-        .converse_with_send(&request(), &mut NoopHandler)
-        .unwrap_err();
-    assert_timeout(&err, TimeoutKind::Idle);
-    assert_eq!(err.partial_response().unwrap().text(), "abcd");
-    assert!(started.elapsed() < Duration::from_secs(5));
-
-    // A trickle that is never silent for more than 50 ms but lasts 3 s, three
-    // times the 1 s total deadline.
-    let deadline = server
-        .converser_builder()
-        .timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
-    server.push(
-        Reply::text("x".repeat(60))
-            .deltas(60)
-            .frame_delay(Duration::from_millis(50)),
-    );
-    let started = Instant::now();
-    let mut watch = Watch::default();
-    let err = deadline
-        .converse_with_send(&request(), &mut watch)
-        .unwrap_err();
-    assert_timeout(&err, TimeoutKind::Deadline);
-    let partial = err.partial_response().expect("the stream had started");
-    assert_eq!(partial.text(), watch.text);
-    assert!(!watch.text.is_empty() && watch.stops == 0, "{}", watch.text);
-    assert!(watch.text.len() < 60, "{}", watch.text);
-    let took = started.elapsed();
-    assert!(took >= Duration::from_millis(995), "fired early: {took:?}");
-    assert!(took < Duration::from_secs(3), "{took:?}");
-}
-
-#[test]
-fn a_cancel_from_another_thread_is_prompt_and_keeps_the_partial() {
-    let server = MockServer::start().unwrap();
-    let converser = server.converser().unwrap();
-    let mut tries = 0;
-    let mut last_token = None;
-    assert_prompt_cancel("converse_with_send", || {
-        server.push(
-            Reply::text("abcdef")
-                .deltas(3)
-                .fault(Fault::Stall { after: 3 }),
-        );
-        let token = CancelToken::new();
-        let (seen_tx, seen_rx) = mpsc::channel();
-        let canceller = {
-            let token = token.clone();
-            std::thread::spawn(move || {
-                seen_rx.recv().unwrap();
-                std::thread::sleep(Duration::from_millis(20));
-                let at = Instant::now();
-                token.cancel();
-                at
-            })
-        };
-        let mut watch = Watch {
-            first_delta: Some(seen_tx),
-            ..Default::default()
-        };
-        let err = converser
-            .converse_with_send(&request().cancel_token(token.clone()), &mut watch)
-            .unwrap_err();
-        let returned = Instant::now();
-        let latency = returned.duration_since(canceller.join().unwrap());
-        assert!(err.is_cancelled(), "{err:?}");
-        assert_eq!(err.partial_response().unwrap().text(), "abcd");
-        tries += 1;
-        assert_eq!(
-            server.wait_for_aborted_streams(tries, Duration::from_secs(5)),
-            tries
-        );
-        last_token = Some(token);
-        latency
-    });
-    // An already-cancelled token sends nothing.
-    let sent = server.request_count();
-    let err = converser
-        .converse_with_send(
-            &request().cancel_token(last_token.unwrap()),
-            &mut NoopHandler,
-        )
-        .unwrap_err();
-    assert!(err.is_cancelled());
-    assert_eq!(server.request_count(), sent);
 }
 
 #[test]
