@@ -173,6 +173,53 @@ mod tests {
         }))
     }
 
+    fn converser(quota: Option<crate::client::Quota>) -> Converser {
+        let builder = Converser::builder()
+            .region("us-east-1")
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials("AKIDMOCKEXAMPLE", "mock-secret-key", None);
+        match quota {
+            Some(q) => builder.quota(q),
+            None => builder,
+        }
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn without_a_quota_calls_go_at_once_until_a_throttle_teaches_a_rate() {
+        let pacing = Pacing::new(&converser(None));
+        assert_eq!(pacing.learned_rpm(), None, "nothing learned yet");
+        let mut admitted = Vec::new();
+        for _ in 0..20 {
+            let reservation = pacing.admit().expect("not paced before a throttle");
+            admitted.push(reservation.expect("the pacing holds a reservation"));
+        }
+        // Successes teach nothing.
+        let ok: Result<Response, Error> = Ok(Response::default());
+        for reservation in admitted.drain(..10) {
+            pacing.ended(Some(reservation), &ok);
+        }
+        assert_eq!(pacing.learned_rpm(), None);
+        // The first throttle: the rate it measured, 20 calls in well under a
+        // second, is more than 20 a minute.
+        let throttled = Err(service(ServiceErrorKind::Throttling));
+        pacing.ended(admitted.pop(), &throttled);
+        let learned = pacing.learned_rpm().expect("a rate learned from the throttle");
+        assert!(learned.is_finite() && learned > 20.0, "{learned}");
+    }
+
+    #[test]
+    fn with_a_quota_the_converser_paces_and_the_run_learns_nothing() {
+        let quota = crate::client::Quota::new().requests_per_minute(1);
+        let pacing = Pacing::new(&converser(Some(quota)));
+        for _ in 0..3 {
+            assert!(matches!(pacing.admit(), Ok(None)));
+        }
+        pacing.ended(None, &Err(service(ServiceErrorKind::Throttling)));
+        assert_eq!(pacing.learned_rpm(), None);
+    }
+
     #[test]
     fn throttling_is_retried_at_once_until_a_limit_the_user_set() {
         let mut j = Jitter::new();
