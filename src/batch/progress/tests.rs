@@ -161,7 +161,9 @@ fn the_line_says_it_all() {
         ..p.clone()
     };
     assert!(
-        unpriced.to_string().ends_with(", $0.0012 (+1 unpriced), ETA 3s"),
+        unpriced
+            .to_string()
+            .ends_with(", $0.0012 (+1 unpriced), ETA 3s"),
         "{unpriced}"
     );
     assert_eq!(
