@@ -205,6 +205,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn state() -> JobState {
+        JobState {
+            arn: super::super::JobArn::new("arn/x"),
+            name: None,
+            status: super::super::JobStatus::Completed,
+            message: None,
+            total_records: None,
+            processed_records: None,
+            succeeded_records: None,
+            failed_records: None,
+            input_uri: String::new(),
+            output_uri: String::new(),
+        }
+    }
+
     #[test]
     fn a_model_output_reads_back_as_the_response_it_was_written_from() {
         let out = json!({
@@ -252,19 +267,7 @@ mod tests {
         let inputs = ["a", "b", "c"]
             .map(|id| Record::new(id, json!({})))
             .to_vec();
-        let state = JobState {
-            arn: super::super::JobArn::new("arn/x"),
-            name: None,
-            status: super::super::JobStatus::Completed,
-            message: None,
-            total_records: None,
-            processed_records: None,
-            succeeded_records: None,
-            failed_records: None,
-            input_uri: String::new(),
-            output_uri: String::new(),
-        };
-        let results = join(state, inputs, outcomes, None);
+        let results = join(state(), inputs, outcomes, None);
         let ids: Vec<&str> = results.results.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
         assert_eq!(results.results[0].outcome.as_ref().unwrap().text(), "A");
@@ -390,5 +393,11 @@ mod tests {
                 message: "the output line has neither modelOutput nor error".into()
             }
         );
+        // No reply among them: every record failed.
+        let inputs = ["a", "b", "c"]
+            .map(|id| Record::new(id, json!({})))
+            .to_vec();
+        let results = join(state(), inputs, outcomes, None);
+        assert_eq!((results.succeeded(), results.failed()), (0, 3));
     }
 }
