@@ -12,24 +12,23 @@
 //! that turn are shown. A failed turn is rolled back, so the conversation
 //! carries on as if it had not been sent.
 //!
-//! Without credentials the bundled local server answers: it echoes what you
-//! said, streamed a word at a time, and counts the conversation so far as
-//! input tokens, the way a model's usage grows with the history.
+//! Offline, the bundled local server echoes what you said, streamed a word
+//! at a time, and counts the conversation so far as input tokens, the way a
+//! model's usage grows with the history.
 
-#[path = "common/mod.rs"]
 mod common;
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use bedrock_converse::{Conversation, Delta, Flow, Response, StreamHandler};
-use bedrock_converse_mock::Reply;
+use clap::Parser;
 
 const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const DEFAULT_SYSTEM: &str = "You are a helpful, concise assistant.";
 
-/// Prints text (and reasoning, dimmed in brackets) as it arrives.
+/// Prints text (and reasoning, in brackets) as it arrives.
+#[derive(Default)]
 struct Printer {
     in_reasoning: bool,
 }
@@ -59,84 +58,46 @@ impl StreamHandler for Printer {
     }
 }
 
+/// The turn's tokens, latency and (if not the usual) stop reason.
 fn usage_line(r: &Response) -> String {
     let mut parts = Vec::new();
     if let Some(u) = &r.usage {
-        parts.push(format!(
-            "{} in, {} out, {} total tokens",
-            u.input_tokens, u.output_tokens, u.total_tokens
-        ));
+        let (i, o, t) = (u.input_tokens, u.output_tokens, u.total_tokens);
+        parts.push(format!("{i} in, {o} out, {t} total tokens"));
         if let Some(read) = u.cache_read_input_tokens.filter(|n| *n > 0) {
             parts.push(format!("{read} read from cache"));
         }
     }
-    if let Some(m) = &r.metrics {
-        parts.push(format!("{} ms", m.latency_ms));
-    }
-    if let Some(reason) = &r.stop_reason {
-        if reason.as_str() != "end_turn" {
-            parts.push(format!("stopped: {}", reason.as_str()));
-        }
-    }
+    parts.extend(r.metrics.as_ref().map(|m| format!("{} ms", m.latency_ms)));
+    let unusual = r.stop_reason.as_ref().filter(|s| s.as_str() != "end_turn");
+    parts.extend(unusual.map(|s| format!("stopped: {}", s.as_str())));
     format!("[{}]", parts.join(" | "))
 }
 
+/// An interactive chat, streamed as it is generated.
+#[derive(Parser)]
+#[command(name = "chat")]
 struct Args {
+    /// The model id or inference profile
+    #[arg(long, value_name = "ID", default_value = DEFAULT_MODEL)]
     model: String,
+    /// The system prompt of every turn
+    #[arg(long, value_name = "TEXT", default_value = DEFAULT_SYSTEM)]
     system: String,
+    #[command(flatten)]
     target: common::Target,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        model: DEFAULT_MODEL.into(),
-        system: DEFAULT_SYSTEM.into(),
-        target: common::Target::default(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--model" => args.model = it.next().ok_or("--model needs a value")?,
-            "--system" => args.system = it.next().ok_or("--system needs a value")?,
-            "-h" | "--help" => {
-                return Err(
-                    "usage: chat [--model ID] [--region REGION] [--system TEXT] [--local | --aws]"
-                        .into(),
-                )
-            }
-            other if args.target.parse_flag(other, &mut it)? => {}
-            other => return Err(format!("unknown argument {other:?} (try --help)")),
-        }
-    }
-    Ok(args)
 }
 
 fn main() -> ExitCode {
     env_logger::init();
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(msg) => {
-            eprintln!("{msg}");
-            return ExitCode::from(2);
-        }
+    let args = Args::parse();
+    let Ok(backend) = args
+        .target
+        .connect()
+        .map_err(|e| eprintln!("An error occurred: {e}"))
+    else {
+        return ExitCode::FAILURE;
     };
-
-    // The local server echoes you, word by word.
-    let backend = args.target.connect(|server| {
-        server.set_default(
-            Reply::echo("You said: ")
-                .word_deltas()
-                .frame_delay(Duration::from_millis(40)),
-        );
-    });
-    let backend = match backend {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("An error occurred: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let converser = &backend.converser;
 
     let mut chat = Conversation::new(&args.model)
         .system(&args.system)
@@ -146,20 +107,16 @@ fn main() -> ExitCode {
         args.model
     );
 
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
+    let mut lines = std::io::stdin().lines();
     loop {
         print!("\n> ");
         let _ = std::io::stdout().flush();
         let line = match lines.next() {
             Some(Ok(line)) => line,
+            None => break,
             Some(Err(e)) => {
                 eprintln!("could not read input: {e}");
                 return ExitCode::FAILURE;
-            }
-            None => {
-                println!();
-                break;
             }
         };
         let input = line.trim();
@@ -177,13 +134,8 @@ fn main() -> ExitCode {
             }
             _ => {}
         }
-        let mut printer = Printer {
-            in_reasoning: false,
-        };
-        match chat.send_with(converser, input, &mut printer) {
-            Ok(reply) => {
-                println!("\n{}", usage_line(&reply));
-            }
+        match chat.send_with(&backend.converser, input, &mut Printer::default()) {
+            Ok(reply) => println!("\n{}", usage_line(&reply)),
             Err(e) => {
                 println!();
                 eprintln!("error: {e}");
@@ -195,9 +147,7 @@ fn main() -> ExitCode {
         }
     }
     let exchanges = chat.history().len() / 2;
-    println!(
-        "Bye ({exchanges} exchange{}).",
-        if exchanges == 1 { "" } else { "s" }
-    );
+    let plural = if exchanges == 1 { "" } else { "s" };
+    println!("\nBye ({exchanges} exchange{plural}).");
     ExitCode::SUCCESS
 }

@@ -8,36 +8,33 @@
 //!
 //! Every request gets the same reply: `--text-bytes` bytes of text (default:
 //! a short sentence) streamed in `--deltas` deltas (default 4). The server
-//! stops after `--seconds` (default 3600) or on Ctrl-C.
+//! stops after `--seconds` (default 3600) or on Ctrl-C. (`bedrock-local`,
+//! the mock package's binary, is the full-featured server.)
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use bedrock_converse_mock::{MockServer, Reply};
+use clap::Parser;
 
-fn usage() -> ! {
-    eprintln!("usage: mock_server [--deltas N] [--text-bytes N] [--seconds N]");
-    std::process::exit(2);
+/// The bundled local server, answering every request with the same reply.
+#[derive(Parser)]
+#[command(name = "mock_server")]
+struct Args {
+    /// Stream each reply in this many deltas
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    deltas: u32,
+    /// Reply with this many bytes of text instead of a short sentence
+    #[arg(long, value_name = "N")]
+    text_bytes: Option<usize>,
+    /// Stop after this many seconds
+    #[arg(long, value_name = "N", default_value_t = 3600)]
+    seconds: u64,
 }
 
-fn main() {
-    let mut deltas = 4usize;
-    let mut text_bytes: Option<usize> = None;
-    let mut seconds = 3600u64;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || -> u64 {
-            args.next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| usage())
-        };
-        match flag.as_str() {
-            "--deltas" => deltas = value() as usize,
-            "--text-bytes" => text_bytes = Some(value() as usize),
-            "--seconds" => seconds = value(),
-            _ => usage(),
-        }
-    }
-    let text = match text_bytes {
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let text = match args.text_bytes {
         Some(n) => {
             "the quick brown fox jumps over the lazy dog while a band plays rock and pop all night "
                 .chars()
@@ -51,12 +48,17 @@ fn main() {
         Ok(server) => server,
         Err(e) => {
             eprintln!("could not start the server: {e}");
-            std::process::exit(1);
+            return ExitCode::FAILURE;
         }
     };
     server.set_recording(false);
-    server.set_default(Reply::text(text).deltas(deltas).usage(25, deltas as u32));
+    let deltas = args.deltas;
+    server.set_default(Reply::text(text).deltas(deltas as usize).usage(25, deltas));
     println!("{}", server.endpoint());
-    eprintln!("serving {deltas} deltas per reply for {seconds} s (Ctrl-C stops)");
-    std::thread::sleep(Duration::from_secs(seconds));
+    eprintln!(
+        "serving {deltas} deltas per reply for {} s (Ctrl-C stops)",
+        args.seconds
+    );
+    std::thread::sleep(Duration::from_secs(args.seconds));
+    ExitCode::SUCCESS
 }

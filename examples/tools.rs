@@ -8,25 +8,36 @@
 //! cargo run --example tools -- --model us.anthropic.claude-haiku-4-5-20251001-v1:0
 //! ```
 //!
-//! On the local server the model's side is scripted: a first reply asking for
-//! the calculator, then a reply built from the tool result it receives, so
-//! the answer shown is the number this program computed.
+//! Offline, the bundled server plays the model from `examples/local/tools.json`:
+//! it asks the calculator for the default question's arithmetic (whatever
+//! the question), then repeats the tool's result.
 
-#[path = "common/mod.rs"]
 mod common;
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use bedrock_converse::model::{Tool, ToolResult, ToolUse};
 use bedrock_converse::stream::BlockStart;
-use bedrock_converse::{Conversation, Delta, Flow, Response, StreamHandler};
-use bedrock_converse_mock::Reply;
+use bedrock_converse::{Conversation, Delta, Flow, StreamHandler};
+use clap::Parser;
 use serde_json::json;
 
 const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
-const DEFAULT_QUESTION: &str = "What is 1234 * 5678 + 90?";
+
+/// A tool loop: the model asks a calculator, this program computes.
+#[derive(Parser)]
+#[command(name = "tools")]
+struct Args {
+    /// The model id or inference profile
+    #[arg(long, value_name = "ID", default_value = DEFAULT_MODEL)]
+    model: String,
+    #[command(flatten)]
+    target: common::Target,
+    /// The question
+    #[arg(default_value = "What is 1234 * 5678 + 90?")]
+    question: String,
+}
 
 fn calculator_tool() -> Tool {
     Tool::new(
@@ -42,103 +53,11 @@ fn calculator_tool() -> Tool {
     )
 }
 
-/// Evaluates `+ - * /`, parentheses, unary minus and decimals.
-fn evaluate(expression: &str) -> Result<f64, String> {
-    struct Parser<'a> {
-        s: &'a [u8],
-        pos: usize,
-    }
-    impl Parser<'_> {
-        fn peek(&mut self) -> Option<u8> {
-            while self
-                .s
-                .get(self.pos)
-                .is_some_and(|c| c.is_ascii_whitespace())
-            {
-                self.pos += 1;
-            }
-            self.s.get(self.pos).copied()
-        }
-        fn expr(&mut self) -> Result<f64, String> {
-            let mut v = self.term()?;
-            while let Some(op @ (b'+' | b'-')) = self.peek() {
-                self.pos += 1;
-                let rhs = self.term()?;
-                v = if op == b'+' { v + rhs } else { v - rhs };
-            }
-            Ok(v)
-        }
-        fn term(&mut self) -> Result<f64, String> {
-            let mut v = self.factor()?;
-            while let Some(op @ (b'*' | b'/')) = self.peek() {
-                self.pos += 1;
-                let rhs = self.factor()?;
-                if op == b'/' && rhs == 0.0 {
-                    return Err("division by zero".into());
-                }
-                v = if op == b'*' { v * rhs } else { v / rhs };
-            }
-            Ok(v)
-        }
-        fn factor(&mut self) -> Result<f64, String> {
-            match self.peek() {
-                Some(b'-') => {
-                    self.pos += 1;
-                    Ok(-self.factor()?)
-                }
-                Some(b'(') => {
-                    self.pos += 1;
-                    let v = self.expr()?;
-                    if self.peek() != Some(b')') {
-                        return Err(format!("expected `)` at position {}", self.pos));
-                    }
-                    self.pos += 1;
-                    Ok(v)
-                }
-                Some(c) if c.is_ascii_digit() || c == b'.' => {
-                    let start = self.pos;
-                    while self
-                        .s
-                        .get(self.pos)
-                        .is_some_and(|c| c.is_ascii_digit() || *c == b'.')
-                    {
-                        self.pos += 1;
-                    }
-                    let text = std::str::from_utf8(&self.s[start..self.pos]).unwrap_or("");
-                    text.parse()
-                        .map_err(|_| format!("bad number {text:?} at position {start}"))
-                }
-                Some(c) => Err(format!(
-                    "unexpected {:?} at position {}",
-                    c as char, self.pos
-                )),
-                None => Err("unexpected end of expression".into()),
-            }
-        }
-    }
-    let mut p = Parser {
-        s: expression.as_bytes(),
-        pos: 0,
-    };
-    let v = p.expr()?;
-    match p.peek() {
-        None => Ok(v),
-        Some(c) => Err(format!("unexpected {:?} at position {}", c as char, p.pos)),
-    }
-}
-
 /// Runs one tool call: the closure `run_tools` calls for each tool use.
 fn run_tool(call: &ToolUse) -> ToolResult {
     let result = match call.name.as_str() {
         "calculator" => match call.input["expression"].as_str() {
-            Some(expr) => evaluate(expr).map(|v| {
-                // Whole numbers without a trailing ".0".
-                if v.fract() == 0.0 && v.abs() < 1e15 {
-                    format!("{}", v as i64)
-                } else {
-                    format!("{v}")
-                }
-            }),
+            Some(expr) => evaluate(expr).map(|v| format!("{v}")),
             None => Err("the input has no `expression` string".into()),
         },
         other => Err(format!("there is no tool named {other:?}")),
@@ -174,94 +93,16 @@ impl StreamHandler for Printer {
     }
 }
 
-struct Args {
-    model: String,
-    question: String,
-    target: common::Target,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        model: DEFAULT_MODEL.into(),
-        question: DEFAULT_QUESTION.into(),
-        target: common::Target::default(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--model" => args.model = it.next().ok_or("--model needs a value")?,
-            "--" => {}
-            "-h" | "--help" => {
-                return Err(
-                    "usage: tools [--model ID] [--region REGION] [--local | --aws] [QUESTION]"
-                        .into(),
-                )
-            }
-            other if args.target.parse_flag(other, &mut it)? => {}
-            other if other.starts_with("--") => {
-                return Err(format!("unknown argument {other:?} (try --help)"))
-            }
-            question => args.question = question.into(),
-        }
-    }
-    Ok(args)
-}
-
-fn print_usage(r: &Response) {
-    if let Some(u) = &r.usage {
-        println!(
-            "[last turn: {} in, {} out tokens]",
-            u.input_tokens, u.output_tokens
-        );
-    }
-}
-
 fn main() -> ExitCode {
     env_logger::init();
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(msg) => {
-            eprintln!("{msg}");
-            return ExitCode::from(2);
-        }
+    let args = Args::parse();
+    let Ok(backend) = args
+        .target
+        .connect()
+        .map_err(|e| eprintln!("An error occurred: {e}"))
+    else {
+        return ExitCode::FAILURE;
     };
-
-    // On the local server the model's side is scripted as a model would
-    // behave: ask for the tool with the arithmetic in the question, then
-    // answer from the tool's result.
-    let expression = args
-        .question
-        .trim_start_matches("What is")
-        .trim_end_matches('?')
-        .trim()
-        .to_owned();
-    let backend = args.target.connect(|server| {
-        server.push(
-            Reply::empty()
-                .with_text("I'll work that out with the calculator.")
-                .tool_use(
-                    "tooluse_calc_1",
-                    "calculator",
-                    json!({ "expression": expression }),
-                )
-                .deltas(4)
-                .frame_delay(Duration::from_millis(30))
-                .usage(420, 64),
-        );
-        server.push(
-            Reply::echo(format!("{expression} = "))
-                .word_deltas()
-                .frame_delay(Duration::from_millis(30)),
-        );
-    });
-    let backend = match backend {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("An error occurred: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let converser = &backend.converser;
 
     let mut chat = Conversation::new(&args.model)
         .system("Use the calculator tool for arithmetic; then state the result briefly.")
@@ -269,24 +110,87 @@ fn main() -> ExitCode {
         .max_tokens(512)
         .max_tool_rounds(5);
     println!("Q: {}", args.question);
-    match chat.run_tools_with(converser, &args.question, &mut Printer, run_tool) {
+    match chat.run_tools_with(&backend.converser, &args.question, &mut Printer, run_tool) {
         Ok(reply) => {
             println!();
-            print_usage(&reply);
-            println!(
-                "Done: {} turns, stop reason {}.",
-                chat.history().len(),
-                reply
-                    .stop_reason
-                    .as_ref()
-                    .map(|r| r.as_str())
-                    .unwrap_or("none")
-            );
+            if let Some(u) = &reply.usage {
+                println!(
+                    "[last turn: {} in, {} out tokens]",
+                    u.input_tokens, u.output_tokens
+                );
+            }
+            let stop = reply.stop_reason.as_ref().map_or("none", |r| r.as_str());
+            println!("Done: {} turns, stop reason {stop}.", chat.history().len());
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("\nAn error occurred: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Evaluates `+ - * /`, parentheses, unary minus and decimals (spaces are
+/// ignored) by recursive descent: a sum of products of factors.
+fn evaluate(expression: &str) -> Result<f64, String> {
+    let chars: Vec<char> = expression.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut pos = 0;
+    let value = sum(&chars, &mut pos)?;
+    match chars.get(pos) {
+        None => Ok(value),
+        Some(c) => Err(format!("unexpected {c:?} at position {pos}")),
+    }
+}
+
+fn sum(chars: &[char], pos: &mut usize) -> Result<f64, String> {
+    let mut value = product(chars, pos)?;
+    while let Some(&op @ ('+' | '-')) = chars.get(*pos) {
+        *pos += 1;
+        let rhs = product(chars, pos)?;
+        value = if op == '+' { value + rhs } else { value - rhs };
+    }
+    Ok(value)
+}
+
+fn product(chars: &[char], pos: &mut usize) -> Result<f64, String> {
+    let mut value = factor(chars, pos)?;
+    while let Some(&op @ ('*' | '/')) = chars.get(*pos) {
+        *pos += 1;
+        let rhs = factor(chars, pos)?;
+        if op == '/' && rhs == 0.0 {
+            return Err("division by zero".into());
+        }
+        value = if op == '*' { value * rhs } else { value / rhs };
+    }
+    Ok(value)
+}
+
+fn factor(chars: &[char], pos: &mut usize) -> Result<f64, String> {
+    match chars.get(*pos) {
+        Some('-') => {
+            *pos += 1;
+            Ok(-factor(chars, pos)?)
+        }
+        Some('(') => {
+            *pos += 1;
+            let value = sum(chars, pos)?;
+            if chars.get(*pos) != Some(&')') {
+                return Err(format!("expected `)` at position {pos}"));
+            }
+            *pos += 1;
+            Ok(value)
+        }
+        _ => {
+            let start = *pos;
+            while chars
+                .get(*pos)
+                .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+            {
+                *pos += 1;
+            }
+            let text: String = chars[start..*pos].iter().collect();
+            text.parse()
+                .map_err(|_| format!("expected a number at position {start}"))
         }
     }
 }

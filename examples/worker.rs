@@ -8,8 +8,10 @@
 //! cargo run --example worker                  # real Bedrock if credentials exist, else local
 //! cargo run --example worker -- --local --cancel-after 1
 //! ```
+//!
+//! Offline, the bundled server streams the story in
+//! `examples/local/worker.json`, 40 pieces 40 ms apart.
 
-#[path = "common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -17,73 +19,45 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bedrock_converse::{ConverseRequest, Error, StreamEvent};
-use bedrock_converse_mock::Reply;
+use clap::Parser;
+
+const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 
 const FRAME: Duration = Duration::from_millis(16);
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 
+/// A UI-style frame loop streaming a reply in the background.
+#[derive(Parser)]
+#[command(name = "worker")]
 struct Args {
+    /// The model id or inference profile
+    #[arg(long, value_name = "ID", default_value = DEFAULT_MODEL)]
     model: String,
+    #[command(flatten)]
     target: common::Target,
+    /// Cancel the call after this many seconds
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
     cancel_after: Duration,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        model: "us.anthropic.claude-haiku-4-5-20251001-v1:0".into(),
-        target: common::Target::default(),
-        cancel_after: Duration::from_secs(60),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--model" => a.model = it.next().ok_or("--model needs a value")?,
-            "--cancel-after" => {
-                let secs: f64 = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .ok_or("--cancel-after needs a number of seconds")?;
-                a.cancel_after = Duration::from_secs_f64(secs);
-            }
-            other if a.target.parse_flag(other, &mut it)? => {}
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: worker [--model ID] [--region REGION] [--local | --aws] [--cancel-after SECS]"
-                ))
-            }
-        }
-    }
-    Ok(a)
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs = text
+        .parse()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok());
+    secs.ok_or(format!("not a number of seconds: {text:?}"))
 }
 
 fn main() -> ExitCode {
     env_logger::init();
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let args = Args::parse();
+    let Ok(backend) = args
+        .target
+        .connect()
+        .map_err(|e| eprintln!("could not set up: {e}"))
+    else {
+        return ExitCode::FAILURE;
     };
-    let backend = args.target.connect(|server| {
-        let story = "Once upon a time, a small program wanted to talk to a large language model \
-                     without freezing its user interface. It handed the call to a worker, kept \
-                     drawing frames, and read the reply as it arrived, word by word, until the \
-                     story was told.";
-        server.push(
-            Reply::text(story)
-                .deltas(40)
-                .frame_delay(Duration::from_millis(40)),
-        );
-    });
-    let backend = match backend {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("could not set up: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let converser = &backend.converser;
 
     // Enter on stdin is the "cancel button". End of input is not a press.
     let (key_tx, key_rx) = crossbeam_channel::bounded::<()>(1);
@@ -97,12 +71,9 @@ fn main() -> ExitCode {
     let request = ConverseRequest::new(&args.model)
         .user("Tell me a very short story about a responsive user interface.")
         .max_tokens(300);
-    let mut call = match converser.spawn(&request) {
-        Ok(call) => call,
-        Err(e) => {
-            eprintln!("could not start the call: {e}");
-            return ExitCode::FAILURE;
-        }
+    let spawned = backend.converser.spawn(&request);
+    let Ok(mut call) = spawned.map_err(|e| eprintln!("could not start the call: {e}")) else {
+        return ExitCode::FAILURE;
     };
 
     let interactive = std::io::stderr().is_terminal();

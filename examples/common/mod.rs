@@ -1,20 +1,44 @@
 //! What the examples share: the `--region`, `--local` and `--aws` flags, and
 //! the choice between real Bedrock and the bundled local server.
 //!
-//! Not an example itself: each example includes it with
-//! `#[path = "common/mod.rs"] mod common;`.
+//! Not an example itself (cargo builds only `examples/*.rs` and
+//! `examples/*/main.rs` as examples); each example declares `mod common;`.
+//!
+//! Real Bedrock is configured the way the AWS CLI is: `AWS_REGION`,
+//! `AWS_PROFILE`, `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`,
+//! `AWS_BEARER_TOKEN_BEDROCK`, `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` (or
+//! `AWS_ENDPOINT_URL`) and the profile files, read by the library's
+//! [`Converser::builder`] through `aws-config`. Offline, the bundled server
+//! answers with the example's own replies, `examples/local/NAME.json`, in
+//! `bedrock-local --script`'s format, then echoes the last user message.
 
+use std::io::BufRead;
+
+use bedrock_converse::batch::Record;
 use bedrock_converse::{Converser, ConverserBuilder};
-use bedrock_converse_mock::MockServer;
+use bedrock_converse_mock::{MockServer, Reply};
 
-/// Where an example sends its requests.
-#[derive(Debug, Default)]
+/// The replies the bundled server gives this example (the example's name is
+/// the binary's), in order.
+const LOCAL_REPLIES: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/local/",
+    env!("CARGO_BIN_NAME"),
+    ".json"
+));
+
+/// Where an example sends its requests: its share of the command line.
+#[derive(Debug, Default, clap::Args)]
 pub struct Target {
-    /// `--region REGION`: overrides AWS_REGION and the profile.
+    /// The AWS Region (overrides AWS_REGION and the profile's)
+    #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// `--local`: always the bundled local server.
+    /// Always use the bundled local Bedrock-compatible server
+    #[arg(long, conflicts_with = "aws")]
     pub local: bool,
-    /// `--aws`: use the AWS configuration even when no credentials are visible.
+    /// Use the AWS configuration even when no credentials are visible
+    /// (e.g. an EC2 instance role)
+    #[arg(long)]
     pub aws: bool,
 }
 
@@ -22,73 +46,92 @@ pub struct Target {
 /// (kept alive as long as this value).
 pub struct Backend {
     pub converser: Converser,
-    _server: Option<MockServer>,
+    server: Option<MockServer>,
+}
+
+impl Backend {
+    /// The bundled local server's URL, when that is what answers.
+    #[allow(dead_code)] // only the batch examples aim more clients at it
+    pub fn local_endpoint(&self) -> Option<String> {
+        self.server.as_ref().map(MockServer::endpoint)
+    }
 }
 
 impl Target {
-    /// Takes `arg` (and its value from `rest`) if it is one of these flags.
-    pub fn parse_flag(
-        &mut self,
-        arg: &str,
-        rest: &mut impl Iterator<Item = String>,
-    ) -> Result<bool, String> {
-        match arg {
-            "--region" => self.region = Some(rest.next().ok_or("--region needs a value")?),
-            "--local" => self.local = true,
-            "--aws" => self.aws = true,
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
     /// Real Bedrock when credentials are configured (decided from the
     /// environment and profile files, never by probing the network) or with
-    /// `--aws`; otherwise, or with `--local`, the bundled local server, which
-    /// `script` prepares. Says on stderr which it is.
-    #[allow(dead_code)] // not every example uses it
-    pub fn connect(&self, script: impl FnOnce(&MockServer)) -> Result<Backend, String> {
-        self.connect_with(script, |builder| builder)
+    /// `--aws`; otherwise, or with `--local`, the bundled local server. Says
+    /// on stderr which it is.
+    #[allow(dead_code)] // the batch examples configure the builder
+    pub fn connect(&self) -> Result<Backend, String> {
+        self.connect_with(|builder, _| builder)
     }
 
-    /// [`connect`](Target::connect), with `configure` applied to the
-    /// builder either way (a quota, timeouts).
-    #[allow(dead_code)] // not every example configures the builder
+    /// [`connect`](Target::connect), with `configure` applied to the builder
+    /// either way (a quota, fallback targets); its second argument is the
+    /// local server's URL when that is what answers.
     pub fn connect_with(
         &self,
-        script: impl FnOnce(&MockServer),
-        configure: impl FnOnce(ConverserBuilder) -> ConverserBuilder,
+        configure: impl FnOnce(ConverserBuilder, Option<&str>) -> ConverserBuilder,
     ) -> Result<Backend, String> {
         let local =
             self.local || (!self.aws && !bedrock_converse::client::credentials_configured());
-        if !local {
-            let mut builder = Converser::builder();
-            if let Some(region) = &self.region {
-                builder = builder.region(region.clone());
-            }
-            let converser = configure(builder).build().map_err(|e| e.to_string())?;
-            return Ok(Backend {
-                converser,
-                _server: None,
-            });
-        }
-        let server =
-            MockServer::start().map_err(|e| format!("could not start the local server: {e}"))?;
-        eprintln!(
-            "{}; using the bundled local Bedrock-compatible server at {}",
-            if self.local {
-                "--local given"
-            } else {
-                "no AWS credentials found"
-            },
-            server.endpoint()
-        );
-        script(&server);
-        let converser = configure(server.converser_builder())
+        let server = if local {
+            Some(start_local(self.local)?)
+        } else {
+            None
+        };
+        let builder = match &server {
+            Some(server) => server.converser_builder(),
+            None => Converser::builder(),
+        };
+        let builder = match &self.region {
+            Some(region) => builder.region(region.clone()),
+            None => builder,
+        };
+        let endpoint = server.as_ref().map(MockServer::endpoint);
+        let converser = configure(builder, endpoint.as_deref())
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Backend {
-            converser,
-            _server: Some(server),
-        })
+        Ok(Backend { converser, server })
     }
+}
+
+/// The bundled server, with this example's replies queued.
+fn start_local(asked: bool) -> Result<MockServer, String> {
+    let server =
+        MockServer::start().map_err(|e| format!("could not start the local server: {e}"))?;
+    eprintln!(
+        "{}; using the bundled local Bedrock-compatible server at {}",
+        if asked {
+            "--local given"
+        } else {
+            "no AWS credentials found"
+        },
+        server.endpoint()
+    );
+    let replies = Reply::script_from_json(LOCAL_REPLIES)
+        .map_err(|e| format!("examples/local/{}.json: {e}", env!("CARGO_BIN_NAME")))?;
+    for reply in replies {
+        server.push(reply);
+    }
+    // It takes Batch Inference jobs of any size (the service wants 100
+    // records or more), so the sample file makes a job.
+    server.set_batch_min_records(1);
+    Ok(server)
+}
+
+/// The records of a JSONL file in the record format of Bedrock batch
+/// inference (blank lines skipped), for the batch examples.
+#[allow(dead_code)] // only the batch examples read records
+pub fn read_records(path: &str) -> Result<Vec<Record>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut records = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| format!("{path}: {e}"))?;
+        if !line.trim().is_empty() {
+            records.push(Record::from_json_line(&line, i + 1).map_err(|e| format!("{path}: {e}"))?);
+        }
+    }
+    Ok(records)
 }

@@ -42,10 +42,10 @@
 //! server.push(Reply::text("Hello from the mock").deltas(4));
 //! let converser = server.converser()?;
 //!
-//! let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0").user("Hi");
+//! let request = ConverseRequest::new("us.anthropic.claude-haiku-4-5-20251001-v1:0").user("Hi");
 //! let reply = converser.converse_with(&request, &mut NoopHandler)?;
 //! assert_eq!(reply.text(), "Hello from the mock");
-//! assert_eq!(server.requests()[0].model_id, "anthropic.claude-3-haiku-20240307-v1:0");
+//! assert_eq!(server.requests()[0].model_id, "us.anthropic.claude-haiku-4-5-20251001-v1:0");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -150,7 +150,7 @@ fn script_mode_serves_the_example_script_in_order_then_the_default() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/script.json");
     let local = Local::start(&["--script", script.to_str().unwrap()]);
     let converser = local.converser();
-    let model = "anthropic.claude-3-haiku-20240307-v1:0";
+    let model = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
     let ask = || request(model, "Hi");
 
     // 0: text in deltas, with usage and latency.

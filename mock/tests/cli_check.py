@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0"
+CLAUDE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 NOVA = "amazon.nova-lite-v1:0"
 MESSAGES = json.dumps([{"role": "user", "content": [{"text": "Hi"}]}])
 

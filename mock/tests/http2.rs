@@ -20,7 +20,7 @@ use hyper::{StatusCode, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Value};
 
-const CLAUDE: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const CLAUDE: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const NOVA: &str = "amazon.nova-lite-v1:0";
 
 /// One HTTP/2 connection to the server (prior knowledge: no upgrade, no ALPN).

@@ -12,7 +12,7 @@ use bedrock_converse_mock::{MockServer, Reply};
 use serde_json::{json, Value};
 
 const VALIDATION: &str = "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/";
-const CLAUDE: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const CLAUDE: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const NOVA: &str = "amazon.nova-lite-v1:0";
 
 /// An HTTP answer: status, `x-amzn-errortype`, body.
@@ -264,4 +264,41 @@ fn the_recorded_model_id_refusals_replay_exactly() {
         }
     }
     assert_eq!(refusals, 2);
+}
+
+/// Claude 3 Haiku reached its end of life on 2026-09-10 (its model card,
+/// `card-claude-3-haiku` in data/models.json): refused on both operations,
+/// through its profiles too, as a retired model is, and not by the rules
+/// table's validation (the request itself is good).
+#[test]
+fn an_ended_model_is_refused_as_retired_whatever_the_request() {
+    let server = MockServer::start().unwrap();
+    for model in [
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        "us.anthropic.claude-3-haiku-20240307-v1:0",
+    ] {
+        for operation in ["converse", "converse-stream"] {
+            let answer = post(&server, model, operation, &json!({"messages": [user("a")]}));
+            assert_eq!(answer.status, 404, "{model} {operation}: {answer:?}");
+            assert!(
+                answer
+                    .error_type
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("ResourceNotFoundException")),
+                "{model} {operation}: {answer:?}"
+            );
+            assert!(
+                message(&answer).starts_with("This model version has reached the end of its life."),
+                "{model} {operation}: {answer:?}"
+            );
+        }
+    }
+    // Its successor answers the same request.
+    let ok = post(
+        &server,
+        CLAUDE,
+        "converse",
+        &json!({"messages": [user("a")]}),
+    );
+    assert_eq!(ok.status, 200, "{ok:?}");
 }

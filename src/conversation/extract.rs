@@ -19,7 +19,7 @@ impl Conversation {
     /// use bedrock_converse::model::schema::Unsupported;
     /// use bedrock_converse::Conversation;
     ///
-    /// let chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0").extract_options(
+    /// let chat = Conversation::new("us.anthropic.claude-haiku-4-5-20251001-v1:0").extract_options(
     ///     ExtractOptions::new()
     ///         .mode(ExtractMode::Tool)
     ///         .name("review")
@@ -115,8 +115,9 @@ impl Conversation {
         };
         match result {
             Ok(extracted) => {
+                // Each attempt priced at the model that answered it.
                 self.spend
-                    .count(&self.request.model_id, &extracted.response);
+                    .count_priced(extracted.response.usage, extracted.cost);
                 let reply = reply_turn(&options, &extracted.response);
                 self.request.messages.push(reply);
                 Ok(extracted)

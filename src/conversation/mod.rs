@@ -62,7 +62,7 @@ struct Checkpoint {
 /// use bedrock_converse::stream::NoopHandler;
 ///
 /// let converser = Converser::from_env()?;
-/// let mut chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0")
+/// let mut chat = Conversation::new("us.anthropic.claude-haiku-4-5-20251001-v1:0")
 ///     .system("You are a terse assistant.")
 ///     .max_tokens(512);
 /// let reply = chat.send(&converser, "Name a prime number.")?;
@@ -325,7 +325,7 @@ impl Conversation {
     /// use serde_json::json;
     ///
     /// let converser = Converser::from_env()?;
-    /// let mut chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0").tool(Tool::new(
+    /// let mut chat = Conversation::new("us.anthropic.claude-haiku-4-5-20251001-v1:0").tool(Tool::new(
     ///     "add",
     ///     "Adds two numbers.",
     ///     json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}}),

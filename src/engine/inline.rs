@@ -38,20 +38,51 @@ pub(crate) fn run<H: StreamHandler + Send>(
     start: impl FnOnce(InlineSink) -> Result<(), Error>,
 ) -> Result<Response, Error> {
     let slot = Arc::new(Slot::default());
-    // SAFETY: this function returns (or unwinds) only after `slot.wait()`
-    // has taken the outcome, which the sink puts only after its last use of
-    // the handler, and puts on every path: when the call ends, when it is
-    // interrupted, and when the sink is dropped unfinished (so also when
-    // `start` drops it). Until then `handler` stays mutably borrowed here
-    // and unused. Were the sink leaked, `wait` would block forever: a hang,
-    // never a dangling pointer.
+    // Declared before the sink, so it is dropped after it on every way out.
+    let mut waiting = Waiting {
+        slot: &slot,
+        waited: false,
+    };
+    // SAFETY: this function returns or unwinds only after the outcome has
+    // been taken from `slot`: `waiting.outcome()` takes it on return, and
+    // `waiting`'s drop takes it on unwinding (a `start` that panicked, even
+    // after handing the sink to another thread). The sink puts the outcome
+    // only after its last use of the handler, and puts it on every path:
+    // when the call ends, when it is interrupted, and when the sink is
+    // dropped unfinished (so also when `start` drops it). Until then
+    // `handler` stays mutably borrowed here and unused. Were the sink
+    // leaked, the wait would block forever: a hang, never a dangling pointer.
     let sink = unsafe { InlineSink::new(handler, slot.clone()) };
     let started = start(sink);
-    let outcome = slot.wait();
+    let outcome = waiting.outcome();
     started?;
     match outcome {
         Outcome::Done(result) => result,
         Outcome::Panicked(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// The caller's wait for the outcome, on every way out of [`run`]: taken
+/// with [`outcome`](Waiting::outcome), or, if `run` unwinds first, when
+/// dropped. So the handler stays borrowed until the sink is done with it
+/// whatever `start` does, by construction.
+struct Waiting<'s> {
+    slot: &'s Slot,
+    waited: bool,
+}
+
+impl Waiting<'_> {
+    fn outcome(&mut self) -> Outcome {
+        self.waited = true;
+        self.slot.wait()
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if !self.waited {
+            drop(self.slot.wait());
+        }
     }
 }
 
@@ -332,6 +363,40 @@ mod tests {
         assert_eq!(err.partial_response().unwrap().text(), "ab");
         assert_eq!(handler.text, "ab");
         join(&feeder);
+    }
+
+    #[test]
+    fn a_start_that_panics_after_handing_off_the_sink_unwinds_only_once_the_sink_is_done() {
+        let mut handler = Collect::default();
+        let msgs = vec![Msg::Started(None), text("a"), text("b"), stop(), Msg::End];
+        let mut feeder = None;
+        let unwound = catch_unwind(AssertUnwindSafe(|| {
+            run(&mut handler, |mut sink| {
+                // The task is slow to start: without a wait on unwinding,
+                // `run` would be long gone when it uses the handler.
+                feeder = Some(std::thread::spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    for msg in msgs {
+                        if !sink.deliver(msg) {
+                            break;
+                        }
+                    }
+                }));
+                // A panic without the hook's report, which takes long
+                // enough to hide a missing wait.
+                std::panic::resume_unwind(Box::new("start blew up after the hand-off"));
+            })
+        }));
+        let payload = unwound.expect_err("the panic goes on to the caller");
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"start blew up after the hand-off")
+        );
+        // By the time `run` let the panic through, the sink had finished
+        // with the handler: every delivery happened, none after.
+        assert_eq!(handler.text, "ab");
+        assert_eq!(handler.calls, 2);
+        feeder.expect("started").join().unwrap();
     }
 
     #[test]

@@ -7,7 +7,7 @@ use bedrock_converse::{Conversation, ConverseRequest, Message};
 use bedrock_converse_mock::{MockServer, Reply};
 use serde_json::json;
 
-const CLAUDE: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const CLAUDE: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const NOVA: &str = "amazon.nova-lite-v1:0";
 
 fn roles(server: &MockServer) -> Vec<String> {

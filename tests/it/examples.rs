@@ -14,7 +14,8 @@ use crate::support::examples::{
     NO_CREDENTIALS,
 };
 use bedrock_converse::ConverseRequest;
-use bedrock_converse_mock::MockServer;
+use bedrock_converse_mock::{MockServer, Reply};
+use serde_json::json;
 
 /// With no credentials and no flags, each example says on stderr that it
 /// uses the bundled local server and succeeds with the local reply. (The
@@ -103,30 +104,54 @@ fn chat_accepts_its_documented_flags() {
     assert!(text.contains("(conversation reset)"), "{}", shown(&out));
 }
 
+/// The tools example with a question of its own and its flags, against a
+/// server of the test's own reached as any AWS client reaches one
+/// (credentials, Region and `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` in the
+/// environment), which plays a model asking the calculator for the
+/// question's arithmetic: the question reaches the model, and the
+/// calculator's result reaches the answer.
 #[test]
 fn tools_accepts_its_documented_flags_and_a_question() {
-    let out = run_ok(
-        "tools",
-        &[
-            "--local",
-            "--model",
-            "amazon.nova-lite-v1:0",
-            "--region",
-            "us-west-2",
-            "--",
-            "What is (17.5 - 2) * 4 / 3?",
-        ],
-        "",
-        LOCAL_GIVEN,
-    );
+    let server = MockServer::start().unwrap();
+    server.push(Reply::empty().tool_use(
+        "t1",
+        "calculator",
+        json!({"expression": "(17.5 - 2) * 4 / 3"}),
+    ));
+    server.push(Reply::echo("The answer is "));
+    let home = scratch();
+    let args = [
+        "--model",
+        "amazon.nova-lite-v1:0",
+        "--region",
+        "us-west-2",
+        "--",
+        "What is (17.5 - 2) * 4 / 3?",
+    ];
+    let mut cmd = command("tools", &args, &home);
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLES")
+        .env("AWS_SECRET_ACCESS_KEY", "examples-secret")
+        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.endpoint());
+    let out = run(cmd, "");
+    assert!(out.status.success(), "{}", shown(&out));
+    assert!(!stderr(&out).contains(BUNDLED), "{}", shown(&out));
     let text = stdout(&out);
     assert!(
         text.contains("Q: What is (17.5 - 2) * 4 / 3?"),
         "{}",
         shown(&out)
     );
-    // The question's arithmetic reached the calculator: 15.5 * 4 / 3.
-    assert!(text.contains("= 20.66666"), "{}", shown(&out));
+    // 15.5 * 4 / 3, computed by the example and echoed back by the "model".
+    assert!(text.contains("The answer is 20.66666"), "{}", shown(&out));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "{}", shown(&out));
+    assert!(requests
+        .iter()
+        .all(|r| r.model_id == "amazon.nova-lite-v1:0"));
+    assert_eq!(
+        requests[0].body["messages"][0]["content"][0]["text"],
+        "What is (17.5 - 2) * 4 / 3?"
+    );
 }
 
 #[test]
@@ -367,13 +392,12 @@ fn aws_skips_the_local_server_and_region_sets_the_region() {
     assert_eq!(server.request_count(), 0, "unsigned requests were sent");
 }
 
-/// `--help` prints a usage line naming every documented flag; an unknown
-/// flag exits with status 2 and prints or points at the usage, before
-/// anything starts.
+/// `--help` prints a usage naming every documented flag and exits 0; an
+/// unknown flag exits with status 2, names the flag and points at
+/// `--help`, before anything starts.
 #[test]
 fn unknown_flags_are_refused_with_a_usage_message() {
-    // (The worker has no --help: its unknown-flag message is its usage.)
-    let documented: [(&str, &[&str]); 6] = [
+    let documented: [(&str, &[&str]); 7] = [
         (
             "playlist",
             &["--model", "--region", "--no-stream", "--local", "--aws"],
@@ -405,16 +429,20 @@ fn unknown_flags_are_refused_with_a_usage_message() {
                 "--rpm",
                 "--tpm",
                 "--resume",
+                "--budget-usd",
+                "--fallback-model",
+                "--fallback-region",
             ],
         ),
+        ("mock_server", &["--deltas", "--text-bytes", "--seconds"]),
     ];
     for (name, flags) in documented {
         let home = scratch();
         let out = run(command(name, &["--help"], &home), "");
-        assert_eq!(out.status.code(), Some(2), "{name}: {}", shown(&out));
-        let usage = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", shown(&out));
+        let usage = stdout(&out);
         assert!(
-            usage.contains(&format!("usage: {name} ")),
+            usage.contains(&format!("Usage: {name} ")),
             "{name}: {usage}"
         );
         for flag in flags {
@@ -423,12 +451,15 @@ fn unknown_flags_are_refused_with_a_usage_message() {
     }
     for name in CLIENTS.into_iter().chain(["mock_server"]) {
         let home = scratch();
-        let out = run(command(name, &["--local", "--no-such-flag"], &home), "");
+        let args: &[&str] = match name {
+            "mock_server" => &["--no-such-flag"],
+            _ => &["--local", "--no-such-flag"],
+        };
+        let out = run(command(name, args, &home), "");
         assert_eq!(out.status.code(), Some(2), "{name}: {}", shown(&out));
         let err = stderr(&out);
         assert!(
-            (err.contains("--no-such-flag") && err.contains("try --help"))
-                || err.contains(&format!("usage: {name} ")),
+            err.contains("'--no-such-flag'") && err.contains("try '--help'"),
             "{name}: {}",
             shown(&out)
         );

@@ -387,7 +387,7 @@ fn a_conversation_keeps_the_reply_as_json_text() {
     use bedrock_converse::Conversation;
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
-    let mut chat = Conversation::new("anthropic.claude-3-haiku-20240307-v1:0")
+    let mut chat = Conversation::new("us.anthropic.claude-haiku-4-5-20251001-v1:0")
         .extract_mode(ExtractMode::Tool)
         .extract_retries(1);
     server.push(Reply::empty().tool_use("tu-1", "respond", json!({"songs": 3})));

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
-const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 
 /// Posts one `converse-stream` request over a bare HTTP/1 connection and
 /// returns the body's data frames as hyper delivered them (never more than

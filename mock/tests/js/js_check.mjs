@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-bedrock-runtime";
 import { NodeHttp2Handler } from "@smithy/node-http-handler";
 
-const CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0";
+const CLAUDE = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const NOVA = "amazon.nova-lite-v1:0";
 const MESSAGES = [{ role: "user", content: [{ text: "Hi" }] }];
 const WEATHER = {

@@ -171,6 +171,18 @@ fn each_lifecycle_status_comes_with_its_dates_and_source() {
     assert_eq!(retired.status, Status::EndOfLife);
     assert_eq!(retired.seen.as_deref(), Some("2026-12-04"));
     assert_eq!(retired.source, "recorded-model-ids");
+    // End of life, from a model card: its dates, found through a profile too.
+    let ended = c
+        .lifecycle("us.anthropic.claude-3-haiku-20240307-v1:0")
+        .unwrap();
+    assert_eq!(ended.status, Status::EndOfLife);
+    assert_eq!(
+        (ended.launched.as_deref(), ended.end_of_life.as_deref()),
+        (Some("2024-03-13"), Some("2026-09-10"))
+    );
+    assert!(c.sources[&ended.source]
+        .url
+        .ends_with("/model-card-anthropic-claude-3-haiku.html"));
 }
 
 #[test]

@@ -13,7 +13,7 @@
 //! use bedrock_converse::model::catalogue::Catalogue;
 //! use bedrock_converse::model::rules::{check, Block, Call, Rule, Shape, Turn};
 //!
-//! let mut shape = Shape::new("anthropic.claude-3-haiku-20240307-v1:0");
+//! let mut shape = Shape::new("us.anthropic.claude-haiku-4-5-20251001-v1:0");
 //! shape.turns.push(Turn::new("user", vec![Block::Text("Hi")]));
 //! shape.turns.push(Turn::new("user", vec![Block::Text("Still there?")]));
 //! let refusal = check(&shape, &Catalogue::bundled(), Call::Client).unwrap_err();

@@ -5,7 +5,7 @@ use crate::Error;
 use aws_smithy_types::Document;
 use serde_json::json;
 
-const CLAUDE: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const CLAUDE: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const NOVA: &str = "amazon.nova-lite-v1:0";
 
 /// The client's refusal of a request: its field and reason.
