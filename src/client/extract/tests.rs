@@ -427,3 +427,35 @@ fn the_cost_is_every_attempt_s_at_the_model_that_answered_it() {
     );
     assert_eq!(outcome.unwrap().cost, None);
 }
+
+#[test]
+fn each_option_sets_its_own_and_keeps_the_others() {
+    let all = ExtractOptions::new()
+        .mode(ExtractMode::Tool)
+        .retries(4)
+        .name("city")
+        .description("A city.")
+        .strict(false)
+        .unsupported(Unsupported::Refuse);
+    let expected = ExtractOptions {
+        mode: ExtractMode::Tool,
+        retries: 4,
+        name: Some("city".into()),
+        description: Some("A city.".into()),
+        strict: false,
+        unsupported: Unsupported::Refuse,
+    };
+    assert_eq!(all, expected);
+    // The same through an `Extract`, in another order.
+    let request = request();
+    let extract = Extract::new(&request)
+        .unsupported(Unsupported::Refuse)
+        .strict(false)
+        .description("A city.")
+        .name("city")
+        .retries(4)
+        .mode(ExtractMode::Tool);
+    assert_eq!(extract.options, expected);
+    assert_eq!(extract.tool_name(), "city");
+    assert_eq!(Extract::from(&request).options, ExtractOptions::new());
+}
