@@ -258,6 +258,9 @@ mod tests {
         let lite_only = Budget::new(Some(10.0), vec![LITE.into()]).unwrap();
         let both = Budget::new(Some(10.0), vec![LITE.into(), pro.into()]).unwrap();
         let reversed = Budget::new(Some(10.0), vec![pro.into(), LITE.into()]).unwrap();
+        // The models whose prices the run's earlier spend is read at, in order.
+        assert_eq!(both.models(), [LITE, pro]);
+        assert_eq!(reversed.models(), [pro, LITE]);
         // One input token and a million output tokens: $0.24 on Lite, $3.20 on Pro.
         assert!((lite_only.worst_case(&request) - (0.06 + 1e6 * 0.24) / 1e6).abs() < 1e-12);
         assert!((both.worst_case(&request) - (0.8 + 1e6 * 3.2) / 1e6).abs() < 1e-12);

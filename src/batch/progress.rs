@@ -125,3 +125,6 @@ impl std::fmt::Display for Progress {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -162,6 +162,31 @@ mod tests {
         assert!(spread.len() > 10, "jittered");
     }
 
+    #[test]
+    fn the_random_half_of_a_backoff_is_spread_evenly() {
+        // Over 20,000 draws, the part above the fixed half falls in each
+        // quarter of its range about as often (25% +- 2; the standard error
+        // is 0.3%) and averages the middle.
+        let mut j = Jitter::new();
+        let b = (Duration::from_millis(400), Duration::from_secs(1));
+        let n = 20_000;
+        let mut quarters = [0usize; 4];
+        let mut sum = 0.0;
+        for _ in 0..n {
+            let d = j.backoff(b, 1);
+            assert!(d >= Duration::from_millis(200) && d <= Duration::from_millis(400));
+            let unit = (d - Duration::from_millis(200)).as_secs_f64() / 0.2;
+            sum += unit;
+            quarters[((unit * 4.0) as usize).min(3)] += 1;
+        }
+        let mean = sum / f64::from(n);
+        assert!((mean - 0.5).abs() < 0.02, "mean {mean}");
+        for q in quarters {
+            let share = q as f64 / f64::from(n);
+            assert!((share - 0.25).abs() < 0.02, "{quarters:?}");
+        }
+    }
+
     fn service(kind: ServiceErrorKind) -> Error {
         Error::Service(Box::new(ServiceError {
             kind,
@@ -171,6 +196,55 @@ mod tests {
             status: None,
             partial: None,
         }))
+    }
+
+    fn converser(quota: Option<crate::client::Quota>) -> Converser {
+        let builder = Converser::builder()
+            .region("us-east-1")
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials("AKIDMOCKEXAMPLE", "mock-secret-key", None);
+        match quota {
+            Some(q) => builder.quota(q),
+            None => builder,
+        }
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn without_a_quota_calls_go_at_once_until_a_throttle_teaches_a_rate() {
+        let pacing = Pacing::new(&converser(None));
+        assert_eq!(pacing.learned_rpm(), None, "nothing learned yet");
+        let mut admitted = Vec::new();
+        for _ in 0..20 {
+            let reservation = pacing.admit().expect("not paced before a throttle");
+            admitted.push(reservation.expect("the pacing holds a reservation"));
+        }
+        // Successes teach nothing.
+        let ok: Result<Response, Error> = Ok(Response::default());
+        for reservation in admitted.drain(..10) {
+            pacing.ended(Some(reservation), &ok);
+        }
+        assert_eq!(pacing.learned_rpm(), None);
+        // The first throttle: the rate it measured, 20 calls in well under a
+        // second, is more than 20 a minute.
+        let throttled = Err(service(ServiceErrorKind::Throttling));
+        pacing.ended(admitted.pop(), &throttled);
+        let learned = pacing
+            .learned_rpm()
+            .expect("a rate learned from the throttle");
+        assert!(learned.is_finite() && learned > 20.0, "{learned}");
+    }
+
+    #[test]
+    fn with_a_quota_the_converser_paces_and_the_run_learns_nothing() {
+        let quota = crate::client::Quota::new().requests_per_minute(1);
+        let pacing = Pacing::new(&converser(Some(quota)));
+        for _ in 0..3 {
+            assert!(matches!(pacing.admit(), Ok(None)));
+        }
+        pacing.ended(None, &Err(service(ServiceErrorKind::Throttling)));
+        assert_eq!(pacing.learned_rpm(), None);
     }
 
     #[test]

@@ -497,3 +497,6 @@ pub(crate) fn run<T: DeserializeOwned + JsonSchema>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

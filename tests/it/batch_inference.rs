@@ -404,11 +404,37 @@ fn wait_ends_at_its_limit_or_on_cancel_and_the_job_goes_on() {
     assert!(took >= Duration::from_millis(300), "ended early: {took:?}");
     assert!(took < Duration::from_secs(10), "{took:?}");
     assert!(polls >= 2, "it polled while it waited ({polls})");
+    // The waits double from 5 ms up to 20 ms (5 + 10 + 14 * 20 < 300): at
+    // most 17 naps, each followed by a poll.
+    assert!(polls <= 18, "the waits between polls grow ({polls} polls)");
     assert!(err.to_string().contains("the job goes on"), "{err}");
     assert!(
         !jobs.status(&arn).unwrap().status.is_finished(),
         "the job was left running"
     );
+
+    // A token that is never cancelled changes nothing: the same naps, and
+    // the wait ends at its limit, not cancelled.
+    let jobs = make_jobs(&server, &converser, "job-wait-token")
+        .poll_interval(Duration::from_millis(5), Duration::from_millis(20))
+        .wait_limit(Duration::from_millis(300))
+        .cancel_token(CancelToken::new());
+    let arn = jobs.submit(records(100)).unwrap();
+    let mut polls = 0;
+    let started = Instant::now();
+    let err = jobs.wait(&arn, |_| polls += 1).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            InferenceError::WaitEnded {
+                cancelled: false,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!((2..=18).contains(&polls), "{polls} polls");
 
     // The token: a cancel ends a long nap at once, not at the next poll.
     let token = CancelToken::new();

@@ -92,3 +92,27 @@ impl Clients {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_s_own_endpoint_variable_is_read_when_it_is_not_empty() {
+        // A made-up service: no other test reads its variable. The shared
+        // variables are read, not set (tests may share the process).
+        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let ignored = read("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let shared = read("AWS_ENDPOINT_URL").filter(|_| !ignored);
+        let name = "AWS_ENDPOINT_URL_BEDROCK_CONVERSE_TEST";
+        std::env::set_var(name, "http://127.0.0.1:4566");
+        let own = Some("http://127.0.0.1:4566".to_owned()).filter(|_| !ignored);
+        assert_eq!(env_endpoint("BEDROCK_CONVERSE_TEST"), own);
+        // Set but empty: as if unset.
+        std::env::set_var(name, "");
+        assert_eq!(env_endpoint("BEDROCK_CONVERSE_TEST"), shared);
+        std::env::remove_var(name);
+        assert_eq!(env_endpoint("BEDROCK_CONVERSE_TEST"), shared);
+    }
+}

@@ -166,3 +166,65 @@ pub struct JobState {
     /// `<output_uri>/<job id>/`.
     pub output_uri: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [(&str, bool, bool); 10] = [
+        // (status, is_finished, has_output)
+        ("Submitted", false, false),
+        ("Validating", false, false),
+        ("Scheduled", false, false),
+        ("InProgress", false, false),
+        ("Stopping", false, false),
+        ("Completed", true, true),
+        ("PartiallyCompleted", true, true),
+        ("Stopped", true, true),
+        ("Failed", true, false),
+        ("Expired", true, false),
+    ];
+
+    #[test]
+    fn every_status_reads_and_prints_as_the_service_spells_it() {
+        for (text, _, _) in ALL {
+            let status = JobStatus::parse(text);
+            assert!(!matches!(status, JobStatus::Unknown(_)), "{text}");
+            assert_eq!(status.as_str(), text);
+            assert_eq!(status.to_string(), text);
+        }
+        let new = JobStatus::parse("Hibernating");
+        assert_eq!(new, JobStatus::Unknown("Hibernating".into()));
+        assert_eq!(
+            (new.as_str(), new.to_string().as_str()),
+            ("Hibernating", "Hibernating")
+        );
+        // Statuses are matched as written.
+        assert_eq!(
+            JobStatus::parse("completed"),
+            JobStatus::Unknown("completed".into())
+        );
+    }
+
+    #[test]
+    fn a_job_is_finished_once_it_cannot_change_and_has_output_unless_it_failed_or_expired() {
+        for (text, finished, output) in ALL {
+            let status = JobStatus::parse(text);
+            assert_eq!(status.is_finished(), finished, "{text}");
+            assert_eq!(status.has_output(), output, "{text}");
+        }
+        let unknown = JobStatus::parse("Hibernating");
+        assert!(!unknown.is_finished() && !unknown.has_output());
+    }
+
+    #[test]
+    fn an_arn_names_its_job_by_its_last_segment() {
+        let text = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abc123def456";
+        let arn = JobArn::new(text);
+        assert_eq!(arn.as_str(), text);
+        assert_eq!(arn.to_string(), text);
+        assert_eq!(arn.job_id(), "abc123def456");
+        // No `/`: the whole text is the id.
+        assert_eq!(JobArn::new("abc").job_id(), "abc");
+    }
+}

@@ -231,4 +231,145 @@ mod tests {
             "{err}"
         );
     }
+
+    /// The byte length of record `i`'s line, newline included.
+    fn line_len(r: &Record) -> u64 {
+        r.to_json_line().len() as u64 + 1
+    }
+
+    fn lines_per_file(files: &[Vec<u8>]) -> Vec<usize> {
+        files
+            .iter()
+            .map(|f| f.iter().filter(|b| **b == b'\n').count())
+            .collect()
+    }
+
+    #[test]
+    fn every_limit_holds_at_its_value_and_breaks_one_past_it() {
+        let rs = records(6);
+        let one = line_len(&rs[0]);
+        assert!(rs.iter().all(|r| line_len(r) == one), "equal lines");
+        let exact = Limits {
+            min_records: 6,
+            records_per_file: 3,
+            records_per_job: 6,
+            file_bytes: one * 3,
+            job_bytes: one * 6,
+        };
+        let files = exact.plan(&rs).unwrap();
+        assert_eq!(lines_per_file(&files), [3, 3]);
+        assert_eq!(
+            files.concat(),
+            rs.iter()
+                .map(|r| format!("{}\n", r.to_json_line()))
+                .collect::<String>()
+                .into_bytes()
+        );
+
+        // A file holds what fits: by count and by bytes, whichever is first.
+        let by_count = Limits {
+            records_per_file: 2,
+            ..exact
+        };
+        assert_eq!(lines_per_file(&by_count.plan(&rs).unwrap()), [2, 2, 2]);
+        let by_bytes = Limits {
+            file_bytes: one * 3 - 1,
+            ..exact
+        };
+        assert_eq!(lines_per_file(&by_bytes.plan(&rs).unwrap()), [2, 2, 2]);
+        let one_each = Limits {
+            file_bytes: one,
+            ..exact
+        };
+        assert_eq!(lines_per_file(&one_each.plan(&rs).unwrap()), [1; 6]);
+        // No more than one record per file is not "none".
+        let zero = Limits {
+            records_per_file: 0,
+            ..exact
+        };
+        assert_eq!(lines_per_file(&zero.plan(&rs).unwrap()), [1; 6]);
+        let roomy = Limits {
+            records_per_file: 6,
+            file_bytes: one * 6,
+            ..exact
+        };
+        assert_eq!(lines_per_file(&roomy.plan(&rs).unwrap()), [6]);
+
+        let small_file = Limits {
+            file_bytes: one - 1,
+            ..exact
+        };
+        assert!(matches!(
+            small_file.plan(&rs),
+            Err(InferenceError::Limit { limit: Limit::FileBytes, record: Some(r), value, max })
+                if r == "r0" && value == one && max == one - 1
+        ));
+        let small_job = Limits {
+            job_bytes: one * 6 - 1,
+            ..exact
+        };
+        assert!(matches!(
+            small_job.plan(&rs),
+            Err(InferenceError::Limit { limit: Limit::JobBytes, record: Some(r), value, max })
+                if r == "r5" && value == one * 6 && max == one * 6 - 1
+        ));
+        let few = Limits {
+            records_per_job: 5,
+            min_records: 1,
+            ..exact
+        };
+        assert!(matches!(
+            few.plan(&rs),
+            Err(InferenceError::Limit {
+                limit: Limit::RecordsPerJob,
+                record: None,
+                value: 6,
+                max: 5
+            })
+        ));
+        let many = Limits {
+            min_records: 7,
+            ..exact
+        };
+        assert!(matches!(
+            many.plan(&rs),
+            Err(InferenceError::TooFewRecords { count: 6, min: 7 })
+        ));
+    }
+
+    #[test]
+    fn a_broken_limit_says_which_what_and_by_how_much() {
+        let rs = records(2);
+        let one = line_len(&rs[0]);
+        let tiny = Limits {
+            min_records: 1,
+            file_bytes: 10,
+            ..Limits::default()
+        };
+        assert_eq!(
+            tiny.plan(&rs).unwrap_err().to_string(),
+            format!("record \"r0\" exceeds the batch inference limit input file size (bytes): {one} > 10")
+        );
+        let job = Limits {
+            min_records: 1,
+            job_bytes: one,
+            ..Limits::default()
+        };
+        assert_eq!(
+            job.plan(&rs).unwrap_err().to_string(),
+            format!(
+                "record \"r1\" exceeds the batch inference limit job size (bytes): {} > {one}",
+                one * 2
+            )
+        );
+        let count = Limits {
+            min_records: 1,
+            records_per_job: 1,
+            ..Limits::default()
+        };
+        assert_eq!(
+            count.plan(&rs).unwrap_err().to_string(),
+            "the job exceeds the batch inference limit records per job: 2 > 1"
+        );
+    }
 }

@@ -469,3 +469,6 @@ impl<'a> BatchInference<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -205,6 +205,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn state() -> JobState {
+        JobState {
+            arn: super::super::JobArn::new("arn/x"),
+            name: None,
+            status: super::super::JobStatus::Completed,
+            message: None,
+            total_records: None,
+            processed_records: None,
+            succeeded_records: None,
+            failed_records: None,
+            input_uri: String::new(),
+            output_uri: String::new(),
+        }
+    }
+
     #[test]
     fn a_model_output_reads_back_as_the_response_it_was_written_from() {
         let out = json!({
@@ -252,19 +267,7 @@ mod tests {
         let inputs = ["a", "b", "c"]
             .map(|id| Record::new(id, json!({})))
             .to_vec();
-        let state = JobState {
-            arn: super::super::JobArn::new("arn/x"),
-            name: None,
-            status: super::super::JobStatus::Completed,
-            message: None,
-            total_records: None,
-            processed_records: None,
-            succeeded_records: None,
-            failed_records: None,
-            input_uri: String::new(),
-            output_uri: String::new(),
-        };
-        let results = join(state, inputs, outcomes, None);
+        let results = join(state(), inputs, outcomes, None);
         let ids: Vec<&str> = results.results.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
         assert_eq!(results.results[0].outcome.as_ref().unwrap().text(), "A");
@@ -283,5 +286,118 @@ mod tests {
             matches!(err, InferenceError::Malformed { line: 1, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_manifest_reads_the_job_s_counts_and_tokens() {
+        let m = Manifest::parse(
+            br#"{"totalRecordCount": 100, "processedRecordCount": 99, "successRecordCount": 97,
+                 "errorRecordCount": 2, "inputTokenCount": 1234, "outputTokenCount": 567}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            Manifest {
+                total_records: Some(100),
+                processed_records: Some(99),
+                succeeded_records: Some(97),
+                failed_records: Some(2),
+                input_tokens: Some(1234),
+                output_tokens: Some(567),
+            }
+        );
+        // Counts it does not give, or gives as something else, are unknown.
+        assert_eq!(
+            Manifest::parse(br#"{"totalRecordCount": "100"}"#),
+            Some(Manifest::default())
+        );
+        assert_eq!(Manifest::parse(b"{\"totalRecordCount\": 1"), None);
+    }
+
+    #[test]
+    fn a_malformed_line_is_named_by_its_number_in_the_file() {
+        let out = concat!(
+            r#"{"recordId":"a","modelInput":{},"error":{"errorCode":400,"errorMessage":"bad"}}"#,
+            "\n\n",
+            r#"{"modelInput":{}}"#,
+        );
+        let err =
+            read_output("s3://b/o.jsonl.out", out.as_bytes(), &mut Outcomes::new()).unwrap_err();
+        assert!(
+            matches!(&err, InferenceError::Malformed { uri, line: 3, message }
+                if uri == "s3://b/o.jsonl.out" && message == "no string recordId"),
+            "{err}"
+        );
+        let err = read_output("u", b"\nnot json", &mut Outcomes::new()).unwrap_err();
+        assert!(
+            matches!(err, InferenceError::Malformed { line: 2, .. }),
+            "{err}"
+        );
+
+        let mut records = Vec::new();
+        let input = concat!(
+            r#"{"recordId":"a","modelInput":{}}"#,
+            "\n",
+            r#"{"modelInput":{"messages":[]}}"#,
+            "\n \n",
+            r#"{"recordId":"c"}"#,
+        );
+        let err = read_input("s3://b/in.jsonl", input.as_bytes(), &mut records).unwrap_err();
+        assert!(
+            matches!(&err, InferenceError::Malformed { uri, line: 4, message }
+                if uri == "s3://b/in.jsonl" && message == "line 4: modelInput must be a JSON object"),
+            "{err}"
+        );
+        // A record without an id is named after its line, as Bedrock does.
+        assert_eq!(
+            records,
+            [
+                Record::new("a", json!({})),
+                Record::new("RECORD00000000002", json!({"messages": []}))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_output_line_s_error_keeps_what_it_can_and_the_first_line_of_an_id_wins() {
+        let out = concat!(
+            r#"{"recordId":"a","error":{"errorCode":70000,"errorMessage":"huge"}}"#,
+            "\n",
+            r#"{"recordId":"b","error":{}}"#,
+            "\n",
+            r#"{"recordId":"c"}"#,
+            "\n",
+            r#"{"recordId":"a","error":{"errorCode":400,"errorMessage":"second"}}"#,
+        );
+        let mut outcomes = Outcomes::new();
+        read_output("u", out.as_bytes(), &mut outcomes).unwrap();
+        let error = |id: &str| outcomes[id].as_ref().unwrap_err().clone();
+        assert_eq!(
+            error("a"),
+            RecordError {
+                code: 0,
+                message: "huge".into()
+            }
+        );
+        assert_eq!(
+            error("b"),
+            RecordError {
+                code: 0,
+                message: "(no errorMessage)".into()
+            }
+        );
+        assert_eq!(
+            error("c"),
+            RecordError {
+                code: 0,
+                message: "the output line has neither modelOutput nor error".into()
+            }
+        );
+        // No reply among them: every record failed.
+        let inputs = ["a", "b", "c"]
+            .map(|id| Record::new(id, json!({})))
+            .to_vec();
+        let results = join(state(), inputs, outcomes, None);
+        assert_eq!((results.succeeded(), results.failed()), (0, 3));
     }
 }

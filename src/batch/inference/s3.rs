@@ -43,11 +43,7 @@ impl S3Uri {
 
     /// The same location with a trailing `/`: a folder.
     pub(super) fn folder(&self) -> S3Uri {
-        if self.key.is_empty() || self.key.ends_with('/') {
-            self.clone()
-        } else {
-            self.join("")
-        }
+        self.join("")
     }
 }
 

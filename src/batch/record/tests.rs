@@ -182,3 +182,71 @@ fn errors_carry_a_status() {
     };
     assert_eq!(RecordError::from_error(&timeout).code, 0);
 }
+
+fn service_error(kind: ServiceErrorKind, status: Option<u16>) -> Error {
+    Error::Service(Box::new(crate::error::ServiceError {
+        kind,
+        code: kind.code().into(),
+        message: "no".into(),
+        request_id: None,
+        status,
+        partial: None,
+    }))
+}
+
+#[test]
+fn a_service_error_without_a_status_gets_its_exception_s_usual_one() {
+    use ServiceErrorKind as K;
+    let usual = [
+        (K::Validation, 400),
+        (K::ServiceQuotaExceeded, 400),
+        (K::AccessDenied, 403),
+        (K::ResourceNotFound, 404),
+        (K::ModelTimeout, 408),
+        (K::ModelError, 424),
+        (K::ModelStreamError, 424),
+        (K::Throttling, 429),
+        (K::ModelNotReady, 429),
+        (K::InternalServer, 500),
+        (K::ServiceUnavailable, 503),
+        (K::Other, 0),
+    ];
+    for (kind, code) in usual {
+        let error = service_error(kind, None);
+        let record = RecordError::from_error(&error);
+        assert_eq!(record.code, code, "{kind:?}");
+        assert_eq!(record.message, error.to_string());
+    }
+    // The status the service sent wins over the usual one.
+    assert_eq!(
+        RecordError::from_error(&service_error(K::Throttling, Some(503))).code,
+        503
+    );
+    assert_eq!(
+        RecordError::from_error(&service_error(K::Other, Some(418))).code,
+        418
+    );
+}
+
+#[test]
+fn an_error_shows_its_message_and_code_and_becomes_the_error_object() {
+    let e = RecordError {
+        code: 429,
+        message: "slow down".into(),
+    };
+    assert_eq!(e.to_string(), "slow down (code 429)");
+    assert_eq!(
+        e.to_json(),
+        json!({"errorCode": 429, "errorMessage": "slow down"})
+    );
+    let result = RecordResult {
+        id: "r\"2".into(),
+        model_input: json!({"messages": []}),
+        outcome: Err(e),
+        attempts: 3,
+    };
+    assert_eq!(
+        result.to_json_line(),
+        r#"{"recordId":"r\"2","modelInput":{"messages":[]},"error":{"errorCode":429,"errorMessage":"slow down"}}"#
+    );
+}
