@@ -244,3 +244,7 @@ impl Pacer {
         self.burst_grown = now;
     }
 }
+
+#[cfg(test)]
+#[path = "pace_tests.rs"]
+mod tests;
