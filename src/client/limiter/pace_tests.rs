@@ -271,3 +271,14 @@ fn a_learning_pacer_measures_over_at_least_a_second_since_its_first_call() {
     p.throttled(0.0, 3.0);
     assert_eq!(p.full_rate(), Some(MIN_LEARNED_RATE));
 }
+
+#[test]
+fn a_burst_grown_by_less_than_one_percent_is_not_blamed() {
+    let mut p = ten_a_second();
+    p.succeeded(10.0); // nothing held back: no growth, but counted from here
+    fill(&mut p, 10.0);
+    p.succeeded(10.05); // 0.05 s of growth: 0.75 %
+    assert!(p.burst() > INITIAL_BURST && p.burst() < INITIAL_BURST * 1.01);
+    assert!(p.throttled(10.05, 10.05));
+    assert_eq!((p.burst_decreases, p.rate_decreases), (0, 1));
+}

@@ -463,5 +463,5 @@ fn a_reply_lets_the_rate_recover_from_a_throttle_as_time_passes() {
     settle_ref(&limiter, b, Ok(&crate::model::Response::default()));
     let factor = limiter.stats().current_rate_factor;
     let expected = THROTTLE_DECREASE + 10.0 * RECOVERY_PER_SECOND;
-    assert!(factor >= expected && factor < expected + 0.01, "{factor}");
+    assert!(factor >= expected && factor < expected + 0.02, "{factor}");
 }
