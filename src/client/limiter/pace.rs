@@ -192,12 +192,13 @@ impl Pacer {
 
     /// Reacts to a throttle of a call admitted at `admitted`. A throttle of
     /// a call sent before the last reaction changes nothing (the reaction
-    /// already covers it). Otherwise the burst, if it has grown, is blamed
-    /// first: it drops back to the start and may only grow to half of what
-    /// it was. With the burst at its start, the rate is cut by
-    /// [`THROTTLE_DECREASE`]. Either way the next call goes one spacing
-    /// interval from now, with no burst: the server has just said it is
-    /// empty. Returns whether this was a reaction.
+    /// already covers it). Otherwise the burst, if it has grown (by more
+    /// than 1 %: less is no growth worth blaming), is blamed first: it drops
+    /// back to the start and may only grow to half of what it was. With the
+    /// burst at its start, the rate is cut by [`THROTTLE_DECREASE`]. Either
+    /// way the next call goes one spacing interval from now, with no burst:
+    /// the server has just said it is empty. Returns whether this was a
+    /// reaction.
     pub(crate) fn throttled(&mut self, admitted: f64, now: f64) -> bool {
         if self.reacted.is_some_and(|r| admitted < r) {
             return false;
@@ -244,3 +245,7 @@ impl Pacer {
         self.burst_grown = now;
     }
 }
+
+#[cfg(test)]
+#[path = "pace_tests.rs"]
+mod tests;

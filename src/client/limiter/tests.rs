@@ -448,3 +448,20 @@ fn threads_never_over_admit() {
     assert!((80..=100).contains(&admitted.len()), "{}", admitted.len());
     assert_eq!(limiter.stats().calls, admitted.len() as u64);
 }
+
+#[test]
+fn a_reply_lets_the_rate_recover_from_a_throttle_as_time_passes() {
+    let limiter = Limiter::new(Quota::new().requests_per_minute(60));
+    // Throttled ten seconds ago...
+    let then = Instant::now() - secs(10.0);
+    let a = limiter.try_acquire(est(1, 1), then).unwrap();
+    limiter.on_throttled(a.admitted_at(), then);
+    assert!((limiter.stats().current_rate_factor - THROTTLE_DECREASE).abs() < 1e-9);
+    // ...and a call answered now, settled as a client settles it: the rate
+    // has recovered by ten seconds' worth (and the moments this test took).
+    let b = limiter.try_acquire_now(est(1, 1)).unwrap();
+    settle_ref(&limiter, b, Ok(&crate::model::Response::default()));
+    let factor = limiter.stats().current_rate_factor;
+    let expected = THROTTLE_DECREASE + 10.0 * RECOVERY_PER_SECOND;
+    assert!(factor >= expected && factor < expected + 0.02, "{factor}");
+}

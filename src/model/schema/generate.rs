@@ -106,3 +106,7 @@ pub fn original_schema_for<T: schemars::JsonSchema>() -> Value {
         .into_root_schema_for::<T>()
         .to_value()
 }
+
+#[cfg(test)]
+#[path = "generate_tests.rs"]
+mod tests;

@@ -216,3 +216,7 @@ fn pattern_problem(p: &str) -> Option<&'static str> {
     }
     None
 }
+
+#[cfg(test)]
+#[path = "keywords_tests.rs"]
+mod tests;

@@ -1,3 +1,4 @@
+use super::super::fit;
 use super::*;
 use crate::model::{Tool, ToolConfig};
 use serde_json::json;
@@ -104,4 +105,22 @@ fn complexities_add_field_by_field() {
     assert_eq!((b.union_parameters, b.optional_parameters), (1, 2));
     let sum = a + b;
     assert_eq!((sum.union_parameters, sum.optional_parameters), (2, 3));
+}
+
+#[test]
+fn a_nullable_any_of_whose_branch_repeats_one_of_its_keywords_stays_as_it_is() {
+    // Past the union limit "a" would be made optional first, but its
+    // branch has a description of its own: merged, one would be lost.
+    let a = json!({"description": "A.",
+        "anyOf": [{"type": "string", "description": "S."}, {"type": "null"}]});
+    let mut props = Map::new();
+    props.insert("a".into(), a.clone());
+    for i in 0..16 {
+        props.insert(format!("f{i:02}"), json!({"type": ["string", "null"]}));
+    }
+    let fitted = fit(json!({"type": "object", "properties": props})).unwrap();
+    assert_eq!(fitted["properties"]["a"], a);
+    assert_eq!(fitted["properties"]["f00"], json!({"type": "string"}));
+    let c = complexity(&fitted);
+    assert_eq!((c.union_parameters, c.optional_parameters), (16, 1));
 }

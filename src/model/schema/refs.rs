@@ -61,3 +61,7 @@ pub(super) fn check_refs(root: &Value, refs: &[(String, String)]) -> Result<(), 
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "refs_tests.rs"]
+mod tests;

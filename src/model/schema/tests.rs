@@ -446,3 +446,45 @@ mod tool_inputs {
         assert!(digit().check_input(&json!({"n": 10})).is_err());
     }
 }
+
+#[test]
+fn every_way_of_admitting_null_makes_a_property_required_and_only_those() {
+    let fitted = fit(json!({"type": "object", "properties": {
+        "null": {"type": "null"},
+        "list": {"type": ["integer", "null"]},
+        "const": {"const": null},
+        "enum": {"enum": ["a", null]},
+        "any": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "string": {"type": "string"},
+        "union": {"type": ["string", "integer"]},
+        "one": {"const": 1},
+        "letters": {"enum": ["a", "b"]},
+        "either": {"anyOf": [{"type": "string"}, {"type": "integer"}]}}}))
+    .unwrap();
+    let mut required: Vec<&str> = fitted["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    required.sort_unstable();
+    assert_eq!(required, ["any", "const", "enum", "list", "null"]);
+}
+
+#[test]
+fn every_object_schema_is_closed_and_only_those() {
+    let fitted = fit(
+        json!({"type": "object", "required": ["a", "b", "c"], "properties": {
+        "a": {"type": "object"},
+        "b": {"type": ["object", "null"]},
+        "c": {"type": ["string", "null"]}}}),
+    )
+    .unwrap();
+    let closed = |t: Value| json!({"type": t, "additionalProperties": false});
+    assert_eq!(fitted["properties"]["a"], closed(json!("object")));
+    assert_eq!(fitted["properties"]["b"], closed(json!(["object", "null"])));
+    assert_eq!(
+        fitted["properties"]["c"],
+        json!({"type": ["string", "null"]})
+    );
+}
