@@ -218,11 +218,15 @@ impl Pacer {
         }
         self.factor_changed = now;
         self.burst_grown = now;
+        // The schedule restarts from now, whatever debt it had: a debt run
+        // up under a grown burst would otherwise hold the next call for as
+        // long as that burst was (a minute, at the largest), which is the
+        // stall pacing from now avoids. The window still bounds the minute.
         if let Some(inc) = self.request_inc() {
-            self.requests.tat = self.requests.tat.max(now + self.burst.max(inc));
+            self.requests.tat = now + self.burst.max(inc);
         }
         if self.tps.is_some() {
-            self.tokens.tat = self.tokens.tat.max(now + self.burst);
+            self.tokens.tat = now + self.burst;
         }
         true
     }

@@ -198,6 +198,25 @@ fn a_throttle_blames_a_grown_burst_first_which_then_grows_to_half_of_what_it_was
 }
 
 #[test]
+fn a_throttle_while_a_grown_burst_is_in_use_paces_the_next_call_from_now() {
+    let mut p = ten_a_second();
+    let mut now = 10.0;
+    for _ in 0..40 {
+        fill(&mut p, now);
+        p.succeeded(now);
+        now += 1.0;
+    }
+    // The whole minute of burst in use: calls sent a minute ahead.
+    fill(&mut p, now);
+    assert!(p.wait(now, 0) > 0.0);
+    // A throttle now restarts the schedule: the next call goes one
+    // interval from now, not once the minute sent ahead is paid for.
+    assert!(p.throttled(now, now));
+    assert!(close(p.wait(now, 0), 0.1), "{}", p.wait(now, 0));
+    assert_eq!(fill(&mut p, now + 0.1), 1);
+}
+
+#[test]
 fn a_burst_grown_for_a_second_is_blamed_before_the_rate() {
     let mut p = ten_a_second();
     fill(&mut p, 10.0);
