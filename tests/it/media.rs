@@ -234,8 +234,9 @@ fn unreadable_files_and_unknown_extensions_are_clear_errors() {
     assert_eq!(
         Image::from_path_as(dir.join("pic.bmp"), ImageFormat::Png)
             .unwrap()
-            .bytes,
-        b"BM"
+            .source
+            .bytes(),
+        Some(&b"BM"[..])
     );
     let err = Document::from_path(dir.join("pic.bmp")).unwrap_err();
     assert!(
@@ -280,11 +281,10 @@ fn audio_video_and_s3_sources_arrive_in_the_wire_shape() {
         .with(Audio::new(AudioFormat::Wav, b"RIFFwav".to_vec()))
         .with(Audio::from_s3(AudioFormat::Mp3, "s3://clips/call.mp3"))
         .with(Video::new(VideoFormat::Mp4, b"mp4bytes".to_vec()))
-        .with({
-            let mut v = Video::from_s3(VideoFormat::Mov, "s3://shared/clip.mov");
-            v.s3 = Some(S3Source::new("s3://shared/clip.mov").bucket_owner("111122223333"));
-            v
-        })
+        .with(Video::new(
+            VideoFormat::Mov,
+            S3Source::new("s3://shared/clip.mov").bucket_owner("111122223333"),
+        ))
         .with(Image::from_s3(ImageFormat::Png, "s3://pics/cat.png"))
         .with(Document::from_s3(
             DocumentFormat::Pdf,
@@ -333,8 +333,8 @@ fn audio_and_video_files_take_their_format_from_the_extension() {
     };
     let a = Audio::from_path(write("call.FLAC", b"fLaC")).unwrap();
     assert_eq!(
-        (a.format, a.bytes.as_slice()),
-        (AudioFormat::Flac, &b"fLaC"[..])
+        (a.format, a.source.bytes()),
+        (AudioFormat::Flac, Some(&b"fLaC"[..]))
     );
     let v = Video::from_path(write("clip.webm", b"webm")).unwrap();
     assert_eq!(v.format, VideoFormat::Webm);
