@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::model::Response;
+use crate::model::{Response, S3UriError};
 
 /// The result of every fallible call in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -512,5 +512,24 @@ impl Error {
             *slot = Some(Box::new(response));
         }
         self
+    }
+}
+
+/// A bad S3 URI given where an [`Error`] is returned is an
+/// [`Error::InvalidRequest`] on the field `uri`.
+///
+/// ```
+/// use bedrock_converse::model::Image;
+/// use bedrock_converse::types::ImageFormat;
+/// use bedrock_converse::Error;
+///
+/// fn photo() -> Result<Image, Error> {
+///     Ok(Image::from_s3(ImageFormat::Png, "my-bucket/cat.png")?)
+/// }
+/// assert!(matches!(photo(), Err(Error::InvalidRequest { field, .. }) if field == "uri"));
+/// ```
+impl From<S3UriError> for Error {
+    fn from(e: S3UriError) -> Self {
+        Error::invalid("uri", e.to_string())
     }
 }

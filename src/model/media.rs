@@ -3,7 +3,7 @@
 
 use aws_sdk_bedrockruntime::types::{DocumentFormat, ImageFormat};
 
-use super::source::{S3Source, Source};
+use super::source::{IntoS3Uri, S3Source, S3UriError, Source};
 
 /// The most images one request may hold, per the Converse API reference
 /// (`Message.content`).
@@ -133,8 +133,21 @@ impl Image {
     /// An image stored in S3 (`s3://bucket/key`), sent by reference. For a
     /// bucket another account owns, pass an [`S3Source`] with its
     /// [`bucket_owner`](S3Source::bucket_owner) to [`Image::new`].
-    pub fn from_s3(format: ImageFormat, uri: impl Into<String>) -> Self {
-        Image::new(format, S3Source::new(uri))
+    ///
+    /// # Errors
+    ///
+    /// [`S3UriError`] when `uri` is text that is not an S3 URI.
+    ///
+    /// ```
+    /// use bedrock_converse::model::Image;
+    /// use bedrock_converse::types::ImageFormat;
+    /// let image = Image::from_s3(ImageFormat::Png, "s3://pics/cat.png")?;
+    /// assert_eq!(image.source.s3().unwrap().uri, "s3://pics/cat.png");
+    /// assert!(Image::from_s3(ImageFormat::Png, "pics/cat.png").is_err());
+    /// # Ok::<(), bedrock_converse::model::S3UriError>(())
+    /// ```
+    pub fn from_s3(format: ImageFormat, uri: impl IntoS3Uri) -> Result<Self, S3UriError> {
+        Ok(Image::new(format, S3Source::new(uri.into_s3_uri()?)))
     }
 
     /// The image format for a file extension (without the dot, any case).
@@ -199,19 +212,28 @@ impl Document {
 
     /// A document stored in S3 (`s3://bucket/key`), sent by reference.
     ///
+    /// # Errors
+    ///
+    /// [`S3UriError`] when `uri` is text that is not an S3 URI.
+    ///
     /// ```
     /// use bedrock_converse::model::Document;
     /// use bedrock_converse::types::DocumentFormat;
-    /// let d = Document::from_s3(DocumentFormat::Pdf, "q3 report", "s3://reports/q3.pdf");
+    /// let d = Document::from_s3(DocumentFormat::Pdf, "q3 report", "s3://reports/q3.pdf")?;
     /// assert_eq!(d.source.bytes(), None);
     /// assert_eq!(d.source.s3().unwrap().uri, "s3://reports/q3.pdf");
+    /// # Ok::<(), bedrock_converse::model::S3UriError>(())
     /// ```
     pub fn from_s3(
         format: DocumentFormat,
         name: impl Into<String>,
-        uri: impl Into<String>,
-    ) -> Self {
-        Document::new(format, name, S3Source::new(uri))
+        uri: impl IntoS3Uri,
+    ) -> Result<Self, S3UriError> {
+        Ok(Document::new(
+            format,
+            name,
+            S3Source::new(uri.into_s3_uri()?),
+        ))
     }
 
     /// The document format for a file extension (without the dot, any case).

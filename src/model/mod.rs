@@ -35,7 +35,7 @@ pub use output::{JsonSchemaFormat, OutputConfig};
 pub use request::{ConverseRequest, GuardrailConfig, InferenceConfig};
 pub use response::{AnsweredBy, CacheDetails, Metrics, Response, StreamFallback, Trace, Usage};
 pub use search::SearchResult;
-pub use source::{S3Source, Source};
+pub use source::{IntoS3Uri, S3Source, S3Uri, S3UriError, Source};
 pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
 pub use validate::rules;
 

@@ -126,7 +126,7 @@ fn citations_config(enabled: bool) -> CitationsConfig {
 impl S3Source {
     pub(crate) fn to_sdk(&self) -> S3Location {
         S3Location::builder()
-            .uri(&self.uri)
+            .uri(self.uri.as_str())
             .set_bucket_owner(self.bucket_owner.clone())
             .build()
             // `uri` is the only required member and it is set.
