@@ -31,7 +31,7 @@ pub use cache::CachePoint;
 pub use cost::{Cost, Tier};
 pub use media::{ContentLimits, Document, Image};
 pub use message::Message;
-pub use output::{JsonSchemaFormat, OutputConfig};
+pub use output::{Effort, JsonSchemaFormat, OutputConfig};
 pub use request::{ConverseRequest, GuardrailConfig, InferenceConfig};
 pub use response::{AnsweredBy, CacheDetails, Metrics, Response, StreamFallback, Trace, Usage};
 pub use search::SearchResult;
