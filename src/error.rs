@@ -13,7 +13,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Everything that can go wrong when talking to Bedrock.
 ///
 /// The variants are grouped by *who* failed: the request you built
-/// ([`InvalidRequest`](Error::InvalidRequest)), the service
+/// ([`InvalidRequest`](Error::InvalidRequest),
+/// [`DuplicateRecordId`](Error::DuplicateRecordId)), the service
 /// ([`Service`](Error::Service)), the network ([`Connect`](Error::Connect),
 /// [`Transport`](Error::Transport), [`Timeout`](Error::Timeout)), the bytes on
 /// the wire ([`Protocol`](Error::Protocol)), your own code
@@ -45,6 +46,17 @@ pub enum Error {
         field: String,
         /// What is wrong with it.
         reason: String,
+    },
+
+    /// Two records of a [`Batch`](crate::batch::Batch) share an id, so their
+    /// results could not be told apart; refused before anything is sent.
+    /// Batch Inference refuses the same with
+    /// `InferenceError::DuplicateRecordId`, of the same name and shape.
+    /// [`is_invalid_request`](Error::is_invalid_request) is true for it.
+    #[error("record id {record:?} appears more than once")]
+    DuplicateRecordId {
+        /// The id.
+        record: String,
     },
 
     /// Bedrock answered with an exception (an HTTP error status, or an
@@ -375,6 +387,7 @@ impl Error {
             Error::Service(e) => e.kind.is_retryable(),
             Error::Connect { .. } | Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::InvalidRequest { .. }
+            | Error::DuplicateRecordId { .. }
             | Error::Protocol { .. }
             | Error::InvalidToolInput { .. }
             | Error::InvalidOutput { .. }
@@ -427,9 +440,14 @@ impl Error {
         matches!(self, Error::InvalidOutput { .. })
     }
 
-    /// Whether the request was refused locally before sending.
+    /// Whether the request was refused locally before sending
+    /// ([`InvalidRequest`](Error::InvalidRequest), or a batch's
+    /// [`DuplicateRecordId`](Error::DuplicateRecordId)).
     pub fn is_invalid_request(&self) -> bool {
-        matches!(self, Error::InvalidRequest { .. })
+        matches!(
+            self,
+            Error::InvalidRequest { .. } | Error::DuplicateRecordId { .. }
+        )
     }
 
     /// The kind of service exception, if this is one.

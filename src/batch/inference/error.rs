@@ -92,6 +92,9 @@ pub enum InferenceError {
     },
 
     /// Two records share an id: their outputs could not be told apart.
+    /// Refused before anything is sent, as a [`Batch`](crate::batch::Batch)
+    /// refuses it with [`Error::DuplicateRecordId`], of the same name and
+    /// shape.
     #[error("record id {record:?} appears more than once")]
     DuplicateRecordId {
         /// The id.
