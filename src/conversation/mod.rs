@@ -178,20 +178,39 @@ impl Conversation {
         self.request.messages.clear();
     }
 
+    /// Cancels the conversation's turns with `token` (as
+    /// [`ConverseRequest::cancel_token`]): hand a clone to a Cancel button. A
+    /// cancelled turn ends with [`Error::Cancelled`], and since a token stays
+    /// cancelled the conversation then takes a fresh one, so the turn after
+    /// runs normally: [`turn_cancel_token`](Conversation::turn_cancel_token)
+    /// returns it.
+    ///
+    /// ```
+    /// use bedrock_converse::{CancelToken, Conversation};
+    ///
+    /// let token = CancelToken::new();
+    /// let mut chat = Conversation::new("amazon.nova-lite-v1:0").cancel_token(token.clone());
+    /// assert_eq!(chat.turn_cancel_token(), token);
+    /// ```
+    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+        self.request.cancel_token = Some(token);
+        self
+    }
+
     /// The token that cancels the next (or the running) turn, from any
-    /// thread: hand a clone to a Cancel button. A cancelled turn ends with
-    /// [`Error::Cancelled`], and the conversation then takes a fresh token,
-    /// so the turn after runs normally: take a new clone for each turn.
+    /// thread: the one set with [`cancel_token`](Conversation::cancel_token),
+    /// or one made now and kept. After a cancelled turn it is a fresh one:
+    /// take a new clone for each turn.
     ///
     /// ```
     /// use bedrock_converse::Conversation;
     ///
     /// let mut chat = Conversation::new("amazon.nova-lite-v1:0");
-    /// let token = chat.cancel_token();
-    /// assert_eq!(chat.cancel_token(), token); // the same until a turn is cancelled
+    /// let token = chat.turn_cancel_token();
+    /// assert_eq!(chat.turn_cancel_token(), token); // the same until a turn is cancelled
     /// assert!(!token.is_cancelled());
     /// ```
-    pub fn cancel_token(&mut self) -> CancelToken {
+    pub fn turn_cancel_token(&mut self) -> CancelToken {
         self.request
             .cancel_token
             .get_or_insert_with(CancelToken::new)
