@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::limiter::{TokenEstimate, SLEEP_SLICE};
-use super::target::{Choice, Route, Router, Verdict};
+use super::target::{ending_error, Choice, Route, Router, Verdict};
 use super::Converser;
 use crate::engine::spawned::{Attempts, NextAttempt, OnEnd};
 use crate::error::Error;
@@ -44,7 +44,7 @@ impl SpawnAttempts {
         super::quota::reuse(&mut self.parts, request, &sent)
     }
 
-    async fn wait_for_route(&mut self) -> Option<(usize, SdkParts)> {
+    async fn wait_for_route(&mut self) -> Option<Result<(usize, SdkParts), Error>> {
         let started = Instant::now();
         let mut refused = false;
         loop {
@@ -60,21 +60,20 @@ impl SpawnAttempts {
                             limiter.record_wait(started.elapsed());
                         }
                     }
-                    match self.parts_for(index) {
+                    return Some(match self.parts_for(index) {
                         Ok(parts) => {
                             lock(&self.current).route = Some(route);
-                            return Some((index, parts));
+                            Ok((index, parts))
                         }
                         Err(e) => {
-                            // Not sendable with this target's model: settle
-                            // the claim as unused, and try the next one.
-                            log::warn!(
-                                "bedrock-converse: target {index} cannot take the call: {e}"
-                            );
+                            // Not sendable with this target's model: the
+                            // claim is settled as unused, and the call ends
+                            // (as a blocking call's does).
                             let mut route = route;
                             self.router.finish(&mut route, Err(&e), false, false);
+                            Err(e)
                         }
-                    }
+                    });
                 }
                 Choice::Wait(wait) => {
                     refused = true;
@@ -110,6 +109,10 @@ impl Attempts for SpawnAttempts {
         }
         verdict == Verdict::Move
     }
+
+    fn ending(&mut self, earlier: Option<Error>, last: Error) -> Error {
+        ending_error(earlier, last)
+    }
 }
 
 impl Converser {
@@ -138,11 +141,7 @@ impl Converser {
                 return;
             };
             router.finish(&mut route, result.as_ref(), true, false);
-            if several {
-                if let Ok(response) = result {
-                    response.answered_by = Some(router.answered_by(&route));
-                }
-            }
+            router.name_answerer(&route, result);
         });
         (Box::new(attempts), on_end)
     }

@@ -245,13 +245,18 @@ impl ConverserBuilder {
     /// under its quota now (if none has room now, to the one where room
     /// comes soonest). A throttle, `ServiceUnavailableException`,
     /// `ModelNotReadyException` or other 5xx that arrives before anything
-    /// reached the handler (after the SDK's own retries) moves the call to
+    /// reached the handler (after the SDK's own retries at that target: with
+    /// [`max_attempts(1)`](ConverserBuilder::max_attempts) a call moves on
+    /// its first throttle) moves the call to
     /// the next target, with that target's model id; a stream that delivered
     /// anything, and a 400, are never moved. A target that answered with a
     /// capacity error is skipped for a while (from 1 s, doubling on repeats,
     /// up to 60 s), then probed again; traffic returns to the first target as
     /// soon as it answers. When every target fails, the call ends with the
-    /// last error. [`Response::answered_by`](crate::Response::answered_by)
+    /// last error, except that a refusal from the last target (a 4xx, or a
+    /// request its model cannot take) after an earlier target's throttle
+    /// ends it with that throttle, which a caller may retry.
+    /// [`Response::answered_by`](crate::Response::answered_by)
     /// names the target that answered, and [`Converser::target_stats`]
     /// counts calls, failovers and throttles per target.
     ///

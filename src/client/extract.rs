@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::Converser;
 use crate::error::Error;
 use crate::model::schema::{fit_with, original_schema_for, SchemaCheck, Unsupported};
-use crate::model::{ConverseRequest, JsonSchemaFormat, Message, Response, Tool, ToolChoice};
+use crate::model::{ConverseRequest, Cost, JsonSchemaFormat, Message, Response, Tool, ToolChoice};
 use crate::stream::StreamHandler;
 
 /// The tool's name in [`ExtractMode::Tool`] unless [`Extract::name`] says otherwise.
@@ -343,6 +343,11 @@ pub struct Extracted<T> {
     pub value: T,
     /// The last reply; its usage is the sum over every attempt.
     pub response: Response,
+    /// What every attempt cost, each priced at the model that answered it
+    /// (attempts of one extraction may go to different
+    /// [targets](crate::ConverserBuilder::fallback)); `None` when one of
+    /// them could not be priced (see [`Response::cost`]).
+    pub cost: Option<Cost>,
 }
 
 impl Converser {
@@ -442,6 +447,7 @@ pub(crate) fn run<T: DeserializeOwned + JsonSchema>(
     let check = SchemaCheck::new(&original).map_err(|e| Error::invalid(field, e))?;
     let mut request = extract.shape(schema);
     let mut usage = None;
+    let mut cost = Some(Cost::default());
     let mut attempt = 0;
     loop {
         let (mut response, failure) = match call(&request) {
@@ -461,13 +467,22 @@ pub(crate) fn run<T: DeserializeOwned + JsonSchema>(
             }
             Err(e) => return Err(e),
         };
+        cost = cost
+            .zip(response.cost(&request.model_id))
+            .map(|(sum, this)| sum + this);
         usage = match (usage, response.usage) {
             (Some(sum), Some(this)) => Some(sum + this),
             (sum, this) => sum.or(this),
         };
         response.usage = usage;
         match failure {
-            Ok(value) => return Ok(Extracted { value, response }),
+            Ok(value) => {
+                return Ok(Extracted {
+                    value,
+                    response,
+                    cost,
+                })
+            }
             Err((raw, reason)) if attempt >= extract.options.retries => {
                 return Err(Error::InvalidOutput {
                     raw,

@@ -11,13 +11,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use super::Converser;
+use super::{Converser, DEFAULT_CONVERSE_TIMEOUT};
 use crate::engine::spawned::Fallback;
 use crate::engine::whole::events;
 use crate::error::Error;
 use crate::model::catalogue::{Capability, Catalogue};
 use crate::model::{ConverseRequest, Response, StreamFallback};
+use crate::sdk::SdkParts;
 use crate::stream::{Flow, StreamHandler};
 
 /// The service's refusal of a stream, word for word, and what it means.
@@ -42,26 +44,25 @@ pub(super) struct Learnt {
 }
 
 impl Learnt {
-    /// Whether `request` must go through Converse: the catalogue or an
-    /// earlier refusal says so.
-    fn known(&self, request: &ConverseRequest) -> Option<StreamFallback> {
-        let id = request.model_id.as_str();
-        let tools = request.tool_config.is_some();
+    /// Whether a request for `model_id` (with tools or not) must go through
+    /// Converse: the catalogue or an earlier refusal says so.
+    fn known(&self, model_id: &str, tools: bool) -> Option<StreamFallback> {
         let catalogue = Catalogue::current();
         let learnt = self.models.lock().unwrap_or_else(|p| p.into_inner());
-        let has = |why| learnt.get(id).is_some_and(|set| set.contains(&why));
+        let has = |why| learnt.get(model_id).is_some_and(|set| set.contains(&why));
         if has(StreamFallback::ModelCannotStream)
-            || catalogue.supports(id, Capability::Streaming) == Some(false)
+            || catalogue.supports(model_id, Capability::Streaming) == Some(false)
         {
             return Some(StreamFallback::ModelCannotStream);
         }
         let no_tools = has(StreamFallback::ModelCannotStreamToolUse)
-            || catalogue.supports(id, Capability::ToolUseStreaming) == Some(false);
+            || catalogue.supports(model_id, Capability::ToolUseStreaming) == Some(false);
         (tools && no_tools).then_some(StreamFallback::ModelCannotStreamToolUse)
     }
 
-    /// Learns from a failed stream: the service's refusal of a stream for
-    /// this model is remembered, and answered with what to do instead.
+    /// Learns from a failed stream of `model_id`: the service's refusal of
+    /// a stream for that model is remembered, and answered with what to do
+    /// instead.
     fn learn(&self, model_id: &str, tools: bool, error: &Error) -> Option<StreamFallback> {
         let message = error.as_service()?.message.trim();
         let why = REFUSALS.iter().find(|(m, _)| *m == message)?.1;
@@ -77,21 +78,22 @@ impl Learnt {
         Some(why)
     }
 
-    /// How a spawned call of `request` falls back: at once if the model is
-    /// known not to stream it, else after the service refuses the stream
-    /// (which is then remembered and logged).
+    /// How a spawned call of `request` falls back, for each attempt's
+    /// model: at once if that model is known not to stream it, else after
+    /// the service refuses the stream (which is then remembered for that
+    /// model, and logged).
     pub(super) fn for_spawn(self: &Arc<Self>, request: &ConverseRequest) -> Fallback {
-        let known = self.known(request);
-        if let Some(why) = known {
-            self.log_once(&request.model_id, why);
-        }
-        let (learnt, model_id) = (self.clone(), request.model_id.clone());
         let tools = request.tool_config.is_some();
+        let (known, learn) = (self.clone(), self.clone());
         Fallback {
-            known,
-            learn: Box::new(move |error: &Error| {
-                let why = learnt.learn(&model_id, tools, error)?;
-                learnt.log_once(&model_id, why);
+            known: Box::new(move |model_id: &str| {
+                let why = known.known(model_id, tools)?;
+                known.log_once(model_id, why);
+                Some(why)
+            }),
+            learn: Box::new(move |model_id: &str, error: &Error| {
+                let why = learn.learn(model_id, tools, error)?;
+                learn.log_once(model_id, why);
                 Some(why)
             }),
         }
@@ -112,26 +114,37 @@ impl Learnt {
 }
 
 impl Converser {
-    /// Runs a streaming call (`stream`) unless the model cannot stream this
-    /// request, and falls back to Converse when the service refuses the
-    /// stream for that reason before anything reached the handler.
+    /// One attempt of a streaming call: `sent` (the request with the
+    /// target's model id) streams through `stream`, unless that model cannot
+    /// stream it; it goes through Converse at the same target instead, at
+    /// once when that is known, or when the service refuses the stream for
+    /// that reason before anything reached the handler (which is then
+    /// remembered for the model). `deadline` is the stream's; Converse
+    /// without one has the `Converser`'s.
     pub(super) fn stream_or_converse<H: StreamHandler + ?Sized>(
         &self,
-        request: &ConverseRequest,
+        sent: &ConverseRequest,
+        target: usize,
+        deadline: Option<Instant>,
+        parts: SdkParts,
         handler: &mut H,
-        stream: impl FnOnce(&mut H) -> Result<Response, Error>,
+        stream: impl FnOnce(SdkParts, &mut H) -> Result<Response, Error>,
     ) -> Result<Response, Error> {
         let learnt = &self.inner.fallback;
-        if let Some(why) = learnt.known(request) {
-            return self.converse_driving(request, handler, why);
+        let tools = sent.tool_config.is_some();
+        if let Some(why) = learnt.known(&sent.model_id, tools) {
+            return self.converse_driving(sent, target, deadline, parts, handler, why);
         }
-        match stream(handler) {
+        match stream(parts, handler) {
             // Only an error before anything reached the handler (no partial
             // reply) can be the refusal of a stream; a stream that broke
             // later is an ordinary error, never answered again.
             Err(e) if e.partial_response().is_none() => {
-                match learnt.learn(&request.model_id, request.tool_config.is_some(), &e) {
-                    Some(why) => self.converse_driving(request, handler, why),
+                match learnt.learn(&sent.model_id, tools, &e) {
+                    Some(why) => {
+                        let parts = sent.to_sdk()?;
+                        self.converse_driving(sent, target, deadline, parts, handler, why)
+                    }
                     None => Err(e),
                 }
             }
@@ -139,16 +152,22 @@ impl Converser {
         }
     }
 
-    /// Calls Converse and drives `handler` with the whole reply.
+    /// Calls Converse at `target` and drives `handler` with the whole reply.
     fn converse_driving<H: StreamHandler + ?Sized>(
         &self,
-        request: &ConverseRequest,
+        sent: &ConverseRequest,
+        target: usize,
+        deadline: Option<Instant>,
+        parts: SdkParts,
         handler: &mut H,
         why: StreamFallback,
     ) -> Result<Response, Error> {
-        self.inner.fallback.log_once(&request.model_id, why);
+        self.inner.fallback.log_once(&sent.model_id, why);
+        let deadline = deadline.unwrap_or_else(|| {
+            Instant::now() + self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT)
+        });
         // Unchecked: the streaming caller checks the structured reply once.
-        let mut response = self.converse_unchecked(request)?;
+        let mut response = self.converse_inner(sent, parts, target, deadline)?;
         response.stream_fallback = Some(why);
         for event in events(&response) {
             if handler.on_event(&event) == Flow::Stop {

@@ -271,16 +271,16 @@ impl Converser {
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let result = self.stream_or_converse(request, handler, |handler| {
-            let mut parts = Some(self.prepare("converse_with", request)?);
-            let deadline = self.stream_deadline();
-            let mut handler = Counted::new(handler);
-            self.routed(request, deadline, |target, sent| {
-                let result = reuse(&mut parts, request, sent).and_then(|parts| {
-                    self.converse_with_inner(sent, parts, target, deadline, &mut handler)
-                });
-                (result, handler.take_delivered())
-            })
+        let mut parts = Some(self.prepare("converse_with", request)?);
+        let deadline = self.stream_deadline();
+        let mut handler = Counted::new(handler);
+        let result = self.routed(request, deadline, |target, sent| {
+            let result = reuse(&mut parts, request, sent).and_then(|parts| {
+                self.stream_or_converse(sent, target, deadline, parts, &mut handler, |parts, h| {
+                    self.converse_with_inner(sent, parts, target, deadline, h)
+                })
+            });
+            (result, handler.take_delivered())
         });
         request.checked_reply(result)
     }
@@ -392,21 +392,21 @@ impl Converser {
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let result = self.stream_or_converse(request, handler, |handler| {
-            let mut parts = Some(self.prepare("converse_with_send", request)?);
-            let deadline = self.stream_deadline();
-            let mut handler = Counted::new(handler);
-            self.routed(request, deadline, |target, sent| {
-                let result = reuse(&mut parts, request, sent).and_then(|parts| {
+        let mut parts = Some(self.prepare("converse_with_send", request)?);
+        let deadline = self.stream_deadline();
+        let mut handler = Counted::new(handler);
+        let result = self.routed(request, deadline, |target, sent| {
+            let result = reuse(&mut parts, request, sent).and_then(|parts| {
+                self.stream_or_converse(sent, target, deadline, parts, &mut handler, |parts, h| {
                     let interrupt =
                         engine::interrupt([request.cancel_token.clone(), None], deadline);
                     let idle = Some(self.inner.idle_timeout);
-                    engine::inline::run(&mut handler, |sink| {
+                    engine::inline::run(h, |sink| {
                         self.start_stream(target, parts, sink, idle, interrupt, None)
                     })
-                });
-                (result, handler.take_delivered())
-            })
+                })
+            });
+            (result, handler.take_delivered())
         });
         request.checked_reply(result)
     }

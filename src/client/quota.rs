@@ -11,7 +11,7 @@ use aws_sdk_bedrockruntime::types::{ContentBlock, SystemContentBlock, ToolResult
 use super::Converser;
 use crate::cancel::CancelToken;
 use crate::client::limiter::{estimate_input_tokens, TokenEstimate, SLEEP_SLICE};
-use crate::client::target::{Choice, Route, Verdict};
+use crate::client::target::{ending_error, Choice, Route, Verdict};
 use crate::error::{Error, TimeoutKind};
 use crate::model::{ConverseRequest, Response};
 use crate::sdk::json::document_to_json;
@@ -172,11 +172,7 @@ impl Converser {
                 call(route.index, &router.request_for(route.index, request));
             let more = tried.contains(&false);
             let verdict = router.finish(&mut route, result.as_ref(), delivered, more);
-            if router.len() > 1 {
-                if let Ok(response) = &mut result {
-                    response.answered_by = Some(router.answered_by(&route));
-                }
-            }
+            router.name_answerer(&route, &mut result);
             match (verdict, result) {
                 (Verdict::Move, Err(e)) => {
                     log::info!(
@@ -186,7 +182,8 @@ impl Converser {
                     );
                     last = Some(e);
                 }
-                (_, result) => return result,
+                (_, Err(e)) => return Err(ending_error(last, e)),
+                (_, ok) => return ok,
             }
         }
     }

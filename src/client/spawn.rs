@@ -31,7 +31,10 @@ impl Converser {
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] (nothing is sent) or [`Error::Shutdown`]
-    /// here; the call's own errors come from [`CallHandle::wait`].
+    /// here; the call's own errors come from [`CallHandle::wait`], as
+    /// [`converse_with`](Converser::converse_with) returns them (a tool call
+    /// whose input breaks the schema of a tool that asked for a check, among
+    /// them, is [`Error::InvalidToolInput`]).
     pub fn spawn(&self, request: &ConverseRequest) -> Result<CallHandle, Error> {
         self.spawn_inner(request, None)
     }
@@ -74,7 +77,19 @@ impl Converser {
         waker: Option<engine::spawned::Waker>,
     ) -> Result<CallHandle, Error> {
         let parts = request.to_sdk()?;
-        let (attempts, on_end) = self.spawn_attempts(request, parts);
+        let (attempts, mut on_end) = self.spawn_attempts(request, parts);
+        // Tool inputs that asked for a check are checked as the blocking
+        // paths check them, before the handle sees the result.
+        let checks = request.tool_config.as_ref();
+        if checks.is_some_and(|c| c.tools().any(|t| t.validate_input)) {
+            let request = request.clone();
+            let settle = on_end;
+            on_end = Box::new(move |result| {
+                settle(result);
+                let done = std::mem::replace(result, Err(Error::Shutdown { partial: None }));
+                *result = request.checked_reply(done);
+            });
+        }
         let (receivers, sink) = engine::spawned::spawned(waker, Some(on_end));
         let cancel = CancelToken::new();
         let interrupt = engine::interrupt(

@@ -26,8 +26,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::client::limiter::{settle_ref, Limiter, Quota, Reservation, TokenEstimate};
-use crate::error::{Error, ServiceErrorKind};
-use crate::model::{AnsweredBy, ConverseRequest};
+use crate::error::Error;
+use crate::model::{AnsweredBy, ConverseRequest, Response};
 
 /// How long a target is first skipped after a capacity error.
 pub(crate) const COOLDOWN_START: Duration = Duration::from_secs(1);
@@ -134,30 +134,6 @@ pub struct TargetStats {
     pub throttles: u64,
     /// Whether it is cooling down now.
     pub cooling_down: bool,
-}
-
-/// Whether an error that arrived before anything was delivered moves a call
-/// to the next target: throttling, unavailable, model not ready, or any
-/// server error (5xx). A client error (a 400 such as a validation error,
-/// access denied, an unknown model) never does.
-pub(crate) fn moves(error: &Error) -> bool {
-    use ServiceErrorKind::{InternalServer, ModelNotReady, ServiceUnavailable, Throttling};
-    let Some(service) = error.as_service() else {
-        return false;
-    };
-    matches!(
-        service.kind,
-        Throttling | ServiceUnavailable | ModelNotReady | InternalServer
-    ) || service.status.is_some_and(|s| s >= 500)
-}
-
-/// Whether an error says the target has no capacity now (it cools down).
-fn capacity(error: &Error) -> bool {
-    use ServiceErrorKind::{ModelNotReady, ServiceUnavailable, Throttling};
-    matches!(
-        error.service_kind(),
-        Some(Throttling | ServiceUnavailable | ModelNotReady)
-    )
 }
 
 /// A target's cooldown. A result counts toward it only if its attempt was
@@ -327,12 +303,23 @@ impl Router {
         }
     }
 
-    /// Who answered an attempt sent by `route`, for the response.
-    pub(crate) fn answered_by(&self, route: &Route) -> AnsweredBy {
-        AnsweredBy {
-            target: route.index,
-            model_id: route.model_id.clone(),
-            region: self.slots[route.index].region.clone(),
+    /// Names the target that answered an attempt sent by `route` on its
+    /// reply, or on the part of it an error carries (so its cost is priced
+    /// at the model that answered), when there is more than one target.
+    pub(crate) fn name_answerer(&self, route: &Route, result: &mut Result<Response, Error>) {
+        if self.slots.len() < 2 {
+            return;
+        }
+        let reply = match result {
+            Ok(response) => Some(response),
+            Err(error) => error.partial_response_mut(),
+        };
+        if let Some(reply) = reply {
+            reply.answered_by = Some(AnsweredBy {
+                target: route.index,
+                model_id: route.model_id.clone(),
+                region: self.slots[route.index].region.clone(),
+            });
         }
     }
 
@@ -349,42 +336,51 @@ impl Router {
         now: Instant,
     ) -> Choice {
         let untried = || (0..self.slots.len()).filter(|&i| !tried.get(i).copied().unwrap_or(false));
-        let mut wait: Option<Duration> = None;
-        let mut healthy = false;
+        // The target whose room comes soonest, and how soon.
+        let mut soonest: Option<(usize, Duration)> = None;
         for index in untried() {
             let slot = &self.slots[index];
             if !slot.enter(now) {
                 continue;
             }
-            healthy = true;
-            match self.admit(index, estimate, now) {
+            // Passing over a target leaves no claim on it: only the one
+            // the call waits for is held for it.
+            match self.admit(index, estimate, now, false) {
                 Ok(route) => return Choice::Go(self.routed(route, model_id)),
-                Err(w) => wait = Some(wait.map_or(w, |old| old.min(w))),
+                Err(w) if soonest.is_none_or(|(_, s)| w < s) => soonest = Some((index, w)),
+                Err(_) => {}
             }
         }
-        if healthy {
-            return wait.map_or(Choice::Exhausted, Choice::Wait);
-        }
-        // Every untried target is cooling down: probe the first of them.
-        match untried().next() {
-            None => Choice::Exhausted,
-            Some(index) => match self.admit(index, estimate, now) {
-                Ok(route) => Choice::Go(self.routed(route, model_id)),
-                Err(w) => Choice::Wait(w),
-            },
+        // The call waits for the soonest healthy target, or, when every
+        // untried target is cooling down, probes the first of them.
+        let Some(index) = soonest.map(|(i, _)| i).or_else(|| untried().next()) else {
+            return Choice::Exhausted;
+        };
+        match self.admit(index, estimate, now, true) {
+            Ok(route) => Choice::Go(self.routed(route, model_id)),
+            Err(w) => Choice::Wait(w),
         }
     }
 
+    /// Admits a call at target `index` now, or says how long until it has
+    /// room; `claim` as in the limiter (an over-sized call that waits holds
+    /// smaller ones back).
     fn admit(
         &self,
         index: usize,
         estimate: TokenEstimate,
         now: Instant,
+        claim: bool,
     ) -> Result<(usize, Option<Reservation>), Duration> {
-        match &self.slots[index].limiter {
-            None => Ok((index, None)),
-            Some(limiter) => limiter.try_acquire(estimate, now).map(|r| (index, Some(r))),
-        }
+        let Some(limiter) = &self.slots[index].limiter else {
+            return Ok((index, None));
+        };
+        let admitted = if claim {
+            limiter.try_acquire(estimate, now)
+        } else {
+            limiter.try_acquire_passing(estimate, now)
+        };
+        admitted.map(|r| (index, Some(r)))
     }
 
     fn routed(&self, (index, reservation): (usize, Option<Reservation>), model_id: &str) -> Route {
@@ -405,7 +401,7 @@ impl Router {
     pub(crate) fn finish(
         &self,
         route: &mut Route,
-        result: Result<&crate::model::Response, &Error>,
+        result: Result<&Response, &Error>,
         delivered: bool,
         more_targets: bool,
     ) -> Verdict {
@@ -479,6 +475,10 @@ impl super::Converser {
         self.inner.router.model_ids(model_id)
     }
 }
+
+mod errors;
+pub(crate) use errors::ending_error;
+use errors::{capacity, moves};
 
 #[cfg(test)]
 mod tests;

@@ -115,8 +115,9 @@ impl Conversation {
         };
         match result {
             Ok(extracted) => {
+                // Each attempt priced at the model that answered it.
                 self.spend
-                    .count(&self.request.model_id, &extracted.response);
+                    .count_priced(extracted.response.usage, extracted.cost);
                 let reply = reply_turn(&options, &extracted.response);
                 self.request.messages.push(reply);
                 Ok(extracted)

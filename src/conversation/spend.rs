@@ -17,11 +17,17 @@ pub(super) struct Spend {
 impl Spend {
     /// Counts a reply to a request for `model`.
     pub(super) fn count(&mut self, model: &str, response: &Response) {
-        let Some(usage) = response.usage else {
+        self.count_priced(response.usage, response.cost(model));
+    }
+
+    /// Counts replies that used `usage` and cost `cost` (`None`: not
+    /// priced), summed over their attempts.
+    pub(super) fn count_priced(&mut self, usage: Option<Usage>, cost: Option<Cost>) {
+        let Some(usage) = usage else {
             return;
         };
         self.usage = self.usage + usage;
-        match response.cost(model) {
+        match cost {
             Some(cost) => self.cost += cost,
             None => self.unpriced += 1,
         }

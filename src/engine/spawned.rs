@@ -61,9 +61,10 @@ pub(crate) struct Receivers {
 pub(crate) type OnEnd = Box<dyn FnOnce(&mut Result<Response, Error>) + Send>;
 
 /// An attempt's target, once one can take the call: the index of its
-/// client and the request's parts for it (`None`: no target is left).
+/// client and the request's parts for it (`None`: no target is left;
+/// `Some(Err)`: the call cannot be sent there, and ends with that error).
 pub(crate) type NextAttempt<'a> =
-    Pin<Box<dyn Future<Output = Option<(usize, SdkParts)>> + Send + 'a>>;
+    Pin<Box<dyn Future<Output = Option<Result<(usize, SdkParts), Error>>> + Send + 'a>>;
 
 /// Where a spawned call's attempts go: before each attempt the task asks
 /// for a target, and an attempt that failed before any event reached the
@@ -78,6 +79,10 @@ pub(crate) trait Attempts: Send + 'static {
     /// whether the call moves on to another target (the error then goes no
     /// further).
     fn failed_early(&mut self, error: &Error) -> bool;
+
+    /// The error the call ends with, when its last attempt failed with
+    /// `last` and an earlier one, moved on, with `earlier`.
+    fn ending(&mut self, earlier: Option<Error>, last: Error) -> Error;
 }
 
 /// Builds a spawned call's sink and what its caller reads.
@@ -184,14 +189,20 @@ impl Drop for SpawnSink {
     }
 }
 
-/// Decides whether a stream's error, arriving before any event, is the
-/// service refusing to stream this request (and remembers it if so).
-pub(crate) type Learn = Box<dyn FnMut(&Error) -> Option<StreamFallback> + Send>;
+/// Whether an attempt with the given model id is known, before it is
+/// sent, to need Converse.
+pub(crate) type Known = Box<dyn FnMut(&str) -> Option<StreamFallback> + Send>;
 
-/// How a spawned call may fall back to Converse.
+/// Decides whether a stream's error, arriving before any event, is the
+/// service refusing to stream this request with the given model id (and
+/// remembers it for that model if so).
+pub(crate) type Learn = Box<dyn FnMut(&str, &Error) -> Option<StreamFallback> + Send>;
+
+/// How a spawned call may fall back to Converse, asked for each attempt
+/// with the model id that attempt sends (a fallback target's may differ).
 pub(crate) struct Fallback {
     /// Known before sending: go straight to Converse.
-    pub(crate) known: Option<StreamFallback>,
+    pub(crate) known: Known,
     /// Otherwise: what a refused stream teaches.
     pub(crate) learn: Learn,
 }
@@ -203,6 +214,8 @@ pub(crate) struct Fallback {
 struct Watch {
     sink: SpawnSink,
     learn: Learn,
+    /// The model id the attempt in flight sends.
+    model_id: String,
     event_seen: bool,
     refused: Option<StreamFallback>,
     early: Option<Error>,
@@ -213,7 +226,7 @@ impl Sink for Watch {
         match msg {
             Msg::Event(_) => self.event_seen = true,
             Msg::Failed(e) if !self.event_seen => {
-                if let Some(why) = (self.learn)(&e) {
+                if let Some(why) = (self.learn)(&self.model_id, &e) {
                     self.refused = Some(why);
                 } else {
                     self.early = Some(e);
@@ -246,12 +259,13 @@ pub(crate) fn spawned_task(
     fallback: Fallback,
 ) -> Task {
     let clients = clients.to_vec();
-    let Fallback { known, learn } = fallback;
+    let Fallback { mut known, learn } = fallback;
     let mut watch = Watch {
         sink,
         learn,
+        model_id: String::new(),
         event_seen: false,
-        refused: known,
+        refused: None,
         early: None,
     };
     Box::pin(async move {
@@ -259,10 +273,18 @@ pub(crate) fn spawned_task(
             let work = async {
                 let mut last = None;
                 loop {
-                    let Some((index, parts)) = attempts.next().await else {
-                        let error = last.unwrap_or(Error::Shutdown { partial: None });
-                        watch.sink.deliver(Msg::Failed(error));
-                        return;
+                    let (index, parts) = match attempts.next().await {
+                        Some(Ok(next)) => next,
+                        Some(Err(error)) => {
+                            let error = attempts.ending(last, error);
+                            watch.sink.deliver(Msg::Failed(error));
+                            return;
+                        }
+                        None => {
+                            let error = last.unwrap_or(Error::Shutdown { partial: None });
+                            watch.sink.deliver(Msg::Failed(error));
+                            return;
+                        }
                     };
                     let Some(client) = clients.get(index) else {
                         watch
@@ -270,6 +292,9 @@ pub(crate) fn spawned_task(
                             .deliver(Msg::Failed(Error::Shutdown { partial: None }));
                         return;
                     };
+                    // Whether this attempt streams depends on its own model.
+                    watch.refused = known(&parts.model_id);
+                    watch.model_id.clone_from(&parts.model_id);
                     if watch.refused.is_none() {
                         let stream = fill!(client.converse_stream(), parts.clone());
                         pump(stream, FirstFrameRetry::of(client), &mut watch, idle).await;
@@ -278,7 +303,9 @@ pub(crate) fn spawned_task(
                                 last = Some(error);
                                 continue;
                             }
-                            watch.sink.deliver(Msg::Failed(error));
+                            watch
+                                .sink
+                                .deliver(Msg::Failed(attempts.ending(last, error)));
                             return;
                         }
                     }
@@ -291,12 +318,14 @@ pub(crate) fn spawned_task(
                     });
                     // Converse delivers nothing before its reply: an error
                     // may move the call, as an early stream error does.
-                    if let Err(error) = &reply {
-                        if attempts.failed_early(error) {
-                            last = reply.err();
+                    let reply = match reply {
+                        Err(error) if attempts.failed_early(&error) => {
+                            last = Some(error);
                             continue;
                         }
-                    }
+                        Err(error) => Err(attempts.ending(last, error)),
+                        ok => ok,
+                    };
                     watch.sink.whole(reply);
                     return;
                 }

@@ -398,6 +398,23 @@ impl Error {
         }
     }
 
+    /// The partial response, to add to it (which target answered).
+    pub(crate) fn partial_response_mut(&mut self) -> Option<&mut Response> {
+        match self {
+            Error::Service(e) => e.partial.as_deref_mut(),
+            Error::Transport { partial, .. }
+            | Error::Timeout { partial, .. }
+            | Error::Protocol { partial, .. }
+            | Error::Cancelled { partial }
+            | Error::Shutdown { partial } => partial.as_deref_mut(),
+            Error::Stopped { partial } => Some(partial),
+            Error::InvalidToolInput { response, .. }
+            | Error::InvalidOutput { response, .. }
+            | Error::ToolRoundsExceeded { response, .. } => Some(response),
+            _ => None,
+        }
+    }
+
     /// Attaches what had arrived so far to an error from the middle of a stream.
     pub(crate) fn with_partial(mut self, response: Response) -> Self {
         let slot = match &mut self {

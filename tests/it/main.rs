@@ -26,6 +26,7 @@ mod examples;
 mod extract;
 mod extract_bounds;
 mod failover;
+mod failover_outcomes;
 mod handlers;
 mod load;
 mod malformed_replies;

@@ -166,3 +166,40 @@ fn strict_tools_are_sent_fitted_and_refused_locally_outside_the_subset() {
         .tool(Tool::new("pick", "Picks.", bad));
     assert!(loose.validate().is_ok());
 }
+
+#[cfg(feature = "schema")]
+#[test]
+fn a_tool_that_asks_for_its_input_checked_is_checked_on_every_call_path() {
+    use bedrock_converse::stream::handler_fn;
+    use bedrock_converse::{Error, Flow, StreamEvent};
+    use bedrock_converse_mock::Reply;
+    let (server, converser) = setup();
+    let schema = json!({"type": "object", "required": ["stars"],
+        "properties": {"stars": {"type": "integer", "maximum": 5}}});
+    let tool = Tool::new("rate", "Rates a film.", schema).validate_input(true);
+    let request = ConverseRequest::new(OMNI).user("Rate it.").tool(tool);
+    let bad = || Reply::empty().tool_use("tu-1", "rate", json!({"stars": 9}));
+    let check = |result: Result<bedrock_converse::Response, Error>, path: &str| match result {
+        Err(Error::InvalidToolInput { name, reason, .. }) => {
+            assert_eq!(name, "rate", "{path}");
+            assert!(reason.contains("maximum"), "{path}: {reason}");
+        }
+        other => panic!("{path}: expected InvalidToolInput, got {other:?}"),
+    };
+    server.push(bad());
+    check(converser.converse(&request), "converse");
+    server.push(bad());
+    let mut ignore = handler_fn(|_: &StreamEvent| Flow::Continue);
+    check(
+        converser.converse_with(&request, &mut ignore),
+        "converse_with",
+    );
+    server.push(bad());
+    check(converser.spawn(&request).unwrap().wait(), "spawn");
+    // An input within the schema passes on every path.
+    let good = || Reply::empty().tool_use("tu-2", "rate", json!({"stars": 4}));
+    server.push(good());
+    assert!(converser.spawn(&request).unwrap().wait().is_ok());
+    server.push(good());
+    assert!(converser.converse(&request).is_ok());
+}

@@ -249,6 +249,33 @@ impl Limiter {
         estimate: TokenEstimate,
         now: Instant,
     ) -> Result<Reservation, Duration> {
+        self.acquire(estimate, now, true)
+    }
+
+    /// [`try_acquire`](Self::try_acquire) for a call that may go elsewhere
+    /// when it does not fit here (failover across targets): it leaves no
+    /// claim behind, so an over-sized call that goes to another target does
+    /// not hold this one's smaller calls back.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
+    pub(crate) fn try_acquire_passing(
+        &self,
+        estimate: TokenEstimate,
+        now: Instant,
+    ) -> Result<Reservation, Duration> {
+        self.acquire(estimate, now, false)
+    }
+
+    /// Admits the call or says how long to wait; `claim`: an over-sized
+    /// call that must wait holds smaller calls back meanwhile.
+    fn acquire(
+        &self,
+        estimate: TokenEstimate,
+        now: Instant,
+        claim: bool,
+    ) -> Result<Reservation, Duration> {
         let mut st = self.lock();
         let now = st.advance(now);
         let cost = match self.quota.tokens_per_minute {
@@ -269,7 +296,7 @@ impl Limiter {
         }
         // Less than a microsecond is rounding, not a wait.
         if ready > now + Duration::from_micros(1) {
-            if oversized {
+            if oversized && claim {
                 let until = ready + DRAIN_GRACE;
                 st.drain_until = Some(st.drain_until.map_or(until, |d| d.max(until)));
             }

@@ -292,7 +292,9 @@ fn a_spawned_call_is_admitted_by_its_attempts_and_settled_when_it_ends() {
         .enable_time()
         .build()
         .unwrap();
-    let (index, _) = runtime.block_on(attempts.next()).expect("a target");
+    let Some(Ok((index, _))) = runtime.block_on(attempts.next()) else {
+        panic!("a target");
+    };
     assert_eq!(index, 0);
     let stats = converser.limiter_stats().unwrap();
     assert_eq!(stats.calls, 1);

@@ -1,5 +1,7 @@
-//! The router's cooldown: one strike per burst, results of calls sent
-//! before a strike ignored, one probe when a cooldown runs out.
+//! The router: its cooldown (one strike per burst, results of calls sent
+//! before a strike ignored, one probe when a cooldown runs out), the
+//! claims it leaves on the targets it passes over, and the error a moved
+//! call ends with.
 
 use super::*;
 use crate::error::{ServiceError, ServiceErrorKind};
@@ -109,4 +111,103 @@ fn when_a_cooldown_runs_out_one_call_probes_and_the_others_wait_for_it() {
     }
     router.finish(&mut probe, Ok(&Response::default()), false, true);
     assert_eq!(go(&router, &[false, false]).index, 0, "traffic returns");
+}
+
+/// Target 0 with a quota of 1,000 tokens a minute, target 1 without one.
+fn metered() -> Router {
+    let quota = crate::client::Quota::new().tokens_per_minute(1_000);
+    Router::new(Some(quota), &[Target::new().model_id("b")])
+}
+
+fn tokens(input: u32) -> TokenEstimate {
+    TokenEstimate {
+        input,
+        max_output: 0,
+    }
+}
+
+#[test]
+fn a_call_too_big_for_a_target_it_passes_over_leaves_that_target_free() {
+    let router = metered();
+    let t0 = Instant::now();
+    let at = |secs| t0 + Duration::from_secs(secs);
+    let both = [false, false];
+    let route = |choice| match choice {
+        Choice::Go(route) => route.index,
+        other => panic!("{other:?}"),
+    };
+    // Target 0's window holds a small call.
+    assert_eq!(route(router.choose("a", tokens(1), &both, at(0))), 0);
+    // A call over target 0's whole minute of tokens fits there only once
+    // its window is empty: it goes to target 1 now ...
+    assert_eq!(route(router.choose("a", tokens(1_001), &both, at(1))), 1);
+    // ... and leaves no claim on target 0: small calls still go there.
+    assert_eq!(route(router.choose("a", tokens(1), &both, at(2))), 0);
+}
+
+#[test]
+fn a_call_too_big_for_the_only_target_left_holds_it_until_the_call_fits() {
+    let router = metered();
+    let t0 = Instant::now();
+    let at = |secs| t0 + Duration::from_secs(secs);
+    let only_0 = [false, true];
+    let Choice::Go(_) = router.choose("a", tokens(1), &only_0, at(0)) else {
+        panic!("room for a small call");
+    };
+    // Target 1 tried: the big call waits for target 0 ...
+    let Choice::Wait(wait) = router.choose("a", tokens(1_001), &only_0, at(1)) else {
+        panic!("the big call waits");
+    };
+    assert!(wait > Duration::ZERO);
+    // ... which holds smaller calls back meanwhile, so they cannot starve it.
+    assert!(matches!(
+        router.choose("a", tokens(1), &only_0, at(2)),
+        Choice::Wait(_)
+    ));
+}
+
+fn service(kind: ServiceErrorKind, code: &str, status: u16) -> Error {
+    Error::Service(Box::new(ServiceError {
+        kind,
+        code: code.into(),
+        message: String::new(),
+        request_id: None,
+        status: Some(status),
+        partial: None,
+    }))
+}
+
+fn code(error: &Error) -> Option<&str> {
+    error.as_service().map(|e| e.code.as_str())
+}
+
+#[test]
+fn a_moved_call_refused_by_its_last_target_ends_with_the_earlier_error() {
+    let denied = || service(ServiceErrorKind::AccessDenied, "AccessDeniedException", 403);
+    let invalid = || Error::invalid("messages", "cannot be sent with this model");
+    // A refusal (a client error, or a request the target cannot take)
+    // after a move keeps the earlier error.
+    assert!(ending_error(Some(throttled()), denied()).is_throttling());
+    assert!(ending_error(Some(throttled()), invalid()).is_throttling());
+    // With no earlier error, the refusal is the call's.
+    assert_eq!(
+        code(&ending_error(None, denied())),
+        Some("AccessDeniedException")
+    );
+    // An error that would itself move a call (a throttle, a 5xx) is the
+    // latest word on the service's state: it is kept.
+    let unavailable = service(
+        ServiceErrorKind::InternalServer,
+        "InternalServerException",
+        500,
+    );
+    let last = ending_error(Some(throttled()), unavailable);
+    assert_eq!(code(&last), Some("InternalServerException"));
+    // So is an error of the call itself (cancelled, timed out) or one
+    // after something was delivered.
+    let cancelled = ending_error(Some(throttled()), Error::Cancelled { partial: None });
+    assert!(matches!(cancelled, Error::Cancelled { .. }));
+    let partial = Box::new(Response::default());
+    let stopped = ending_error(Some(throttled()), Error::Stopped { partial });
+    assert!(matches!(stopped, Error::Stopped { .. }));
 }
