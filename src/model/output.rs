@@ -281,4 +281,15 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn the_effort_setter_sets_only_the_effort() {
+        let format = JsonSchemaFormat::new(json!({"type": "object", "properties": {}}));
+        let config = OutputConfig::new()
+            .text_format(format.clone())
+            .effort(Effort::Max);
+        assert_eq!(config.effort, Some(Effort::Max));
+        assert_eq!(config.text_format, Some(format));
+        assert_eq!(config.effort(Effort::Low).effort, Some(Effort::Low));
+    }
 }

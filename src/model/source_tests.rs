@@ -110,3 +110,14 @@ fn uris_join_as_folders() {
     assert_eq!(S3Uri::from_parts("b", "k/l"), uri("s3://b/k/l"));
     assert_eq!(S3Uri::from_parts("b", "k/l").bucket(), "b");
 }
+
+#[test]
+fn an_s3_uri_equals_only_its_own_text() {
+    let parsed = uri("s3://b/k");
+    assert!(parsed == "s3://b/k");
+    assert!(parsed == *"s3://b/k");
+    for other in ["s3://b/l", "s3://b/k/", "s3://c/k", ""] {
+        assert!(parsed != other, "{other:?}");
+        assert!(parsed != *other, "{other:?}");
+    }
+}
