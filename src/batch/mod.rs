@@ -225,8 +225,8 @@ impl<'a> Batch<'a> {
     ///
     /// # Errors
     ///
-    /// Before anything is sent: [`Error::InvalidRequest`] when two records
-    /// share an id, [`Error::File`] when the journal cannot be opened or is
+    /// Before anything is sent: [`Error::DuplicateRecordId`] when two
+    /// records share an id, [`Error::File`] when the journal cannot be opened or is
     /// not an output file. While running: [`Error::File`] when a line cannot
     /// be written, [`Error::Shutdown`] when the `Converser` stops. Calls
     /// still in flight are then cancelled; the journal holds every record
@@ -240,10 +240,9 @@ impl<'a> Batch<'a> {
         let mut ids = HashSet::with_capacity(records.len());
         for record in records.iter().flatten() {
             if !ids.insert(record.id.as_str()) {
-                return Err(Error::invalid(
-                    "recordId",
-                    format!("duplicate record id {:?}", record.id),
-                ));
+                return Err(Error::DuplicateRecordId {
+                    record: record.id.clone(),
+                });
             }
         }
         drop(ids);

@@ -143,7 +143,7 @@ impl ExtractOptions {
 /// use bedrock_converse::client::{Extract, ExtractMode};
 /// use bedrock_converse::ConverseRequest;
 ///
-/// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0").user("…");
+/// let request = ConverseRequest::new("us.anthropic.claude-haiku-4-5-20251001-v1:0").user("…");
 /// let extract = Extract::new(&request).mode(ExtractMode::Tool).retries(1);
 /// # let _ = extract;
 /// ```

@@ -4,7 +4,7 @@
 
 use aws_sdk_bedrockruntime::types::{AudioFormat, VideoFormat};
 
-use super::media::S3Source;
+use super::source::{IntoS3Uri, S3Source, S3UriError, Source};
 
 /// An audio clip for a user turn, sent as bytes or as an S3 location (for
 /// models that take audio).
@@ -15,39 +15,38 @@ use super::media::S3Source;
 /// use bedrock_converse::types::AudioFormat;
 ///
 /// let clip = Audio::new(AudioFormat::Wav, vec![0u8; 64]);
-/// let stored = Audio::from_s3(AudioFormat::Mp3, "s3://my-bucket/call.mp3");
+/// let stored = Audio::from_s3(AudioFormat::Mp3, "s3://my-bucket/call.mp3")?;
 /// let request = ConverseRequest::new("us.amazon.nova-2-omni-v1:0")
 ///     .message(Message::user("Transcribe both.").with(clip).with(stored));
 /// assert!(request.validate().is_ok());
+/// # Ok::<(), bedrock_converse::model::S3UriError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Audio {
     /// The audio format.
     pub format: AudioFormat,
-    /// The raw bytes (the SDK encodes them); empty when the clip is in S3.
-    pub bytes: Vec<u8>,
-    /// Where the clip is in S3; when set it is sent instead of the bytes.
-    pub s3: Option<S3Source>,
+    /// The clip: its bytes or where it is in S3.
+    pub source: Source,
 }
 
 impl Audio {
-    /// A clip from bytes in the given format.
-    pub fn new(format: AudioFormat, bytes: impl Into<Vec<u8>>) -> Self {
+    /// A clip in the given format from its bytes (`Vec<u8>`, `&[u8]`) or an
+    /// [`S3Source`].
+    pub fn new(format: AudioFormat, source: impl Into<Source>) -> Self {
         Audio {
             format,
-            bytes: bytes.into(),
-            s3: None,
+            source: source.into(),
         }
     }
 
     /// A clip stored in S3 (`s3://bucket/key`), sent by reference.
-    pub fn from_s3(format: AudioFormat, uri: impl Into<String>) -> Self {
-        Audio {
-            format,
-            bytes: Vec::new(),
-            s3: Some(S3Source::new(uri)),
-        }
+    ///
+    /// # Errors
+    ///
+    /// [`S3UriError`] when `uri` is text that is not an S3 URI.
+    pub fn from_s3(format: AudioFormat, uri: impl IntoS3Uri) -> Result<Self, S3UriError> {
+        Ok(Audio::new(format, S3Source::new(uri.into_s3_uri()?)))
     }
 
     /// The audio format for a file extension (without the dot, any case).
@@ -87,40 +86,39 @@ impl Audio {
 /// use bedrock_converse::model::{S3Source, Video};
 /// use bedrock_converse::types::VideoFormat;
 ///
-/// let mut clip = Video::from_s3(VideoFormat::Mp4, "s3://shared/clip.mp4");
-/// clip.s3 = clip.s3.map(|s| s.bucket_owner("111122223333"));
+/// let shared = S3Source::new("s3://shared/clip.mp4".parse()?).bucket_owner("111122223333");
+/// let clip = Video::new(VideoFormat::Mp4, shared);
 /// let request = ConverseRequest::new("amazon.nova-pro-v1:0")
 ///     .message(Message::user("What happens in this clip?").with(clip));
 /// assert!(request.validate().is_ok());
+/// # Ok::<(), bedrock_converse::model::S3UriError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Video {
     /// The video format.
     pub format: VideoFormat,
-    /// The raw bytes (the SDK encodes them); empty when the video is in S3.
-    pub bytes: Vec<u8>,
-    /// Where the video is in S3; when set it is sent instead of the bytes.
-    pub s3: Option<S3Source>,
+    /// The video: its bytes or where it is in S3.
+    pub source: Source,
 }
 
 impl Video {
-    /// A video from bytes in the given format.
-    pub fn new(format: VideoFormat, bytes: impl Into<Vec<u8>>) -> Self {
+    /// A video in the given format from its bytes (`Vec<u8>`, `&[u8]`) or an
+    /// [`S3Source`].
+    pub fn new(format: VideoFormat, source: impl Into<Source>) -> Self {
         Video {
             format,
-            bytes: bytes.into(),
-            s3: None,
+            source: source.into(),
         }
     }
 
     /// A video stored in S3 (`s3://bucket/key`), sent by reference.
-    pub fn from_s3(format: VideoFormat, uri: impl Into<String>) -> Self {
-        Video {
-            format,
-            bytes: Vec::new(),
-            s3: Some(S3Source::new(uri)),
-        }
+    ///
+    /// # Errors
+    ///
+    /// [`S3UriError`] when `uri` is text that is not an S3 URI.
+    pub fn from_s3(format: VideoFormat, uri: impl IntoS3Uri) -> Result<Self, S3UriError> {
+        Ok(Video::new(format, S3Source::new(uri.into_s3_uri()?)))
     }
 
     /// The video format for a file extension (without the dot, any case).
@@ -234,13 +232,29 @@ mod tests {
 
     #[test]
     fn media_in_s3_is_sent_by_reference_without_bytes() {
-        let clip = Audio::from_s3(AudioFormat::Flac, "s3://b/a.flac");
+        let clip = Audio::from_s3(AudioFormat::Flac, "s3://b/a.flac").unwrap();
         assert_eq!(clip.format, AudioFormat::Flac);
-        assert!(clip.bytes.is_empty());
-        assert_eq!(clip.s3, Some(S3Source::new("s3://b/a.flac")));
-        let video = Video::from_s3(VideoFormat::Mkv, "s3://b/v.mkv");
+        assert_eq!(
+            clip.source,
+            Source::S3(S3Source::new("s3://b/a.flac".parse().unwrap()))
+        );
+        let video = Video::from_s3(VideoFormat::Mkv, "s3://b/v.mkv").unwrap();
         assert_eq!(video.format, VideoFormat::Mkv);
-        assert!(video.bytes.is_empty());
-        assert_eq!(video.s3, Some(S3Source::new("s3://b/v.mkv")));
+        assert_eq!(
+            video.source,
+            Source::S3(S3Source::new("s3://b/v.mkv".parse().unwrap()))
+        );
+        assert_eq!(
+            Audio::from_s3(AudioFormat::Flac, "b/a.flac"),
+            Err(S3UriError::NotS3 {
+                uri: "b/a.flac".into()
+            })
+        );
+        assert_eq!(
+            Video::from_s3(VideoFormat::Mkv, "s3:///v.mkv"),
+            Err(S3UriError::NoBucket {
+                uri: "s3:///v.mkv".into()
+            })
+        );
     }
 }

@@ -1,8 +1,9 @@
-//! Images and documents for a message ([`Image`], [`Document`]), media in
-//! Amazon S3 ([`S3Source`]), and the size limits checked before sending
-//! ([`ContentLimits`]).
+//! Images and documents for a message ([`Image`], [`Document`]), and the
+//! size limits checked before sending ([`ContentLimits`]).
 
 use aws_sdk_bedrockruntime::types::{DocumentFormat, ImageFormat};
+
+use super::source::{IntoS3Uri, S3Source, S3UriError, Source};
 
 /// The most images one request may hold, per the Converse API reference
 /// (`Message.content`).
@@ -98,44 +99,6 @@ impl ContentLimits {
     }
 }
 
-/// Media stored in Amazon S3, sent by reference instead of as bytes (for
-/// models that read S3; see "Supported models and features for Converse").
-/// The URI must start with `s3://`, which
-/// [`validate`](crate::ConverseRequest::validate) checks.
-///
-/// ```
-/// use bedrock_converse::model::{Image, S3Source};
-/// use bedrock_converse::types::ImageFormat;
-/// let image = Image::from_s3(ImageFormat::Png, "s3://my-bucket/cat.png");
-/// assert_eq!(image.s3, Some(S3Source::new("s3://my-bucket/cat.png")));
-/// let owned = S3Source::new("s3://shared/cat.png").bucket_owner("111122223333");
-/// assert_eq!(owned.bucket_owner.as_deref(), Some("111122223333"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct S3Source {
-    /// The object's URI, `s3://bucket/key`.
-    pub uri: String,
-    /// The account that owns the bucket, when it is not the caller's.
-    pub bucket_owner: Option<String>,
-}
-
-impl S3Source {
-    /// An object in one of the caller's buckets.
-    pub fn new(uri: impl Into<String>) -> Self {
-        S3Source {
-            uri: uri.into(),
-            bucket_owner: None,
-        }
-    }
-
-    /// Names the account that owns the bucket.
-    pub fn bucket_owner(mut self, account_id: impl Into<String>) -> Self {
-        self.bucket_owner = Some(account_id.into());
-        self
-    }
-}
-
 /// An image for a user turn or a tool result, sent as bytes or as an S3
 /// location ([`Image::from_s3`]).
 ///
@@ -144,7 +107,7 @@ impl S3Source {
 /// use bedrock_converse::model::Image;
 ///
 /// let photo = Image::from_path("photo.jpg")?; // format from the extension
-/// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0")
+/// let request = ConverseRequest::new("us.anthropic.claude-haiku-4-5-20251001-v1:0")
 ///     .message(Message::user("What is in this picture?").with(photo));
 /// # Ok::<(), bedrock_converse::Error>(())
 /// ```
@@ -153,32 +116,38 @@ impl S3Source {
 pub struct Image {
     /// The image format.
     pub format: ImageFormat,
-    /// The raw image bytes (not base64: the SDK encodes them); empty when
-    /// the image is in S3.
-    pub bytes: Vec<u8>,
-    /// Where the image is in S3; when set it is sent instead of the bytes.
-    pub s3: Option<S3Source>,
+    /// The image: its bytes or where it is in S3.
+    pub source: Source,
 }
 
 impl Image {
-    /// An image from bytes in the given format.
-    pub fn new(format: ImageFormat, bytes: impl Into<Vec<u8>>) -> Self {
+    /// An image in the given format from its bytes (`Vec<u8>`, `&[u8]`) or
+    /// an [`S3Source`].
+    pub fn new(format: ImageFormat, source: impl Into<Source>) -> Self {
         Image {
             format,
-            bytes: bytes.into(),
-            s3: None,
+            source: source.into(),
         }
     }
 
     /// An image stored in S3 (`s3://bucket/key`), sent by reference. For a
-    /// bucket another account owns, build the [`S3Source`] yourself and set
-    /// [`s3`](Image::s3).
-    pub fn from_s3(format: ImageFormat, uri: impl Into<String>) -> Self {
-        Image {
-            format,
-            bytes: Vec::new(),
-            s3: Some(S3Source::new(uri)),
-        }
+    /// bucket another account owns, pass an [`S3Source`] with its
+    /// [`bucket_owner`](S3Source::bucket_owner) to [`Image::new`].
+    ///
+    /// # Errors
+    ///
+    /// [`S3UriError`] when `uri` is text that is not an S3 URI.
+    ///
+    /// ```
+    /// use bedrock_converse::model::Image;
+    /// use bedrock_converse::types::ImageFormat;
+    /// let image = Image::from_s3(ImageFormat::Png, "s3://pics/cat.png")?;
+    /// assert_eq!(image.source.s3().unwrap().uri, "s3://pics/cat.png");
+    /// assert!(Image::from_s3(ImageFormat::Png, "pics/cat.png").is_err());
+    /// # Ok::<(), bedrock_converse::model::S3UriError>(())
+    /// ```
+    pub fn from_s3(format: ImageFormat, uri: impl IntoS3Uri) -> Result<Self, S3UriError> {
+        Ok(Image::new(format, S3Source::new(uri.into_s3_uri()?)))
     }
 
     /// The image format for a file extension (without the dot, any case).
@@ -208,7 +177,7 @@ impl Image {
 /// use bedrock_converse::model::Document;
 ///
 /// let report = Document::from_path("reports/q3_summary.pdf")?; // name "q3-summary", format pdf
-/// let request = ConverseRequest::new("anthropic.claude-3-haiku-20240307-v1:0")
+/// let request = ConverseRequest::new("us.anthropic.claude-haiku-4-5-20251001-v1:0")
 ///     .message(Message::user("Summarise this report.").with(report.citations(true)));
 /// # Ok::<(), bedrock_converse::Error>(())
 /// ```
@@ -220,10 +189,8 @@ pub struct Document {
     /// The name the model sees: letters, digits, single spaces, `-`, `(`,
     /// `)`, `[` and `]`, 1 to 200 characters.
     pub name: String,
-    /// The raw bytes; empty when the document is in S3.
-    pub bytes: Vec<u8>,
-    /// Where the document is in S3; when set it is sent instead of the bytes.
-    pub s3: Option<S3Source>,
+    /// The document: its bytes or where it is in S3.
+    pub source: Source,
     /// Whether the model should cite this document (`None`: not sent).
     pub citations: Option<bool>,
     /// How the model should read the document, for citations.
@@ -231,13 +198,13 @@ pub struct Document {
 }
 
 impl Document {
-    /// A document from bytes, with a format and a name.
-    pub fn new(format: DocumentFormat, name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+    /// A document with a format and a name, from its bytes (`Vec<u8>`,
+    /// `&[u8]`) or an [`S3Source`].
+    pub fn new(format: DocumentFormat, name: impl Into<String>, source: impl Into<Source>) -> Self {
         Document {
             format,
             name: name.into(),
-            bytes: bytes.into(),
-            s3: None,
+            source: source.into(),
             citations: None,
             context: None,
         }
@@ -245,22 +212,28 @@ impl Document {
 
     /// A document stored in S3 (`s3://bucket/key`), sent by reference.
     ///
+    /// # Errors
+    ///
+    /// [`S3UriError`] when `uri` is text that is not an S3 URI.
+    ///
     /// ```
     /// use bedrock_converse::model::Document;
     /// use bedrock_converse::types::DocumentFormat;
-    /// let d = Document::from_s3(DocumentFormat::Pdf, "q3 report", "s3://reports/q3.pdf");
-    /// assert!(d.bytes.is_empty());
-    /// assert_eq!(d.s3.unwrap().uri, "s3://reports/q3.pdf");
+    /// let d = Document::from_s3(DocumentFormat::Pdf, "q3 report", "s3://reports/q3.pdf")?;
+    /// assert_eq!(d.source.bytes(), None);
+    /// assert_eq!(d.source.s3().unwrap().uri, "s3://reports/q3.pdf");
+    /// # Ok::<(), bedrock_converse::model::S3UriError>(())
     /// ```
     pub fn from_s3(
         format: DocumentFormat,
         name: impl Into<String>,
-        uri: impl Into<String>,
-    ) -> Self {
-        Document {
-            s3: Some(S3Source::new(uri)),
-            ..Document::new(format, name, Vec::new())
-        }
+        uri: impl IntoS3Uri,
+    ) -> Result<Self, S3UriError> {
+        Ok(Document::new(
+            format,
+            name,
+            S3Source::new(uri.into_s3_uri()?),
+        ))
     }
 
     /// The document format for a file extension (without the dot, any case).

@@ -123,17 +123,33 @@ fn name_from_cuts_at_200_characters_before_trimming() {
 
 #[test]
 fn media_in_s3_carries_its_uri_and_no_bytes() {
-    let image = Image::from_s3(ImageFormat::Gif, "s3://b/i.gif");
+    let image = Image::from_s3(ImageFormat::Gif, "s3://b/i.gif").unwrap();
     assert_eq!(image.format, ImageFormat::Gif);
-    assert!(image.bytes.is_empty());
-    assert_eq!(image.s3, Some(S3Source::new("s3://b/i.gif")));
-    let doc = Document::from_s3(DocumentFormat::Csv, "table", "s3://b/t.csv");
+    assert_eq!(
+        image.source,
+        Source::S3(S3Source::new("s3://b/i.gif".parse().unwrap()))
+    );
+    let doc = Document::from_s3(DocumentFormat::Csv, "table", "s3://b/t.csv").unwrap();
     assert_eq!(doc.format, DocumentFormat::Csv);
     assert_eq!(doc.name, "table");
-    assert!(doc.bytes.is_empty());
-    assert_eq!(doc.s3, Some(S3Source::new("s3://b/t.csv")));
+    assert_eq!(
+        doc.source,
+        Source::S3(S3Source::new("s3://b/t.csv".parse().unwrap()))
+    );
     assert_eq!((doc.citations, doc.context), (None, None));
-    let source = S3Source::new("s3://b/k");
+    assert_eq!(
+        Image::from_s3(ImageFormat::Gif, "https://b/i.gif"),
+        Err(S3UriError::NotS3 {
+            uri: "https://b/i.gif".into()
+        })
+    );
+    assert_eq!(
+        Document::from_s3(DocumentFormat::Csv, "table", "s3://"),
+        Err(S3UriError::NoBucket {
+            uri: "s3://".into()
+        })
+    );
+    let source = S3Source::new("s3://b/k".parse().unwrap());
     assert_eq!(source.bucket_owner, None);
     let owned = source.bucket_owner("111122223333");
     assert_eq!(owned.uri, "s3://b/k");
@@ -144,14 +160,14 @@ fn media_in_s3_carries_its_uri_and_no_bytes() {
 fn a_documents_setters_set_only_their_field() {
     let doc = Document::new(DocumentFormat::Pdf, "a", vec![1u8, 2]);
     assert_eq!(
-        (doc.citations, doc.context.as_deref(), doc.s3.as_ref()),
+        (doc.citations, doc.context.as_deref(), doc.source.s3()),
         (None, None, None)
     );
     let doc = doc.name("b").citations(false).context("quarterly");
     assert_eq!(doc.name, "b");
     assert_eq!(doc.citations, Some(false));
     assert_eq!(doc.context.as_deref(), Some("quarterly"));
-    assert_eq!(doc.bytes, vec![1u8, 2]);
+    assert_eq!(doc.source, Source::Bytes(vec![1u8, 2]));
     assert_eq!(doc.citations(true).citations, Some(true));
 }
 

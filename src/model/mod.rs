@@ -22,18 +22,20 @@ mod request;
 mod response;
 pub mod schema;
 mod search;
+mod source;
 mod tools;
 mod validate;
 
 pub use av::{Audio, Video};
 pub use cache::CachePoint;
 pub use cost::{Cost, Tier};
-pub use media::{ContentLimits, Document, Image, S3Source};
+pub use media::{ContentLimits, Document, Image};
 pub use message::Message;
-pub use output::{JsonSchemaFormat, OutputConfig};
+pub use output::{Effort, JsonSchemaFormat, OutputConfig};
 pub use request::{ConverseRequest, GuardrailConfig, InferenceConfig};
 pub use response::{AnsweredBy, CacheDetails, Metrics, Response, StreamFallback, Trace, Usage};
 pub use search::SearchResult;
+pub use source::{IntoS3Uri, S3Source, S3Uri, S3UriError, Source};
 pub use tools::{Tool, ToolChoice, ToolConfig, ToolEntry, ToolResult, ToolUse};
 pub use validate::rules;
 

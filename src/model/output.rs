@@ -1,5 +1,5 @@
 //! Structured output: [`OutputConfig`], the Converse API's `outputConfig`,
-//! and its [`JsonSchemaFormat`].
+//! its [`JsonSchemaFormat`] and the [`Effort`] level.
 
 use serde_json::Value;
 
@@ -78,10 +78,9 @@ impl JsonSchemaFormat {
 pub struct OutputConfig {
     /// The JSON schema the reply's text must follow.
     pub text_format: Option<JsonSchemaFormat>,
-    /// How much effort the model spends: `low`, `medium`, `high`, `xhigh`
-    /// or `max` (models that support it; above `high` needs extended
-    /// thinking).
-    pub effort: Option<String>,
+    /// How much effort the model spends (models that support it; above
+    /// [`High`](Effort::High) needs extended thinking).
+    pub effort: Option<Effort>,
 }
 
 impl OutputConfig {
@@ -97,8 +96,13 @@ impl OutputConfig {
     }
 
     /// Sets the effort level.
-    pub fn effort(mut self, effort: impl Into<String>) -> Self {
-        self.effort = Some(effort.into());
+    ///
+    /// ```
+    /// use bedrock_converse::model::{Effort, OutputConfig};
+    /// assert_eq!(OutputConfig::new().effort(Effort::High).effort, Some(Effort::High));
+    /// ```
+    pub fn effort(mut self, effort: Effort) -> Self {
+        self.effort = Some(effort);
         self
     }
 
@@ -127,10 +131,92 @@ impl OutputConfig {
                 }
             }
         }
-        if self.effort.as_deref() == Some("") {
-            return Err(Error::invalid("output_config.effort", "is empty"));
-        }
         Ok(())
+    }
+}
+
+/// How much effort the model spends on a reply: the Converse API's
+/// `outputConfig.effort`, sent as `low`, `medium`, `high`, `xhigh` or `max`
+/// (the values the SDK's model documents). With extended thinking off the
+/// service caps it at [`High`](Effort::High).
+///
+/// ```
+/// use bedrock_converse::model::Effort;
+/// use bedrock_converse::ConverseRequest;
+///
+/// let request = ConverseRequest::new("model").user("Think hard.").effort(Effort::XHigh);
+/// assert_eq!(request.output_config.unwrap().effort, Some(Effort::XHigh));
+/// assert_eq!(Effort::XHigh.as_str(), "xhigh");
+/// assert_eq!("max".parse::<Effort>()?, Effort::Max);
+/// # Ok::<(), bedrock_converse::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Effort {
+    /// `low`.
+    Low,
+    /// `medium`.
+    Medium,
+    /// `high`: the most without extended thinking.
+    High,
+    /// `xhigh` (needs extended thinking).
+    XHigh,
+    /// `max` (needs extended thinking).
+    Max,
+}
+
+impl Effort {
+    /// Every level, lowest first.
+    const ALL: [Effort; 5] = [
+        Effort::Low,
+        Effort::Medium,
+        Effort::High,
+        Effort::XHigh,
+        Effort::Max,
+    ];
+
+    /// The value sent on the wire.
+    ///
+    /// ```
+    /// # use bedrock_converse::model::Effort;
+    /// assert_eq!(Effort::Medium.as_str(), "medium");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effort::Low => "low",
+            Effort::Medium => "medium",
+            Effort::High => "high",
+            Effort::XHigh => "xhigh",
+            Effort::Max => "max",
+        }
+    }
+}
+
+impl std::fmt::Display for Effort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reads the wire value (`low`, `medium`, `high`, `xhigh`, `max`; exactly,
+/// as the service does).
+///
+/// # Errors
+///
+/// [`Error::InvalidRequest`] (field `effort`) for any other text.
+impl std::str::FromStr for Effort {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Effort::ALL
+            .into_iter()
+            .find(|e| e.as_str() == text)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "effort",
+                    format!("is {text:?}: one of low, medium, high, xhigh or max"),
+                )
+            })
     }
 }
 
@@ -175,5 +261,35 @@ mod tests {
         let format = JsonSchemaFormat::new(json!({"type": "object", "properties": {}}));
         assert_eq!(format.fitted().unwrap()["additionalProperties"], false);
         assert!(OutputConfig::new().text_format(format).validate().is_ok());
+    }
+
+    #[test]
+    fn every_effort_reads_back_from_its_wire_value_and_nothing_else_does() {
+        let wire = ["low", "medium", "high", "xhigh", "max"];
+        for (effort, text) in Effort::ALL.into_iter().zip(wire) {
+            assert_eq!(effort.as_str(), text);
+            assert_eq!(effort.to_string(), text);
+            assert_eq!(text.parse::<Effort>().unwrap(), effort);
+        }
+        for text in ["", "High", "x-high", "maximum", " low"] {
+            match text.parse::<Effort>() {
+                Err(Error::InvalidRequest { field, reason }) => {
+                    assert_eq!(field, "effort");
+                    assert!(reason.contains(&format!("{text:?}")), "{reason}");
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_effort_setter_sets_only_the_effort() {
+        let format = JsonSchemaFormat::new(json!({"type": "object", "properties": {}}));
+        let config = OutputConfig::new()
+            .text_format(format.clone())
+            .effort(Effort::Max);
+        assert_eq!(config.effort, Some(Effort::Max));
+        assert_eq!(config.text_format, Some(format));
+        assert_eq!(config.effort(Effort::Low).effort, Some(Effort::Low));
     }
 }

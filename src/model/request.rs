@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::cache::CachePoint;
 use super::media::ContentLimits;
 use super::message::Message;
-use super::output::{JsonSchemaFormat, OutputConfig};
+use super::output::{Effort, JsonSchemaFormat, OutputConfig};
 use super::tools::{Tool, ToolChoice, ToolConfig};
 use crate::cancel::CancelToken;
 
@@ -356,12 +356,19 @@ impl ConverseRequest {
         self
     }
 
-    /// Sets the effort level (`low`, `medium`, `high`, `xhigh`, `max`), for
-    /// models that support it.
-    pub fn effort(mut self, effort: impl Into<String>) -> Self {
+    /// Sets the effort level ([`Effort`]), for models that support it,
+    /// keeping any output schema set.
+    ///
+    /// ```
+    /// use bedrock_converse::model::Effort;
+    /// use bedrock_converse::ConverseRequest;
+    /// let request = ConverseRequest::new("model").user("Plan a trip.").effort(Effort::Low);
+    /// assert_eq!(request.output_config.unwrap().effort, Some(Effort::Low));
+    /// ```
+    pub fn effort(mut self, effort: Effort) -> Self {
         self.output_config
             .get_or_insert_with(Default::default)
-            .effort = Some(effort.into());
+            .effort = Some(effort);
         self
     }
 }

@@ -11,7 +11,7 @@ use aws_smithy_types::Blob;
 
 use crate::error::Error;
 use crate::model::{
-    Audio, CachePoint, Document, Image, Message, S3Source, SearchResult, ToolResult, Video,
+    Audio, CachePoint, Document, Image, Message, S3Source, SearchResult, Source, ToolResult, Video,
 };
 
 impl Message {
@@ -51,9 +51,9 @@ impl Image {
     pub(crate) fn into_sdk(self) -> ImageBlock {
         ImageBlock::builder()
             .format(self.format)
-            .source(match self.s3 {
-                Some(s3) => ImageSource::S3Location(s3.to_sdk()),
-                None => ImageSource::Bytes(Blob::new(self.bytes)),
+            .source(match self.source {
+                Source::Bytes(bytes) => ImageSource::Bytes(Blob::new(bytes)),
+                Source::S3(s3) => ImageSource::S3Location(s3.to_sdk()),
             })
             .build()
             // `format` is the only required member and it is set.
@@ -78,9 +78,9 @@ impl Document {
         DocumentBlock::builder()
             .format(self.format)
             .name(self.name)
-            .source(match self.s3 {
-                Some(s3) => DocumentSource::S3Location(s3.to_sdk()),
-                None => DocumentSource::Bytes(Blob::new(self.bytes)),
+            .source(match self.source {
+                Source::Bytes(bytes) => DocumentSource::Bytes(Blob::new(bytes)),
+                Source::S3(s3) => DocumentSource::S3Location(s3.to_sdk()),
             })
             .set_context(self.context)
             .set_citations(self.citations.map(citations_config))
@@ -126,7 +126,7 @@ fn citations_config(enabled: bool) -> CitationsConfig {
 impl S3Source {
     pub(crate) fn to_sdk(&self) -> S3Location {
         S3Location::builder()
-            .uri(&self.uri)
+            .uri(self.uri.as_str())
             .set_bucket_owner(self.bucket_owner.clone())
             .build()
             // `uri` is the only required member and it is set.
@@ -138,9 +138,9 @@ impl Audio {
     pub(crate) fn into_sdk(self) -> AudioBlock {
         AudioBlock::builder()
             .format(self.format)
-            .source(match self.s3 {
-                Some(s3) => AudioSource::S3Location(s3.to_sdk()),
-                None => AudioSource::Bytes(Blob::new(self.bytes)),
+            .source(match self.source {
+                Source::Bytes(bytes) => AudioSource::Bytes(Blob::new(bytes)),
+                Source::S3(s3) => AudioSource::S3Location(s3.to_sdk()),
             })
             .build()
             // `format` is the only required member and it is set.
@@ -158,9 +158,9 @@ impl Video {
     pub(crate) fn into_sdk(self) -> VideoBlock {
         VideoBlock::builder()
             .format(self.format)
-            .source(match self.s3 {
-                Some(s3) => VideoSource::S3Location(s3.to_sdk()),
-                None => VideoSource::Bytes(Blob::new(self.bytes)),
+            .source(match self.source {
+                Source::Bytes(bytes) => VideoSource::Bytes(Blob::new(bytes)),
+                Source::S3(s3) => VideoSource::S3Location(s3.to_sdk()),
             })
             .build()
             // `format` is the only required member and it is set.

@@ -136,7 +136,7 @@ impl OutputConfig {
             .transpose()?;
         Ok(types::OutputConfig::builder()
             .set_text_format(text_format)
-            .set_effort(self.effort.clone())
+            .set_effort(self.effort.map(|e| e.as_str().to_owned()))
             .build())
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bedrock_converse::batch::{Batch, Progress, Record, RecordResult};
 use bedrock_converse::client::RetryConfig;
-use bedrock_converse::Converser;
+use bedrock_converse::{Converser, Error};
 use bedrock_converse_mock::{MockServer, Reply};
 use serde_json::{json, Value};
 
@@ -330,8 +330,15 @@ fn duplicate_ids_are_refused_before_anything_is_sent() {
     let err = Batch::new(&converser(&server), MODEL)
         .run(input, |_| panic!("nothing runs"))
         .unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicateRecordId { record } if record == "rec-001"),
+        "{err:?}"
+    );
     assert!(err.is_invalid_request(), "{err}");
-    assert!(err.to_string().contains("rec-001"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "record id \"rec-001\" appears more than once"
+    );
     assert_eq!(server.request_count(), 0);
 }
 

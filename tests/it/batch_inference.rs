@@ -9,6 +9,7 @@ use bedrock_converse::batch::inference::{
     BatchInference, InferenceError, JobStatus, Limit, Limits,
 };
 use bedrock_converse::batch::{Record, RecordError};
+use bedrock_converse::model::{S3Uri, S3UriError};
 use bedrock_converse_mock::{MockServer, Reply};
 use serde_json::{json, Value};
 
@@ -509,4 +510,45 @@ fn on_the_runtime_thread_its_calls_refuse_as_the_converse_methods_do() {
         }
     }
     assert_eq!(server.request_count(), 1, "only the spawned call was sent");
+}
+
+#[test]
+fn a_bad_s3_location_is_a_typed_error_at_submit_and_nothing_is_sent() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    for (text, want) in [
+        (
+            "bucket/batches",
+            S3UriError::NotS3 {
+                uri: "bucket/batches".into(),
+            },
+        ),
+        (
+            "s3:///batches",
+            S3UriError::NoBucket {
+                uri: "s3:///batches".into(),
+            },
+        ),
+    ] {
+        let err = make_jobs(&server, &converser, "bad-uri")
+            .s3(text)
+            .submit(records(100))
+            .unwrap_err();
+        assert!(
+            matches!(&err, InferenceError::InvalidS3Uri(e) if *e == want),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(text), "{err}");
+    }
+    assert_eq!(server.s3_keys("bucket", ""), Vec::<String>::new());
+    // A typed location is taken as it is.
+    let typed: S3Uri = "s3://bucket/typed".parse().unwrap();
+    let job = make_jobs(&server, &converser, "typed")
+        .s3(typed)
+        .submit(records(100))
+        .unwrap();
+    let state = make_jobs(&server, &converser, "typed")
+        .status(&job)
+        .unwrap();
+    assert_eq!(state.input_uri, "s3://bucket/typed/typed/input.jsonl");
 }

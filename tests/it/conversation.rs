@@ -11,7 +11,7 @@ use bedrock_converse::conversation::OnFailure;
 use bedrock_converse::model::{Image, StopReason};
 use bedrock_converse::stream::{handler_fn, BlockStart, NoopHandler};
 use bedrock_converse::types::{ContentBlock, ImageFormat, ToolResultStatus};
-use bedrock_converse::{Conversation, Error, Message, StreamEvent};
+use bedrock_converse::{CancelToken, Conversation, Error, Message, StreamEvent};
 use bedrock_converse_mock::{Fault, MockServer, Reply};
 use serde_json::json;
 
@@ -341,7 +341,7 @@ fn a_cancelled_turn_does_not_poison_the_conversation() {
     server.push(Reply::text("Second answer"));
     let mut chat = Conversation::new("amazon.nova-lite-v1:0");
     // The Cancel button holds this turn's token.
-    let button = chat.cancel_token();
+    let button = chat.turn_cancel_token();
     let err = chat
         .send_with(
             &converser,
@@ -355,11 +355,42 @@ fn a_cancelled_turn_does_not_poison_the_conversation() {
         "the cancelled turn is rolled back"
     );
     // The next turn runs normally, with a fresh token, without rebuilding.
-    let next = chat.cancel_token();
+    let next = chat.turn_cancel_token();
     assert!(!next.is_cancelled());
     assert_ne!(next, button);
     let reply = chat.send(&converser, "Second question").unwrap();
     assert_eq!(reply.text(), "Second answer");
     assert_eq!(chat.history().len(), 2);
     assert_eq!(server.request_count(), 2);
+}
+
+#[test]
+fn a_token_set_on_the_conversation_cancels_its_turn_and_is_then_renewed() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    server.push(
+        Reply::text("a long answer")
+            .deltas(3)
+            .fault(Fault::Stall { after: 1 }),
+    );
+    server.push(Reply::text("Second answer"));
+    let button = CancelToken::new();
+    let mut chat = Conversation::new("amazon.nova-lite-v1:0").cancel_token(button.clone());
+    assert_eq!(chat.turn_cancel_token(), button);
+    assert_eq!(chat.request().cancel_token.as_ref(), Some(&button));
+    let err = chat
+        .send_with(
+            &converser,
+            "First question",
+            &mut handler_fn(|_: &StreamEvent| button.cancel()),
+        )
+        .unwrap_err();
+    assert!(err.is_cancelled(), "{err:?}");
+    let next = chat.turn_cancel_token();
+    assert!(!next.is_cancelled());
+    assert_ne!(next, button);
+    assert_eq!(
+        chat.send(&converser, "Second question").unwrap().text(),
+        "Second answer"
+    );
 }

@@ -13,7 +13,8 @@ use bedrock_converse::model::{
 };
 use bedrock_converse::stream::NoopHandler;
 use bedrock_converse::types::{
-    AudioFormat, ContentBlock, DocumentFormat, ImageFormat, VideoFormat,
+    AudioFormat, ContentBlock, DocumentFormat, ImageBlock, ImageFormat, ImageSource, S3Location,
+    ToolResultContentBlock, VideoBlock, VideoFormat, VideoSource,
 };
 use bedrock_converse::{ConverseRequest, Error, Message};
 use serde_json::json;
@@ -234,8 +235,9 @@ fn unreadable_files_and_unknown_extensions_are_clear_errors() {
     assert_eq!(
         Image::from_path_as(dir.join("pic.bmp"), ImageFormat::Png)
             .unwrap()
-            .bytes,
-        b"BM"
+            .source
+            .bytes(),
+        Some(&b"BM"[..])
     );
     let err = Document::from_path(dir.join("pic.bmp")).unwrap_err();
     assert!(
@@ -278,19 +280,14 @@ fn audio_video_and_s3_sources_arrive_in_the_wire_shape() {
     let (server, converser) = setup();
     let user = Message::user("Describe all of these.")
         .with(Audio::new(AudioFormat::Wav, b"RIFFwav".to_vec()))
-        .with(Audio::from_s3(AudioFormat::Mp3, "s3://clips/call.mp3"))
+        .with(Audio::from_s3(AudioFormat::Mp3, "s3://clips/call.mp3").unwrap())
         .with(Video::new(VideoFormat::Mp4, b"mp4bytes".to_vec()))
-        .with({
-            let mut v = Video::from_s3(VideoFormat::Mov, "s3://shared/clip.mov");
-            v.s3 = Some(S3Source::new("s3://shared/clip.mov").bucket_owner("111122223333"));
-            v
-        })
-        .with(Image::from_s3(ImageFormat::Png, "s3://pics/cat.png"))
-        .with(Document::from_s3(
-            DocumentFormat::Pdf,
-            "q3 report",
-            "s3://docs/q3.pdf",
-        ));
+        .with(Video::new(
+            VideoFormat::Mov,
+            S3Source::new("s3://shared/clip.mov".parse().unwrap()).bucket_owner("111122223333"),
+        ))
+        .with(Image::from_s3(ImageFormat::Png, "s3://pics/cat.png").unwrap())
+        .with(Document::from_s3(DocumentFormat::Pdf, "q3 report", "s3://docs/q3.pdf").unwrap());
     let req = ConverseRequest::new(OMNI).message(user);
     for body in sent_both_ways(&server, &converser, &req) {
         let c = &body["messages"][0]["content"];
@@ -333,8 +330,8 @@ fn audio_and_video_files_take_their_format_from_the_extension() {
     };
     let a = Audio::from_path(write("call.FLAC", b"fLaC")).unwrap();
     assert_eq!(
-        (a.format, a.bytes.as_slice()),
-        (AudioFormat::Flac, &b"fLaC"[..])
+        (a.format, a.source.bytes()),
+        (AudioFormat::Flac, Some(&b"fLaC"[..]))
     );
     let v = Video::from_path(write("clip.webm", b"webm")).unwrap();
     assert_eq!(v.format, VideoFormat::Webm);
@@ -374,11 +371,13 @@ fn media_limits_and_s3_uris_are_checked_before_sending() {
         ..ContentLimits::default()
     });
     assert!(lifted.validate().is_ok());
-    assert!(
-        with(Video::from_s3(VideoFormat::Mp4, "s3://b/k.mp4").into())
-            .validate()
-            .is_ok()
-    );
+    assert!(with(
+        Video::from_s3(VideoFormat::Mp4, "s3://b/k.mp4")
+            .unwrap()
+            .into()
+    )
+    .validate()
+    .is_ok());
     // An audio limit, when set, is checked like the others.
     let audio = with(Audio::new(AudioFormat::Wav, vec![1u8; 11]).into());
     assert!(audio.validate().is_ok());
@@ -392,25 +391,40 @@ fn media_limits_and_s3_uris_are_checked_before_sending() {
         field_of(&with(Audio::new(AudioFormat::Wav, Vec::new()).into())),
         "messages[0].content[1]"
     );
+    // Our media types refuse a bad URI where it is given...
     for uri in ["https://b/k.png", "s3://", "s3:///k"] {
+        let err = Image::from_s3(ImageFormat::Png, uri).unwrap_err();
+        assert!(err.to_string().contains("s3://bucket/key"), "{err}");
+    }
+    assert!(Document::from_s3(DocumentFormat::Pdf, "d", "http://x/d.pdf").is_err());
+    // ...and an SDK block built by hand with one is refused before sending.
+    let location = |uri: &str| S3Location::builder().uri(uri).build().unwrap();
+    for uri in ["https://b/k.png", "s3://", "s3:///k"] {
+        let raw = ImageBlock::builder()
+            .format(ImageFormat::Png)
+            .source(ImageSource::S3Location(location(uri)))
+            .build()
+            .unwrap();
         assert_eq!(
-            field_of(&with(Image::from_s3(ImageFormat::Png, uri).into())),
+            field_of(&with(ContentBlock::Image(raw))),
             "messages[0].content[1].source.s3Location.uri",
             "{uri}"
         );
     }
-    let doc = with(Document::from_s3(DocumentFormat::Pdf, "d", "http://x/d.pdf").into());
-    assert_eq!(
-        field_of(&doc),
-        "messages[0].content[1].source.s3Location.uri"
-    );
     let assistant = ConverseRequest::new(OMNI)
         .user("hi")
         .message(Message::assistant("here").with(Video::new(VideoFormat::Mp4, b"x".to_vec())))
         .user("thanks");
     assert_eq!(field_of(&assistant), "messages[1].content[1]");
     // In a tool result, a video is checked too.
-    let result = ToolResult::new("t1").with_video(Video::from_s3(VideoFormat::Mp4, "gs://x"));
+    let mut result = ToolResult::new("t1");
+    result.content.push(ToolResultContentBlock::Video(
+        VideoBlock::builder()
+            .format(VideoFormat::Mp4)
+            .source(VideoSource::S3Location(location("gs://x")))
+            .build()
+            .unwrap(),
+    ));
     let req = ConverseRequest::new(OMNI)
         .user("hi")
         .message(Message::assistant("calling").with(tool_use_block("t1")))

@@ -4,9 +4,10 @@
 use super::error::InferenceError;
 use super::job::{JobArn, JobState};
 use super::output::{self, JobResults, Manifest};
-use super::s3::{self, S3Uri};
+use super::s3;
 use super::BatchInference;
 use crate::batch::Record;
+use crate::model::S3Uri;
 
 impl BatchInference<'_> {
     /// Reads a finished job's results from S3: its input records (for the
@@ -34,8 +35,8 @@ impl BatchInference<'_> {
             .folder()
             .join(&format!("{}/", job.job_id()));
         self.run_on_runtime("BatchInference::collect", move |clients| async move {
-            let input_keys = if input.key.ends_with(".jsonl") {
-                vec![input.key.clone()]
+            let input_keys = if input.key().ends_with(".jsonl") {
+                vec![input.key().to_owned()]
             } else {
                 let mut keys = s3::list(&clients.s3, &input.folder()).await?;
                 keys.retain(|k| k.ends_with(".jsonl"));
@@ -43,12 +44,9 @@ impl BatchInference<'_> {
             };
             let mut records = Vec::new();
             for key in input_keys {
-                let uri = S3Uri {
-                    bucket: input.bucket.clone(),
-                    key,
-                };
+                let uri = S3Uri::from_parts(input.bucket(), &key);
                 output::read_input(
-                    &uri.to_string(),
+                    uri.as_str(),
                     &s3::get(&clients.s3, &uri).await?,
                     &mut records,
                 )?;
@@ -56,14 +54,11 @@ impl BatchInference<'_> {
             let mut outcomes = output::Outcomes::new();
             let mut manifest = None;
             for key in s3::list(&clients.s3, &output).await? {
-                let uri = S3Uri {
-                    bucket: output.bucket.clone(),
-                    key,
-                };
-                if uri.key.ends_with(".jsonl.out") {
+                let uri = S3Uri::from_parts(output.bucket(), &key);
+                if uri.key().ends_with(".jsonl.out") {
                     let bytes = s3::get(&clients.s3, &uri).await?;
-                    output::read_output(&uri.to_string(), &bytes, &mut outcomes)?;
-                } else if uri.key.ends_with("manifest.json.out") {
+                    output::read_output(uri.as_str(), &bytes, &mut outcomes)?;
+                } else if uri.key().ends_with("manifest.json.out") {
                     manifest = Manifest::parse(&s3::get(&clients.s3, &uri).await?);
                 }
             }

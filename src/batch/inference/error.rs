@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::job::{JobArn, JobState, JobStatus};
 use crate::error::Error;
+use crate::model::S3UriError;
 
 /// One of the limits [`Limits`](super::Limits) holds, named in [`InferenceError::Limit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,13 +37,20 @@ impl fmt::Display for Limit {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InferenceError {
-    /// A setting is missing or malformed (no model, role or S3 location; an
-    /// S3 URI that is not `s3://bucket/prefix`; a bad job name).
+    /// A setting is missing or malformed (no model, role or S3 location; a
+    /// bad job name).
     #[error("batch inference is not configured: {message}")]
     Config {
         /// What is missing or wrong.
         message: String,
     },
+
+    /// An S3 location given as text is not `s3://bucket/prefix`: the one
+    /// given to [`s3`](super::BatchInference::s3), reported by
+    /// [`submit`](super::BatchInference::submit), or one the service
+    /// reported for a job.
+    #[error("batch inference S3 location: {0}")]
+    InvalidS3Uri(#[from] S3UriError),
 
     /// Fewer records than a job needs: the service would refuse the job.
     #[error("{count} record(s) given, but a batch inference job needs at least {min}")]
@@ -84,6 +92,9 @@ pub enum InferenceError {
     },
 
     /// Two records share an id: their outputs could not be told apart.
+    /// Refused before anything is sent, as a [`Batch`](crate::batch::Batch)
+    /// refuses it with [`Error::DuplicateRecordId`], of the same name and
+    /// shape.
     #[error("record id {record:?} appears more than once")]
     DuplicateRecordId {
         /// The id.

@@ -131,10 +131,10 @@ pub use output::{JobResults, Manifest};
 
 use crate::batch::Record;
 use crate::client::Converser;
+use crate::model::{IntoS3Uri, S3Uri, S3UriError};
 use crate::CancelToken;
 use clients::{Clients, Endpoints};
 use control::NewJob;
-use s3::S3Uri;
 
 /// The first wait between two polls of a job by default; waits then double
 /// up to [`DEFAULT_MAX_POLL`].
@@ -183,7 +183,7 @@ pub const DEFAULT_MAX_POLL: Duration = Duration::from_secs(300);
 pub struct BatchInference<'a> {
     converser: &'a Converser,
     model_id: Option<String>,
-    location: Option<String>,
+    location: Option<Result<S3Uri, S3UriError>>,
     role_arn: Option<String>,
     job_name: Option<String>,
     timeout_hours: Option<u32>,
@@ -225,9 +225,12 @@ impl<'a> BatchInference<'a> {
     }
 
     /// Where jobs keep their files: `s3://bucket/prefix`; each job gets a
-    /// folder named after it there.
-    pub fn s3(mut self, uri: impl Into<String>) -> Self {
-        self.location = Some(uri.into());
+    /// folder named after it there. An [`S3Uri`] or text (as `reqwest`'s
+    /// `IntoUrl`): text that is not an S3 URI is reported by
+    /// [`submit`](BatchInference::submit) as
+    /// [`InferenceError::InvalidS3Uri`].
+    pub fn s3(mut self, uri: impl IntoS3Uri) -> Self {
+        self.location = Some(uri.into_s3_uri());
         self
     }
 
@@ -383,6 +386,8 @@ impl<'a> BatchInference<'a> {
     /// # Errors
     ///
     /// [`InferenceError::Config`] without a model, S3 location or role;
+    /// [`InferenceError::InvalidS3Uri`] when the S3 location given is not
+    /// an S3 URI;
     /// a limit error ([`TooFewRecords`](InferenceError::TooFewRecords),
     /// [`Limit`](InferenceError::Limit),
     /// [`ToolConfig`](InferenceError::ToolConfig),
@@ -397,11 +402,10 @@ impl<'a> BatchInference<'a> {
         let missing = |what: &str| InferenceError::config(format!("no {what} set"));
         let model_id = self.model_id.clone().ok_or_else(|| missing("model"))?;
         let role_arn = self.role_arn.clone().ok_or_else(|| missing("role ARN"))?;
-        let location = S3Uri::parse(
-            self.location
-                .as_deref()
-                .ok_or_else(|| missing("S3 location"))?,
-        )?;
+        let location = self
+            .location
+            .clone()
+            .ok_or_else(|| missing("S3 location"))??;
         let name = self.job_name_for_submit()?;
         let files = if self.check_limits {
             self.limits.plan(&records)?

@@ -1,57 +1,11 @@
-//! S3 locations and the three S3 calls a job needs: put, get, list.
+//! The three S3 calls a job needs: put, get, list (locations are
+//! [`S3Uri`]s).
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::error::InferenceError;
-
-/// An `s3://bucket/key` location.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct S3Uri {
-    pub(super) bucket: String,
-    pub(super) key: String,
-}
-
-impl S3Uri {
-    /// Parses `s3://bucket[/key]`.
-    pub(super) fn parse(uri: &str) -> Result<S3Uri, InferenceError> {
-        let rest = uri
-            .strip_prefix("s3://")
-            .ok_or_else(|| InferenceError::config(format!("{uri:?} is not an s3:// URI")))?;
-        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(InferenceError::config(format!("{uri:?} names no bucket")));
-        }
-        Ok(S3Uri {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        })
-    }
-
-    /// The location `name` under this one, as a folder.
-    pub(super) fn join(&self, name: &str) -> S3Uri {
-        let key = if self.key.is_empty() || self.key.ends_with('/') {
-            format!("{}{name}", self.key)
-        } else {
-            format!("{}/{name}", self.key)
-        };
-        S3Uri {
-            bucket: self.bucket.clone(),
-            key,
-        }
-    }
-
-    /// The same location with a trailing `/`: a folder.
-    pub(super) fn folder(&self) -> S3Uri {
-        self.join("")
-    }
-}
-
-impl std::fmt::Display for S3Uri {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "s3://{}/{}", self.bucket, self.key)
-    }
-}
+use crate::model::S3Uri;
 
 fn s3_error<E>(
     operation: &'static str,
@@ -76,8 +30,8 @@ pub(super) async fn put(
 ) -> Result<(), InferenceError> {
     client
         .put_object()
-        .bucket(&uri.bucket)
-        .key(&uri.key)
+        .bucket(uri.bucket())
+        .key(uri.key())
         .content_type("application/jsonl")
         .body(ByteStream::from(body))
         .send()
@@ -92,8 +46,8 @@ pub(super) async fn get(
 ) -> Result<Vec<u8>, InferenceError> {
     let output = client
         .get_object()
-        .bucket(&uri.bucket)
-        .key(&uri.key)
+        .bucket(uri.bucket())
+        .key(uri.key())
         .send()
         .await
         .map_err(|e| s3_error("GetObject", uri, e))?;
@@ -120,8 +74,8 @@ pub(super) async fn list(
     loop {
         let output = client
             .list_objects_v2()
-            .bucket(&uri.bucket)
-            .prefix(&uri.key)
+            .bucket(uri.bucket())
+            .prefix(uri.key())
             .set_continuation_token(token.take())
             .send()
             .await
@@ -136,33 +90,5 @@ pub(super) async fn list(
             Some(next) if output.is_truncated() == Some(true) => token = Some(next.to_owned()),
             _ => return Ok(keys),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uris_parse_and_join() {
-        let uri = S3Uri::parse("s3://bucket/some/prefix").unwrap();
-        assert_eq!(
-            (uri.bucket.as_str(), uri.key.as_str()),
-            ("bucket", "some/prefix")
-        );
-        assert_eq!(
-            uri.join("job/input.jsonl").to_string(),
-            "s3://bucket/some/prefix/job/input.jsonl"
-        );
-        assert_eq!(S3Uri::parse("s3://b").unwrap().join("x").key, "x");
-        assert_eq!(S3Uri::parse("s3://b/p/").unwrap().folder().key, "p/");
-        assert!(matches!(
-            S3Uri::parse("https://b/p"),
-            Err(InferenceError::Config { .. })
-        ));
-        assert!(matches!(
-            S3Uri::parse("s3:///p"),
-            Err(InferenceError::Config { .. })
-        ));
     }
 }

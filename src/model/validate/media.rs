@@ -9,7 +9,7 @@ use aws_smithy_types::Blob;
 
 use crate::error::Error;
 use crate::model::media::{allowed_name_char, MAX_DOCUMENT_NAME_LEN};
-use crate::model::{ContentLimits, Message};
+use crate::model::{ContentLimits, Message, S3Uri};
 
 /// Why a document name is refused, if it is.
 fn bad_document_name(name: &str) -> Option<String> {
@@ -73,20 +73,19 @@ enum ContentOrResult<'a> {
     Video(&'a VideoBlock),
 }
 
-/// An S3 location must be an `s3://bucket/key` URI.
+/// An S3 location must be an `s3://bucket/key` URI ([`S3Uri`], for SDK
+/// blocks built without one).
 fn check_s3(block: &ContentOrResult<'_>, field: &str) -> Result<(), Error> {
     let Some(location) = s3_of(block) else {
         return Ok(());
     };
-    let uri = location.uri.as_str();
-    let rest = uri.strip_prefix("s3://").unwrap_or("");
-    if rest.is_empty() || rest.starts_with('/') {
-        return Err(Error::invalid(
+    match S3Uri::parse(&location.uri) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::invalid(
             format!("{field}.source.s3Location.uri"),
-            format!("is {uri:?}: an S3 location is a URI of the form s3://bucket/key"),
-        ));
+            format!("is not valid: {e}"),
+        )),
     }
-    Ok(())
 }
 
 fn audio_len(block: &AudioBlock) -> Option<usize> {

@@ -283,13 +283,67 @@ fn media_in_s3_is_not_measured_but_its_uri_must_name_a_bucket_and_key() {
         l.max_video_bytes = Some(1);
         l.max_audio_bytes = Some(1);
     });
+    // Our media types hold only parsed URIs, so the bad ones come in SDK
+    // blocks built directly (as a caller or a batch record may).
+    fn at(uri: &str) -> S3Location {
+        S3Location::builder().uri(uri).build().unwrap()
+    }
     type Make = fn(&str) -> ContentBlock;
     let kinds: [Make; 4] = [
-        |uri| Image::from_s3(ImageFormat::Png, uri).into(),
-        |uri| Document::from_s3(DocumentFormat::Pdf, "report", uri).into(),
-        |uri| Audio::from_s3(AudioFormat::Wav, uri).into(),
-        |uri| Video::from_s3(VideoFormat::Mp4, uri).into(),
+        |uri| {
+            let source = ImageSource::S3Location(at(uri));
+            ContentBlock::Image(
+                ImageBlock::builder()
+                    .format(ImageFormat::Png)
+                    .source(source)
+                    .build()
+                    .unwrap(),
+            )
+        },
+        |uri| {
+            let source = DocumentSource::S3Location(at(uri));
+            ContentBlock::Document(
+                DocumentBlock::builder()
+                    .format(DocumentFormat::Pdf)
+                    .name("report")
+                    .source(source)
+                    .build()
+                    .unwrap(),
+            )
+        },
+        |uri| {
+            let source = AudioSource::S3Location(at(uri));
+            ContentBlock::Audio(
+                AudioBlock::builder()
+                    .format(AudioFormat::Wav)
+                    .source(source)
+                    .build()
+                    .unwrap(),
+            )
+        },
+        |uri| {
+            let source = VideoSource::S3Location(at(uri));
+            ContentBlock::Video(
+                VideoBlock::builder()
+                    .format(VideoFormat::Mp4)
+                    .source(source)
+                    .build()
+                    .unwrap(),
+            )
+        },
     ];
+    // The ones our types make pass.
+    let typed: [ContentBlock; 4] = [
+        Image::from_s3(ImageFormat::Png, "s3://b/k").unwrap().into(),
+        Document::from_s3(DocumentFormat::Pdf, "report", "s3://b/k")
+            .unwrap()
+            .into(),
+        Audio::from_s3(AudioFormat::Wav, "s3://b/k").unwrap().into(),
+        Video::from_s3(VideoFormat::Mp4, "s3://b/k").unwrap().into(),
+    ];
+    for block in typed {
+        assert!(check_content(&[user([block])], &tiny).is_ok());
+    }
     for make in kinds {
         assert!(check_content(&[user([make("s3://bucket/key.bin")])], &tiny).is_ok());
         assert!(check_content(&[user([make("s3://b")])], &tiny).is_ok());
@@ -304,7 +358,13 @@ fn media_in_s3_is_not_measured_but_its_uri_must_name_a_bucket_and_key() {
     }
     // In a tool result too.
     let (field, _) = refused(
-        &[results([Image::from_s3(ImageFormat::Png, "s3://").into()])],
+        &[results([ToolResultContentBlock::Image(
+            ImageBlock::builder()
+                .format(ImageFormat::Png)
+                .source(ImageSource::S3Location(at("s3://")))
+                .build()
+                .unwrap(),
+        )])],
         &tiny,
     );
     assert_eq!(

@@ -21,8 +21,8 @@ use super::read::{
 };
 use super::JsonError;
 use crate::model::{
-    CachePoint, ConverseRequest, GuardrailConfig, InferenceConfig, JsonSchemaFormat, Message,
-    OutputConfig, Tool, ToolChoice, ToolConfig, ToolEntry,
+    CachePoint, ConverseRequest, Effort, GuardrailConfig, InferenceConfig, JsonSchemaFormat,
+    Message, OutputConfig, Tool, ToolChoice, ToolConfig, ToolEntry,
 };
 use crate::sdk::SdkParts;
 
@@ -199,7 +199,15 @@ fn read_output_config(value: &Value, path: &str) -> Result<OutputConfig, JsonErr
         o.finish()?;
         Ok(format)
     })?;
-    let effort = o.opt_str("effort")?;
+    let effort = o.opt_with("effort", |v, p| {
+        let text = string(v, p)?;
+        text.parse::<Effort>().map_err(|_| {
+            JsonError::new(
+                p,
+                format!("is {text:?}: one of low, medium, high, xhigh or max"),
+            )
+        })
+    })?;
     o.finish()?;
     Ok(OutputConfig {
         text_format,

@@ -151,6 +151,16 @@ fn a_malformed_member_is_an_error_naming_its_path() {
             "outputConfig.textFormat.structure.jsonSchema.schema",
             "is not JSON",
         ),
+        (
+            json!({"messages": [], "outputConfig": {"effort": "ultra"}}),
+            "outputConfig.effort",
+            "is \"ultra\": one of low, medium, high, xhigh or max",
+        ),
+        (
+            json!({"messages": [], "outputConfig": {"effort": 3}}),
+            "outputConfig.effort",
+            "must be a string",
+        ),
     ];
     for (body, path, reason) in cases {
         let (field, why) = request_error(body);
@@ -246,4 +256,21 @@ fn an_error_under_a_parent_names_both() {
     let err = JsonError::new("automatedReasoningPolicy", "x").under("trace.guardrail");
     assert_eq!(err.path, "trace.guardrail.automatedReasoningPolicy");
     assert_eq!(JsonError::new("", "bare").to_string(), "bare");
+}
+
+#[test]
+fn every_effort_is_sent_as_its_wire_value_and_read_back() {
+    use crate::model::Effort;
+    for (effort, wire) in [
+        (Effort::Low, "low"),
+        (Effort::Medium, "medium"),
+        (Effort::High, "high"),
+        (Effort::XHigh, "xhigh"),
+        (Effort::Max, "max"),
+    ] {
+        let request = ConverseRequest::new("m").user("Hi").effort(effort);
+        let body = request.to_json().unwrap();
+        assert_eq!(body["outputConfig"], json!({"effort": wire}));
+        assert_eq!(ConverseRequest::from_json("m", &body).unwrap(), request);
+    }
 }

@@ -3,7 +3,11 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::model::Response;
+use crate::model::{Response, S3UriError};
+
+mod service;
+
+pub use service::{ServiceError, ServiceErrorKind};
 
 /// The result of every fallible call in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -13,7 +17,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Everything that can go wrong when talking to Bedrock.
 ///
 /// The variants are grouped by *who* failed: the request you built
-/// ([`InvalidRequest`](Error::InvalidRequest)), the service
+/// ([`InvalidRequest`](Error::InvalidRequest),
+/// [`DuplicateRecordId`](Error::DuplicateRecordId)), the service
 /// ([`Service`](Error::Service)), the network ([`Connect`](Error::Connect),
 /// [`Transport`](Error::Transport), [`Timeout`](Error::Timeout)), the bytes on
 /// the wire ([`Protocol`](Error::Protocol)), your own code
@@ -45,6 +50,17 @@ pub enum Error {
         field: String,
         /// What is wrong with it.
         reason: String,
+    },
+
+    /// Two records of a [`Batch`](crate::batch::Batch) share an id, so their
+    /// results could not be told apart; refused before anything is sent.
+    /// Batch Inference refuses the same with
+    /// `InferenceError::DuplicateRecordId`, of the same name and shape.
+    /// [`is_invalid_request`](Error::is_invalid_request) is true for it.
+    #[error("record id {record:?} appears more than once")]
+    DuplicateRecordId {
+        /// The id.
+        record: String,
     },
 
     /// Bedrock answered with an exception (an HTTP error status, or an
@@ -231,127 +247,6 @@ impl fmt::Display for TimeoutKind {
     }
 }
 
-/// The kind of a Bedrock service exception, from its error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ServiceErrorKind {
-    /// `ValidationException`: the service rejected the input.
-    Validation,
-    /// `ThrottlingException`: too many requests; retry with back-off.
-    Throttling,
-    /// `AccessDeniedException`: the credentials may not call this model.
-    AccessDenied,
-    /// `ResourceNotFoundException`: unknown or retired model id.
-    ResourceNotFound,
-    /// `ServiceQuotaExceededException`: an account quota was exceeded.
-    ServiceQuotaExceeded,
-    /// `ModelNotReadyException`: the model is being loaded; retry later.
-    ModelNotReady,
-    /// `ModelTimeoutException`: the model took too long.
-    ModelTimeout,
-    /// `ModelErrorException`: the model failed while processing the request.
-    ModelError,
-    /// `ModelStreamErrorException`: the model failed part-way through a stream.
-    ModelStreamError,
-    /// `ServiceUnavailableException`: the service is temporarily unavailable.
-    ServiceUnavailable,
-    /// `InternalServerException`: a server-side error.
-    InternalServer,
-    /// Any other code (see [`ServiceError::code`]), e.g. `UnrecognizedClientException`.
-    Other,
-}
-
-impl ServiceErrorKind {
-    /// Classifies an error code such as `"ThrottlingException"`. Codes are
-    /// matched without regard to case, and anything after a `:` (the service
-    /// sometimes appends a namespace URL) is ignored.
-    pub fn from_code(code: &str) -> Self {
-        let code = code.split(':').next().unwrap_or(code).trim();
-        let code = code.rsplit('#').next().unwrap_or(code);
-        match code.to_ascii_lowercase().as_str() {
-            "validationexception" => Self::Validation,
-            "throttlingexception" | "toomanyrequestsexception" => Self::Throttling,
-            "accessdeniedexception" => Self::AccessDenied,
-            "resourcenotfoundexception" => Self::ResourceNotFound,
-            "servicequotaexceededexception" => Self::ServiceQuotaExceeded,
-            "modelnotreadyexception" => Self::ModelNotReady,
-            "modeltimeoutexception" => Self::ModelTimeout,
-            "modelerrorexception" => Self::ModelError,
-            "modelstreamerrorexception" => Self::ModelStreamError,
-            "serviceunavailableexception" => Self::ServiceUnavailable,
-            "internalserverexception" => Self::InternalServer,
-            _ => Self::Other,
-        }
-    }
-
-    /// The service's error code for this kind (`"Unknown"` for [`Other`](Self::Other)).
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Validation => "ValidationException",
-            Self::Throttling => "ThrottlingException",
-            Self::AccessDenied => "AccessDeniedException",
-            Self::ResourceNotFound => "ResourceNotFoundException",
-            Self::ServiceQuotaExceeded => "ServiceQuotaExceededException",
-            Self::ModelNotReady => "ModelNotReadyException",
-            Self::ModelTimeout => "ModelTimeoutException",
-            Self::ModelError => "ModelErrorException",
-            Self::ModelStreamError => "ModelStreamErrorException",
-            Self::ServiceUnavailable => "ServiceUnavailableException",
-            Self::InternalServer => "InternalServerException",
-            Self::Other => "Unknown",
-        }
-    }
-
-    /// Whether the same request may succeed if sent again later.
-    pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            Self::Throttling
-                | Self::ModelNotReady
-                | Self::ModelTimeout
-                | Self::ModelStreamError
-                | Self::ServiceUnavailable
-                | Self::InternalServer
-        )
-    }
-}
-
-/// An exception returned by Bedrock, with everything the service said about it.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct ServiceError {
-    /// The classified kind.
-    pub kind: ServiceErrorKind,
-    /// The error code as sent, e.g. `"ValidationException"`.
-    pub code: String,
-    /// The service's message, unchanged.
-    pub message: String,
-    /// The `x-amzn-RequestId` of the failed call, when known.
-    pub request_id: Option<String>,
-    /// The HTTP status, when the error came as an HTTP response (not mid-stream).
-    pub status: Option<u16>,
-    /// What had arrived before a mid-stream exception.
-    pub partial: Option<Box<Response>>,
-}
-
-impl fmt::Display for ServiceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bedrock returned {}", self.code)?;
-        if let Some(status) = self.status {
-            write!(f, " (HTTP {status})")?;
-        }
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " [request id {id}]")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ServiceError {}
-
 impl Error {
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidRequest {
@@ -375,6 +270,7 @@ impl Error {
             Error::Service(e) => e.kind.is_retryable(),
             Error::Connect { .. } | Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::InvalidRequest { .. }
+            | Error::DuplicateRecordId { .. }
             | Error::Protocol { .. }
             | Error::InvalidToolInput { .. }
             | Error::InvalidOutput { .. }
@@ -427,9 +323,14 @@ impl Error {
         matches!(self, Error::InvalidOutput { .. })
     }
 
-    /// Whether the request was refused locally before sending.
+    /// Whether the request was refused locally before sending
+    /// ([`InvalidRequest`](Error::InvalidRequest), or a batch's
+    /// [`DuplicateRecordId`](Error::DuplicateRecordId)).
     pub fn is_invalid_request(&self) -> bool {
-        matches!(self, Error::InvalidRequest { .. })
+        matches!(
+            self,
+            Error::InvalidRequest { .. } | Error::DuplicateRecordId { .. }
+        )
     }
 
     /// The kind of service exception, if this is one.
@@ -529,5 +430,24 @@ impl Error {
             *slot = Some(Box::new(response));
         }
         self
+    }
+}
+
+/// A bad S3 URI given where an [`Error`] is returned is an
+/// [`Error::InvalidRequest`] on the field `uri`.
+///
+/// ```
+/// use bedrock_converse::model::Image;
+/// use bedrock_converse::types::ImageFormat;
+/// use bedrock_converse::Error;
+///
+/// fn photo() -> Result<Image, Error> {
+///     Ok(Image::from_s3(ImageFormat::Png, "my-bucket/cat.png")?)
+/// }
+/// assert!(matches!(photo(), Err(Error::InvalidRequest { field, .. }) if field == "uri"));
+/// ```
+impl From<S3UriError> for Error {
+    fn from(e: S3UriError) -> Self {
+        Error::invalid("uri", e.to_string())
     }
 }
