@@ -103,3 +103,36 @@ impl fmt::Debug for CancelToken {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_equals_its_clones_and_no_other_token() {
+        let token = CancelToken::new();
+        let clone = token.clone();
+        assert_eq!(token, clone);
+        assert_ne!(token, CancelToken::new());
+        assert_ne!(CancelToken::default(), CancelToken::default());
+        // Equal tokens are one token: cancelling one cancels the other.
+        clone.cancel();
+        assert!(token.is_cancelled());
+    }
+
+    #[test]
+    fn a_cancel_is_idempotent_wakes_blocked_waiters_and_shows_in_debug() {
+        let token = CancelToken::default();
+        assert!(!token.is_cancelled());
+        assert_eq!(format!("{token:?}"), "CancelToken { cancelled: false }");
+        let waiter = {
+            let token = token.clone();
+            std::thread::spawn(move || token.receiver().recv().is_err())
+        };
+        token.cancel();
+        token.cancel();
+        assert!(waiter.join().unwrap(), "the receiver disconnects");
+        assert!(token.is_cancelled());
+        assert_eq!(format!("{token:?}"), "CancelToken { cancelled: true }");
+    }
+}
