@@ -77,10 +77,13 @@ impl Converser {
         waker: Option<engine::spawned::Waker>,
     ) -> Result<CallHandle, Error> {
         let parts = request.to_sdk()?;
+        #[cfg_attr(not(feature = "schema"), allow(unused_mut))]
         let (attempts, mut on_end) = self.spawn_attempts(request, parts);
         // Tool inputs that asked for a check are checked as the blocking
         // paths check them, before the handle sees the result.
+        #[cfg(feature = "schema")]
         let checks = request.tool_config.as_ref();
+        #[cfg(feature = "schema")]
         if checks.is_some_and(|c| c.tools().any(|t| t.validate_input)) {
             let request = request.clone();
             let settle = on_end;

@@ -227,6 +227,7 @@ impl S3Uri {
     }
 
     /// The object `key` in `bucket`.
+    #[cfg(feature = "batch-inference")]
     pub(crate) fn from_parts(bucket: &str, key: &str) -> S3Uri {
         S3Uri {
             uri: format!("{SCHEME}{bucket}/{key}"),
@@ -235,6 +236,7 @@ impl S3Uri {
     }
 
     /// The location `name` under this one, as a folder.
+    #[cfg(feature = "batch-inference")]
     pub(crate) fn join(&self, name: &str) -> S3Uri {
         let key = self.key();
         let key = if key.is_empty() || key.ends_with('/') {
@@ -246,6 +248,7 @@ impl S3Uri {
     }
 
     /// The same location with a trailing `/`: a folder.
+    #[cfg(feature = "batch-inference")]
     pub(crate) fn folder(&self) -> S3Uri {
         self.join("")
     }

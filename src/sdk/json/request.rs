@@ -141,6 +141,7 @@ fn read_tool(value: &Value, path: &str) -> Result<ToolEntry, JsonError> {
                 input_schema,
                 strict,
                 // A client-side setting, not part of the wire body.
+                #[cfg(feature = "schema")]
                 validate_input: false,
             }))
         }
