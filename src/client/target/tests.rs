@@ -211,3 +211,61 @@ fn a_moved_call_refused_by_its_last_target_ends_with_the_earlier_error() {
     let stopped = ending_error(Some(throttled()), Error::Stopped { partial });
     assert!(matches!(stopped, Error::Stopped { .. }));
 }
+
+#[test]
+fn a_target_keeps_what_it_was_given_and_leaves_the_rest_to_the_builder() {
+    let quota = crate::client::Quota::new().requests_per_minute(150);
+    let target = Target::new()
+        .model_id("us.amazon.nova-pro-v1:0")
+        .region("us-west-2")
+        .endpoint_url("http://127.0.0.1:9")
+        .quota(quota);
+    assert_eq!(target.get_model_id(), Some("us.amazon.nova-pro-v1:0"));
+    assert_eq!(target.get_region(), Some("us-west-2"));
+    assert_eq!(target.get_endpoint_url(), Some("http://127.0.0.1:9"));
+    assert_eq!(target.get_quota(), Some(quota));
+    let own = Target::new();
+    assert_eq!(
+        (own.get_model_id(), own.get_region(), own.get_endpoint_url()),
+        (None, None, None)
+    );
+    assert_eq!(own.get_quota(), None);
+    // Each setter sets only its own part.
+    let only_region = Target::new().region("eu-west-1");
+    assert_eq!(only_region.get_model_id(), None);
+    assert_eq!(only_region, Target::new().region("eu-west-1"));
+}
+
+#[test]
+fn a_router_knows_its_targets_models_regions_and_cooldowns() {
+    let mut router = Router::new(
+        None,
+        &[
+            Target::new().model_id("b"),
+            Target::new().region("us-west-2"),
+            Target::new().model_id("b"),
+        ],
+    );
+    assert_eq!(router.len(), 4);
+    // Each model once, in target order; targets without one use the request's.
+    assert_eq!(router.model_ids("a"), ["a", "b"]);
+    router.set_regions(vec![
+        Some("us-east-1".into()),
+        None,
+        Some("us-west-2".into()),
+    ]);
+    let stats = router.stats();
+    assert_eq!(stats[0].region.as_deref(), Some("us-east-1"));
+    assert_eq!(stats[2].region.as_deref(), Some("us-west-2"));
+    assert_eq!(stats[1].model_id.as_deref(), Some("b"));
+    assert!(stats.iter().all(|s| !s.cooling_down));
+    // A throttled target shows as cooling down until its cooldown ends.
+    let mut first = go(&router, &[false; 4]);
+    router.finish(&mut first, Err(&throttled()), false, true);
+    let now = Instant::now();
+    assert!(router.slots[0].cooling(now));
+    assert!(router.stats()[0].cooling_down);
+    let until = until(&router, 0).unwrap();
+    assert!(!router.slots[0].cooling(until), "over at its end");
+    assert!(router.slots[0].cooling(until - Duration::from_millis(1)));
+}
