@@ -26,10 +26,27 @@ impl Answer {
     }
 }
 
+/// The most keys ListObjectsV2 returns in one page: "By default, the action
+/// returns up to 1,000 key names. The response might contain fewer keys but
+/// will never contain more."
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>)
+pub(crate) const MAX_KEYS: usize = 1_000;
+
 /// The objects, by bucket and key.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Store {
     objects: BTreeMap<(String, String), Vec<u8>>,
+    /// Keys per listing page: S3's 1,000, or fewer, as S3 may return.
+    page: usize,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            objects: BTreeMap::new(),
+            page: MAX_KEYS,
+        }
+    }
 }
 
 impl Store {
@@ -175,14 +192,35 @@ pub(crate) fn serve(request: Request, body: &[u8], store: &mut Store) -> Answer 
         },
         ("GET", true) if param("list-type") == Some("2") => {
             let prefix = param("prefix").unwrap_or("");
-            let keys = store.list(&bucket, prefix);
+            let max_keys = param("max-keys")
+                .and_then(|m| m.parse::<usize>().ok())
+                .unwrap_or(MAX_KEYS)
+                .min(MAX_KEYS);
+            // The continuation token is opaque to the client: here, the last
+            // key of the page before.
+            let after = param("continuation-token").unwrap_or("");
+            let all: Vec<String> = store
+                .list(&bucket, prefix)
+                .into_iter()
+                .filter(|k| k.as_str() > after)
+                .collect();
+            let page = max_keys.min(store.page).max(1);
+            let truncated = all.len() > page;
+            let keys = &all[..all.len().min(page)];
+            let next = match keys.last() {
+                Some(last) if truncated => format!(
+                    "<NextContinuationToken>{}</NextContinuationToken>",
+                    xml_escape(last)
+                ),
+                _ => String::new(),
+            };
             let mut xml = format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>{}</Name><Prefix>{}</Prefix><KeyCount>{}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>",
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>{}</Name><Prefix>{}</Prefix><KeyCount>{}</KeyCount><MaxKeys>{max_keys}</MaxKeys><IsTruncated>{truncated}</IsTruncated>{next}",
                 xml_escape(&bucket),
                 xml_escape(prefix),
                 keys.len()
             );
-            for k in &keys {
+            for k in keys {
                 let size = store.get(&bucket, k).map_or(0, Vec::len);
                 xml.push_str(&format!(
                     "<Contents><Key>{}</Key><Size>{size}</Size><StorageClass>STANDARD</StorageClass></Contents>",
@@ -224,6 +262,14 @@ impl MockServer {
     /// The keys of `bucket` under `prefix` in the server's S3, in order.
     pub fn s3_keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
         self.shared.lock().s3.list(bucket, prefix)
+    }
+
+    /// How many keys the server's S3 returns in one ListObjectsV2 page (at
+    /// least 1; at most S3's 1,000, the default). S3 "might contain fewer
+    /// keys" than asked for: a small page plays that, so a client must
+    /// follow the continuation token.
+    pub fn set_s3_page_size(&self, keys: usize) {
+        self.shared.lock().s3.page = keys.clamp(1, MAX_KEYS);
     }
 }
 

@@ -324,6 +324,26 @@ fn records_past_the_per_file_limit_go_to_several_input_files() {
 }
 
 #[test]
+fn a_job_s_output_listed_over_several_pages_is_collected_whole() {
+    // S3 may return fewer keys a page than it could; the client follows the
+    // continuation tokens, whatever the page size.
+    for page in [1, 2, 3] {
+        let server = MockServer::start().unwrap();
+        server.set_s3_page_size(page);
+        let converser = server.converser().unwrap();
+        // 100 records (the service's minimum) in 4 input files: 4 outputs
+        // and a manifest to list.
+        let jobs = make_jobs(&server, &converser, "paged").limits(Limits {
+            records_per_file: 25,
+            ..Limits::default()
+        });
+        let results = jobs.run(records(100), |_| {}).unwrap();
+        assert_eq!(results.succeeded(), 100, "page of {page}");
+        assert_eq!(results.results.len(), 100, "page of {page}");
+    }
+}
+
+#[test]
 fn a_job_submitted_by_one_converser_is_collected_by_another() {
     let server = MockServer::start().unwrap();
     let arn = {

@@ -69,26 +69,20 @@ pub(super) async fn list(
     client: &aws_sdk_s3::Client,
     uri: &S3Uri,
 ) -> Result<Vec<String>, InferenceError> {
-    let mut keys = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let output = client
-            .list_objects_v2()
-            .bucket(uri.bucket())
-            .prefix(uri.key())
-            .set_continuation_token(token.take())
-            .send()
-            .await
-            .map_err(|e| s3_error("ListObjectsV2", uri, e))?;
-        keys.extend(
-            output
-                .contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_owned)),
-        );
-        match output.next_continuation_token() {
-            Some(next) if output.is_truncated() == Some(true) => token = Some(next.to_owned()),
-            _ => return Ok(keys),
-        }
-    }
+    // The SDK's paginator follows the continuation tokens (S3 returns at
+    // most 1,000 keys a page).
+    let pages = client
+        .list_objects_v2()
+        .bucket(uri.bucket())
+        .prefix(uri.key())
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| s3_error("ListObjectsV2", uri, e))?;
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.contents())
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect())
 }
