@@ -90,6 +90,7 @@ fn every_form_of_text_becomes_the_same_uri() {
     assert_eq!(Source::from(want.clone()), Source::S3(S3Source::new(want)));
 }
 
+#[cfg(feature = "batch-inference")]
 #[test]
 fn uris_join_as_folders() {
     let base = uri("s3://bucket/some/prefix");
