@@ -30,8 +30,9 @@ pub struct CancelToken {
 struct Inner {
     cancelled: AtomicBool,
     // Dropping the sender disconnects every receiver, which wakes any thread
-    // blocked in a `select!` on it.
+    // blocked in a `select!` on it (Batch Inference's wait for a job).
     sender: Mutex<Option<Sender<()>>>,
+    #[cfg_attr(not(feature = "batch-inference"), allow(dead_code))]
     receiver: Receiver<()>,
     // Wakes async waiters (calls running on the runtime thread).
     notify: tokio::sync::Notify,
@@ -78,6 +79,7 @@ impl CancelToken {
     }
 
     /// A receiver that becomes ready (disconnected) once the token is cancelled.
+    #[cfg_attr(not(feature = "batch-inference"), allow(dead_code))]
     pub(crate) fn receiver(&self) -> &Receiver<()> {
         &self.inner.receiver
     }

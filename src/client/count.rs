@@ -4,8 +4,8 @@ use std::time::Instant;
 
 use aws_sdk_bedrockruntime::Client;
 
-use super::wait::{Wait, Waiter};
 use super::{Converser, DEFAULT_CONVERSE_TIMEOUT};
+use crate::engine;
 use crate::error::Error;
 use crate::model::ConverseRequest;
 
@@ -46,31 +46,15 @@ impl Converser {
         let parts = self.prepare("count_tokens", request)?;
         let deadline = Instant::now() + self.inner.timeout.unwrap_or(DEFAULT_CONVERSE_TIMEOUT);
         let (tx, rx) = crossbeam_channel::bounded(1);
-        // Dropping `_cancel` when this function returns cancels the task if
-        // it is still running.
-        let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        let (_listening, interrupt) = self.interrupt(request, Some(deadline));
         self.inner
             .runtime
             .submit(Box::new(move |clients: &[Client]| {
-                let client = &clients[0];
-                let send = Box::pin(crate::sdk::count_tokens(client, parts));
-                Box::pin(async move {
-                    tokio::select! {
-                        biased;
-                        _ = cancelled => {}
-                        result = send => { let _ = tx.send(result); }
-                    }
-                })
+                let send = Box::pin(crate::sdk::count_tokens(&clients[0], parts));
+                engine::reply_task(send, tx, interrupt)
             }))?;
-        let mut waiter = Waiter::new(rx, request.cancel_token.as_ref(), Some(deadline), None);
-        match waiter.next() {
-            Wait::Got(result) => result,
-            Wait::TimedOut(kind) => Err(Error::Timeout {
-                kind,
-                partial: None,
-            }),
-            Wait::Cancelled => Err(Error::Cancelled { partial: None }),
-            Wait::Disconnected => Err(Error::Shutdown { partial: None }),
-        }
+        // The task alone ends the call (a cancel, the deadline): this thread
+        // only waits for its outcome.
+        rx.recv().unwrap_or(Err(Error::Shutdown { partial: None }))
     }
 }

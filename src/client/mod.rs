@@ -4,7 +4,6 @@
 //! - `runtime`: the runtime thread that owns the tokio runtime and the SDK client;
 //! - `builder` and `aws`: the settings, and the AWS configuration chain;
 //! - `env`: questions about the environment answered without the network;
-//! - `wait`: the one caller-side wait (deadline, idle, cancel);
 //! - `handle`: [`CallHandle`];
 //! - `on_runtime`: one future run on the runtime thread (`batch-inference`).
 
@@ -24,7 +23,6 @@ mod quota;
 mod runtime;
 mod spawn;
 mod target;
-mod wait;
 
 use std::fmt;
 use std::future::Future;
@@ -49,14 +47,13 @@ pub use target::{Target, TargetStats};
 pub use crate::client::limiter::{LimiterStats, Quota};
 
 use crate::cancel::CancelToken;
-use crate::engine::{self, Assembler, Interrupt, Msg, Sink, Step};
+use crate::engine::{self, Assembler, Interrupt, Sink, Step};
 use crate::error::Error;
 use crate::model::{ConverseRequest, Response};
 use crate::sdk::SdkParts;
 use crate::stream::{Flow, StreamHandler};
 use quota::{reuse, Counted};
 use runtime::Runtime;
-use wait::{Wait, Waiter};
 
 /// The SDK's retry policy, for [`ConverserBuilder::retry_config`].
 pub use aws_config::retry::{RetryConfig, RetryMode};
@@ -205,25 +202,33 @@ impl Converser {
         deadline: Instant,
     ) -> Result<Response, Error> {
         let (tx, rx) = crossbeam_channel::bounded(1);
-        // Dropping `_cancel` when this function returns, for any reason,
-        // cancels the task if it is still running.
-        let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        let (_listening, interrupt) = self.interrupt(request, Some(deadline));
         self.inner
             .runtime
             .submit(Box::new(move |clients: &[Client]| {
-                engine::converse_task(&clients[target], parts, tx, cancelled)
+                engine::converse_task(&clients[target], parts, tx, interrupt)
             }))?;
-        let token = request.cancel_token.as_ref();
-        let mut waiter = Waiter::new(rx, token, Some(deadline), None);
-        match waiter.next() {
-            Wait::Got(result) => Response::from_converse(result?),
-            Wait::TimedOut(kind) => Err(Error::Timeout {
-                kind,
-                partial: None,
-            }),
-            Wait::Cancelled => Err(Error::Cancelled { partial: None }),
-            Wait::Disconnected => Err(Error::Shutdown { partial: None }),
-        }
+        // The task alone ends the call (a cancel, the deadline): this thread
+        // only waits for its outcome.
+        let result = rx.recv().map_err(|_| Error::Shutdown { partial: None })?;
+        Response::from_converse(result?)
+    }
+
+    /// How a blocking call's task is stopped from outside (see
+    /// [`engine::protocol`](crate::engine::protocol)): the request's token,
+    /// the total `deadline`, and the caller's hold, which stops the task
+    /// when dropped (on any way out of the caller's wait).
+    fn interrupt(
+        &self,
+        request: &ConverseRequest,
+        deadline: Option<Instant>,
+    ) -> (
+        engine::Listening,
+        impl Future<Output = Interrupt> + Send + 'static,
+    ) {
+        let (listening, gone) = engine::listening();
+        let tokens = [request.cancel_token.clone(), None];
+        (listening, engine::interrupt(tokens, deadline, Some(gone)))
     }
 
     /// Sends `request` to the ConverseStream API, calls `handler` for every
@@ -293,36 +298,18 @@ impl Converser {
         deadline: Option<Instant>,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        // `_cancel` is dropped on every way out of this function (return,
-        // error, handler panic), which cancels the task and drops the stream.
-        let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
-        let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
-        // Timeouts are kept on this side, where the partial response is.
-        self.start_stream(
-            target,
-            parts,
-            tx,
-            None,
-            async move {
-                let _ = cancelled.await;
-                Interrupt::Cancelled
-            },
-            None,
-        )?;
-        let token = request.cancel_token.as_ref();
-        let mut waiter = Waiter::new(rx, token, deadline, Some(self.inner.idle_timeout));
+        let (sink, from_task) = engine::to_caller();
+        // `_listening` is dropped on every way out of this function (return,
+        // error, handler panic), which stops the task and drops the stream.
+        let (_listening, interrupt) = self.interrupt(request, deadline);
+        let idle = Some(self.inner.idle_timeout);
+        self.start_stream(target, parts, sink, idle, interrupt, None)?;
+        // The task alone ends the call (a cancel, a timeout): this thread
+        // takes its messages and attaches what it has assembled to the error.
         let mut assembler = Assembler::default();
         loop {
-            let msg = match waiter.next() {
-                Wait::Got(msg) => msg,
-                Wait::TimedOut(kind) => {
-                    return Err(Error::Timeout {
-                        kind,
-                        partial: assembler.partial_if_started(),
-                    })
-                }
-                Wait::Cancelled => return Err(assembler.interrupted(Interrupt::Cancelled)),
-                Wait::Disconnected => return Err(assembler.shut_down()),
+            let Some(msg) = from_task.recv() else {
+                return Err(assembler.shut_down());
             };
             match assembler.take(msg) {
                 Step::Recorded => {}
@@ -398,8 +385,10 @@ impl Converser {
         let result = self.routed(request, deadline, |target, sent| {
             let result = reuse(&mut parts, request, sent).and_then(|parts| {
                 self.stream_or_converse(sent, target, deadline, parts, &mut handler, |parts, h| {
-                    let interrupt =
-                        engine::interrupt([request.cancel_token.clone(), None], deadline);
+                    // The caller waits for the sink's outcome on every
+                    // path: it never stops listening early.
+                    let tokens = [request.cancel_token.clone(), None];
+                    let interrupt = engine::interrupt(tokens, deadline, None);
                     let idle = Some(self.inner.idle_timeout);
                     engine::inline::run(h, |sink| {
                         self.start_stream(target, parts, sink, idle, interrupt, None)

@@ -90,7 +90,9 @@ fn doc_len(source: &aws_sdk_bedrockruntime::types::DocumentSource) -> usize {
 impl Converser {
     /// Waits until a target the call has not `tried` can take it now (see
     /// [`Router::choose`]), honouring the request's token and `deadline`.
-    /// `None` when it has tried them all.
+    /// `None` when it has tried them all. Nothing has been sent yet, so this
+    /// wait is the caller's own; once sent, the call's task alone ends it
+    /// (see `engine::protocol`).
     fn wait_for_route(
         &self,
         request: &ConverseRequest,

@@ -98,6 +98,8 @@ impl Converser {
         let interrupt = engine::interrupt(
             [Some(cancel.clone()), request.cancel_token.clone()],
             self.stream_deadline(),
+            // Dropping the handle cancels its token: that is its hold.
+            None,
         );
         let fallback = self.inner.fallback.for_spawn(request);
         let idle = Some(self.inner.idle_timeout);

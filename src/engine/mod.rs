@@ -1,6 +1,7 @@
 //! The engine: how a call runs on the runtime thread and how it ends.
 //!
-//! - [`protocol`]: the messages between a call's task and its waiter;
+//! - [`protocol`]: the messages between a call's task and its waiter, and
+//!   the one rule for how a sent call ends (its task alone ends it);
 //! - [`pump`]: the tasks that send a request and move its reply to a sink;
 //! - [`assemble`]: the pure assembler (SDK events to callbacks and a
 //!   [`Response`](crate::Response)), the one place a call's end is decided;
@@ -21,5 +22,5 @@ pub(crate) mod spawned;
 pub(crate) mod whole;
 
 pub(crate) use assemble::{Assembler, Step};
-pub(crate) use protocol::{interrupt, Interrupt, Msg, Sink};
-pub(crate) use pump::{converse_task, stream_task, Gate, Task};
+pub(crate) use protocol::{interrupt, listening, to_caller, Interrupt, Listening, Sink};
+pub(crate) use pump::{converse_task, reply_task, stream_task, Gate, Task};

@@ -16,22 +16,38 @@ use crate::sdk::{fill, SdkParts};
 /// A task for the runtime thread.
 pub(crate) type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// A Converse call: its result goes to `reply`, unless `cancelled` resolves
-/// first (its sender dropped), which drops the request.
+/// A Converse call: its result goes to `reply`, unless `interrupt`
+/// resolves first, which drops the request and sends the interrupt's error.
 pub(crate) fn converse_task(
     client: &Client,
     parts: SdkParts,
     reply: crossbeam_channel::Sender<Result<ConverseOutput, Error>>,
-    cancelled: tokio::sync::oneshot::Receiver<()>,
+    interrupt: impl Future<Output = Interrupt> + Send + 'static,
 ) -> Task {
     // Boxed at once, as in `stream_task`: moving it is then a pointer copy.
     let send = Box::pin(fill!(client.converse(), parts).send());
+    reply_task(
+        async move { send.await.map_err(Error::from_sdk) },
+        reply,
+        interrupt,
+    )
+}
+
+/// A call with one reply (Converse, CountTokens): `send`'s result goes to
+/// `reply`, unless `interrupt` resolves first, which drops `send` (and its
+/// request) and sends the interrupt's error instead.
+pub(crate) fn reply_task<T: Send + 'static>(
+    send: impl Future<Output = Result<T, Error>> + Send + 'static,
+    reply: crossbeam_channel::Sender<Result<T, Error>>,
+    interrupt: impl Future<Output = Interrupt> + Send + 'static,
+) -> Task {
     Box::pin(async move {
-        tokio::select! {
+        let result = tokio::select! {
             biased;
-            _ = cancelled => {}
-            result = send => { let _ = reply.send(result.map_err(Error::from_sdk)); }
-        }
+            why = interrupt => Err(why.into_error(None)),
+            result = send => result,
+        };
+        let _ = reply.send(result);
     })
 }
 
