@@ -298,7 +298,7 @@ impl Converser {
         deadline: Option<Instant>,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let (sink, from_task) = engine::to_caller();
+        let (sink, from_task) = engine::to_caller(request.cancel_token.clone());
         // `_listening` is dropped on every way out of this function (return,
         // error, handler panic), which stops the task and drops the stream.
         let (_listening, interrupt) = self.interrupt(request, deadline);

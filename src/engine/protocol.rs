@@ -127,13 +127,15 @@ pub(crate) trait Sink: Send + 'static {
 
 /// A channel of a call's messages to a caller that assembles the reply on
 /// its own thread ([`converse_with`](crate::Converser::converse_with)): the
-/// task's [`ToCaller`] sink and the caller's [`FromTask`].
-pub(crate) fn to_caller() -> (ToCaller, FromTask) {
+/// task's [`ToCaller`] sink and the caller's [`FromTask`]. `token` is the
+/// request's, also in the task's [`interrupt`].
+pub(crate) fn to_caller(token: Option<CancelToken>) -> (ToCaller, FromTask) {
     let (tx, rx) = crossbeam_channel::unbounded();
     let ended = Arc::new(OnceLock::new());
     (
         ToCaller {
             tx,
+            token,
             ended: ended.clone(),
         },
         FromTask { rx, ended },
@@ -145,12 +147,23 @@ pub(crate) fn to_caller() -> (ToCaller, FromTask) {
 /// interrupt goes there as the error it ends the call with.
 pub(crate) struct ToCaller {
     tx: Sender<Msg>,
+    /// The request's token, looked at before every message.
+    token: Option<CancelToken>,
     /// The interrupt that ended the call, for a caller with events queued.
     ended: Arc<OnceLock<Interrupt>>,
 }
 
 impl Sink for ToCaller {
     fn deliver(&mut self, msg: Msg) -> bool {
+        // A stream that never pauses keeps the task from polling its
+        // interrupt for a while (tokio lets it read on for its whole
+        // budget), while a fast caller takes each event as it comes: the
+        // token is looked at here too, so a cancel ends the call at the next
+        // message.
+        if self.token.as_ref().is_some_and(CancelToken::is_cancelled) {
+            self.interrupted(Interrupt::Cancelled);
+            return false;
+        }
         self.tx.send(msg).is_ok()
     }
 
@@ -209,7 +222,7 @@ mod tests {
 
     #[test]
     fn the_caller_gets_every_message_in_order_until_an_interrupt() {
-        let (mut sink, from) = to_caller();
+        let (mut sink, from) = to_caller(None);
         assert!(sink.deliver(Msg::Started(Some("r".into()))));
         for n in 0..100 {
             assert!(sink.deliver(event(n)));
@@ -223,7 +236,7 @@ mod tests {
     #[test]
     fn an_interrupt_comes_ahead_of_a_backlog_and_stays() {
         for why in [Interrupt::Cancelled, Interrupt::Deadline] {
-            let (mut sink, from) = to_caller();
+            let (mut sink, from) = to_caller(None);
             sink.deliver(Msg::Started(None));
             for n in 0..100 {
                 sink.deliver(event(n));
@@ -244,8 +257,25 @@ mod tests {
     }
 
     #[test]
+    fn a_cancel_ends_the_call_at_the_next_message_ahead_of_a_backlog() {
+        let token = CancelToken::new();
+        let (mut sink, from) = to_caller(Some(token.clone()));
+        sink.deliver(Msg::Started(None));
+        for n in 0..100 {
+            assert!(sink.deliver(event(n)));
+        }
+        assert!(matches!(from.recv(), Some(Msg::Started(None))));
+        token.cancel();
+        assert!(!sink.deliver(event(100)), "the task stops at once");
+        assert!(matches!(
+            from.recv(),
+            Some(Msg::Failed(Error::Cancelled { .. }))
+        ));
+    }
+
+    #[test]
     fn an_interrupt_reaches_a_caller_blocked_on_an_empty_queue() {
-        let (mut sink, from) = to_caller();
+        let (mut sink, from) = to_caller(None);
         let interrupter = std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(50));
             sink.interrupted(Interrupt::Cancelled);
@@ -293,10 +323,10 @@ mod tests {
 
     #[test]
     fn a_task_gone_without_a_word_is_none_and_a_listener_gone_is_seen() {
-        let (sink, from) = to_caller();
+        let (sink, from) = to_caller(None);
         drop(sink);
         assert!(from.recv().is_none());
-        let (mut sink, from) = to_caller();
+        let (mut sink, from) = to_caller(None);
         drop(from);
         assert!(!sink.deliver(Msg::End));
     }

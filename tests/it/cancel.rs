@@ -1,7 +1,8 @@
 //! Ending a call early: an already-cancelled token, a handler that stops,
 //! and a `Converser` dropped mid-stream each end the call promptly, close
-//! the connection and keep what had arrived. A cancel from another thread,
-//! on every streaming path, is in paths.rs.
+//! the connection and keep what had arrived; events queued for a slow
+//! `converse_with` handler delay neither a cancel nor the deadline. A cancel
+//! from another thread, on every streaming path, is in paths.rs.
 
 use crate::support::{request, setup, songs_request, wait_for_aborted};
 use bedrock_converse::stream::NoopHandler;
@@ -114,4 +115,70 @@ fn dropping_with_a_stream_in_flight_returns_promptly_and_closes_it() {
         1,
         "the server saw the stream closed"
     );
+}
+
+/// Sleeps on every delta (a handler slower than the stream, so events queue
+/// up on `converse_with`'s caller), keeping their text; cancels `token`, if
+/// any, at delta 3.
+struct Slow {
+    text: String,
+    deltas: usize,
+    token: Option<CancelToken>,
+}
+
+impl StreamHandler for Slow {
+    fn on_delta(&mut self, _: u32, delta: &Delta) -> Flow {
+        self.deltas += 1;
+        self.text.push_str(delta.text().unwrap_or_default());
+        if self.deltas == 3 {
+            if let Some(token) = &self.token {
+                token.cancel();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        Flow::Continue
+    }
+}
+
+/// `converse_with` with a backlog: 150 events arrive at once and the
+/// handler takes 20 ms each. A cancel (from the handler, at delta 3) or the
+/// total deadline (1 s) still ends the call within a few events, not after
+/// the backlog (3 s more), with what the handler saw as the partial reply.
+#[test]
+fn a_cancel_or_the_deadline_ends_converse_with_ahead_of_queued_events() {
+    for cancel in [true, false] {
+        let server = MockServer::start().unwrap();
+        let converser = server
+            .converser_builder()
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        server.push(
+            Reply::text("x".repeat(200))
+                .deltas(200)
+                .fault(Fault::Stall { after: 150 }),
+        );
+        let token = CancelToken::new();
+        let mut slow = Slow {
+            text: String::new(),
+            deltas: 0,
+            token: cancel.then(|| token.clone()),
+        };
+        let started = Instant::now();
+        let err = converser
+            .converse_with(&request().cancel_token(token), &mut slow)
+            .unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(err.is_cancelled(), cancel, "{err:?}");
+        assert_eq!(err.is_timeout(), !cancel, "{err:?}");
+        let bound = if cancel { 3 + 10 } else { 50 + 10 };
+        assert!(
+            slow.deltas <= bound,
+            "cancel {cancel}: the handler saw {} queued events, {took:?}",
+            slow.deltas
+        );
+        assert!(took < Duration::from_millis(1_800), "{took:?}");
+        assert_eq!(err.partial_response().unwrap().text(), slow.text);
+        assert_eq!(wait_for_aborted(&server, 1), 1, "the stream was dropped");
+    }
 }
