@@ -13,7 +13,7 @@
 //! decides how the call ends and delivers that outcome, and the caller only
 //! waits for it. A caller that stops waiting for its own reasons (a handler
 //! that stopped or panicked) drops its [`Listening`], which stops the task
-//! as promptly as a cancel.
+//! as promptly as a cancel. One exception, and why: [`FromTask`].
 
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
 use crossbeam_channel::{Receiver, Sender};
@@ -135,10 +135,9 @@ pub(crate) fn to_caller(token: Option<CancelToken>) -> (ToCaller, FromTask) {
     (
         ToCaller {
             tx,
-            token,
             ended: ended.clone(),
         },
-        FromTask { rx, ended },
+        FromTask { rx, ended, token },
     )
 }
 
@@ -147,23 +146,12 @@ pub(crate) fn to_caller(token: Option<CancelToken>) -> (ToCaller, FromTask) {
 /// interrupt goes there as the error it ends the call with.
 pub(crate) struct ToCaller {
     tx: Sender<Msg>,
-    /// The request's token, looked at before every message.
-    token: Option<CancelToken>,
     /// The interrupt that ended the call, for a caller with events queued.
     ended: Arc<OnceLock<Interrupt>>,
 }
 
 impl Sink for ToCaller {
     fn deliver(&mut self, msg: Msg) -> bool {
-        // A stream that never pauses keeps the task from polling its
-        // interrupt for a while (tokio lets it read on for its whole
-        // budget), while a fast caller takes each event as it comes: the
-        // token is looked at here too, so a cancel ends the call at the next
-        // message.
-        if self.token.as_ref().is_some_and(CancelToken::is_cancelled) {
-            self.interrupted(Interrupt::Cancelled);
-            return false;
-        }
         self.tx.send(msg).is_ok()
     }
 
@@ -179,16 +167,34 @@ impl Sink for ToCaller {
 /// that once the task has been interrupted, the interrupt's error comes
 /// next, ahead of events still queued (a handler slower than the stream
 /// would otherwise work through the backlog past a cancel or the deadline).
+///
+/// The one exception to "the task alone ends a sent call": with events
+/// queued, the caller also looks at the request's token before each one.
+/// A cancel must end the call at the next event even while the runtime
+/// thread does not run (descheduled on a busy machine, or reading on for
+/// tokio's whole budget on a stream that never pauses), and only the
+/// caller's thread is there to see it then. It ends the call as the task
+/// would, with [`Interrupt::Cancelled`]'s error, and the caller's
+/// [`Listening`], dropped, stops the task.
 pub(crate) struct FromTask {
     rx: Receiver<Msg>,
     ended: Arc<OnceLock<Interrupt>>,
+    token: Option<CancelToken>,
 }
 
 impl FromTask {
     /// The next message; `None` when the task is gone without a word (the
     /// runtime shut down).
     pub(crate) fn recv(&self) -> Option<Msg> {
-        if let Some(why) = self.ended.get() {
+        let why = match self.ended.get() {
+            Some(why) => Some(*why),
+            None => self
+                .token
+                .as_ref()
+                .is_some_and(CancelToken::is_cancelled)
+                .then_some(Interrupt::Cancelled),
+        };
+        if let Some(why) = why {
             return Some(Msg::Failed(why.into_error(None)));
         }
         self.rx.recv().ok()
@@ -257,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn a_cancel_ends_the_call_at_the_next_message_ahead_of_a_backlog() {
+    fn a_cancel_ends_the_call_at_the_next_message_even_before_the_task_sees_it() {
         let token = CancelToken::new();
         let (mut sink, from) = to_caller(Some(token.clone()));
         sink.deliver(Msg::Started(None));
@@ -265,12 +271,14 @@ mod tests {
             assert!(sink.deliver(event(n)));
         }
         assert!(matches!(from.recv(), Some(Msg::Started(None))));
+        // The task has not run since: the caller sees the cancel itself.
         token.cancel();
-        assert!(!sink.deliver(event(100)), "the task stops at once");
-        assert!(matches!(
-            from.recv(),
-            Some(Msg::Failed(Error::Cancelled { .. }))
-        ));
+        for _ in 0..2 {
+            assert!(matches!(
+                from.recv(),
+                Some(Msg::Failed(Error::Cancelled { .. }))
+            ));
+        }
     }
 
     #[test]
