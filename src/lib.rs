@@ -32,7 +32,7 @@
 //! }
 //!
 //! let converser = Converser::from_env()?;
-//! let request = ConverseRequest::new("anthropic.claude-3-sonnet-20240229-v1:0")
+//! let request = ConverseRequest::new("us.anthropic.claude-haiku-4-5-20251001-v1:0")
 //!     .system("Only return song names and the artist.")
 //!     .user("Create a list of 3 pop songs.")
 //!     .temperature(0.5);
