@@ -96,13 +96,7 @@ impl StreamHandler for Printer {
 fn main() -> ExitCode {
     env_logger::init();
     let args = Args::parse();
-    let Ok(backend) = args
-        .target
-        .connect()
-        .map_err(|e| eprintln!("An error occurred: {e}"))
-    else {
-        return ExitCode::FAILURE;
-    };
+    let backend = args.target.connect_or_exit();
 
     let mut chat = Conversation::new(&args.model)
         .system("Use the calculator tool for arithmetic; then state the result briefly.")

@@ -43,6 +43,33 @@
 //! # Ok::<(), bedrock_converse::Error>(())
 //! ```
 //!
+//! # Conventions
+//!
+//! Every type here is built and named the same way:
+//! - **Required inputs are arguments** of `new` (or `builder`), never
+//!   setters checked later: [`ConverseRequest::new`] takes the model,
+//!   [`batch::Batch::new`] the `Converser` and the model,
+//!   [`batch::inference::JobRequest::new`] the model, S3 location and role.
+//! - **Optional inputs are chained setters** that take `self` and return
+//!   it, on `#[must_use]` types, so a forgotten result is a warning.
+//! - **Checks happen once, where the value is used**: a builder's `build()`
+//!   ([`ConverserBuilder::build`]) or the first call that sends it
+//!   ([`Converser::converse`] for a request,
+//!   [`batch::inference::BatchInference::submit`] for a job) checks
+//!   everything and returns a `Result`; `new` and the setters never fail.
+//!   Values that cannot be checked without the rest (a model id against its
+//!   tools, a job name against its defaults) are thus checked together.
+//! - **A runner and what it runs are separate types**: the [`Converser`]
+//!   and a [`ConverseRequest`]; [`batch::inference::BatchInference`] (the
+//!   client, which needs only a job's ARN to wait for or collect it) and a
+//!   [`batch::inference::JobRequest`]; [`Converser::extract`] and its
+//!   [`client::ExtractOptions`], one type for those settings wherever they
+//!   are given.
+//! - **One word, one meaning**: `cancel_token(token)` is the setter that
+//!   makes a [`CancelToken`] end the work, wherever it applies;
+//!   `*_stats()` reads counters ([`Converser::limiter_stats`],
+//!   [`Converser::target_stats`]); `*_with` takes a [`StreamHandler`].
+//!
 //! # Where things are
 //!
 //! The crate root holds what almost every program uses. The rest is in
@@ -56,7 +83,8 @@
 //!   [`stream::NoopHandler`]).
 //! - [`client`]: [`Converser`], its builder and defaults, [`CallHandle`],
 //!   [`client::credentials_configured`], and typed replies
-//!   ([`Converser::extract`] with [`client::Extract`], `schema` feature).
+//!   ([`Converser::extract`] with [`client::ExtractOptions`], `schema`
+//!   feature).
 //! - [`batch`]: [`batch::Batch`], many independent requests from a JSONL
 //!   file in the format of Bedrock batch inference, with bounded
 //!   concurrency, retries and a resumable output file.

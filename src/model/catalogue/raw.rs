@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Capabilities, Catalogue, Fact, Family, Lifecycle, ModelInfo, Citation, Status};
+use super::{Capabilities, Catalogue, Citation, Fact, Family, Lifecycle, ModelInfo, Status};
 use crate::error::Error;
 
 /// The file formats this version reads.
