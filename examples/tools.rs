@@ -55,12 +55,10 @@ fn calculator_tool() -> Tool {
 
 /// Runs one tool call: the closure `run_tools` calls for each tool use.
 fn run_tool(call: &ToolUse) -> ToolResult {
-    let result = match call.name.as_str() {
-        "calculator" => match call.input["expression"].as_str() {
-            Some(expr) => evaluate(expr).map(|v| format!("{v}")),
-            None => Err("the input has no `expression` string".into()),
-        },
-        other => Err(format!("there is no tool named {other:?}")),
+    let result = match (call.name.as_str(), call.input["expression"].as_str()) {
+        ("calculator", Some(expr)) => evaluate(expr).map(|v| format!("{v}")),
+        ("calculator", None) => Err("the input has no `expression` string".into()),
+        (other, _) => Err(format!("there is no tool named {other:?}")),
     };
     match result {
         Ok(value) => {
@@ -108,10 +106,8 @@ fn main() -> ExitCode {
         Ok(reply) => {
             println!();
             if let Some(u) = &reply.usage {
-                println!(
-                    "[last turn: {} in, {} out tokens]",
-                    u.input_tokens, u.output_tokens
-                );
+                let (i, o) = (u.input_tokens, u.output_tokens);
+                println!("[last turn: {i} in, {o} out tokens]");
             }
             let stop = reply.stop_reason.as_ref().map_or("none", |r| r.as_str());
             println!("Done: {} turns, stop reason {stop}.", chat.history().len());

@@ -56,9 +56,10 @@
 //!   ([`ConverserBuilder::build`]) or the first call that sends it
 //!   ([`Converser::converse`] for a request,
 //!   [`batch::inference::BatchInference::submit`] for a job) checks
-//!   everything and returns a `Result`; `new` and the setters never fail.
-//!   Values that cannot be checked without the rest (a model id against its
-//!   tools, a job name against its defaults) are thus checked together.
+//!   everything together and returns a `Result`; a request's or builder's
+//!   `new` and setters never fail, so they chain without `?`. Only a type
+//!   that is one checked value is checked where it is made
+//!   ([`model::S3Uri::parse`], [`model::Image::from_s3`]).
 //! - **A runner and what it runs are separate types**: the [`Converser`]
 //!   and a [`ConverseRequest`]; [`batch::inference::BatchInference`] (the
 //!   client, which needs only a job's ARN to wait for or collect it) and a
