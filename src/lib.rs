@@ -69,7 +69,9 @@
 //! - **One word, one meaning**: `cancel_token(token)` is the setter that
 //!   makes a [`CancelToken`] end the work, wherever it applies;
 //!   `*_stats()` reads counters ([`Converser::limiter_stats`],
-//!   [`Converser::target_stats`]); `*_with` takes a [`StreamHandler`].
+//!   [`Converser::target_stats`]); a call of a `Converser` or a
+//!   `Conversation` ending in `_with` streams to a [`StreamHandler`]
+//!   ([`Converser::converse_with`], [`Conversation::send_with`]).
 //!
 //! # Where things are
 //!
