@@ -107,6 +107,7 @@ fn an_empty_model_id_is_refused() {
 
 #[test]
 fn a_plan_names_the_job_and_lays_out_its_files_under_the_location() {
+    assert_eq!(job().model_id(), "amazon.nova-lite-v1:0");
     let (new, objects) = job()
         .job_name("n1")
         .timeout_hours(48)
