@@ -26,7 +26,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bedrock_converse::batch::{Batch, Progress};
-use bedrock_converse::client::{Quota, Target};
 use bedrock_converse::Converser;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -52,24 +51,14 @@ struct Args {
     /// Attempts per record (default: a throttled record is sent again as long as it takes)
     #[arg(long, value_name = "N")]
     max_attempts: Option<u32>,
-    /// Requests per minute, per target
-    #[arg(long, value_name = "N")]
-    rpm: Option<u32>,
-    /// Tokens per minute, per target
-    #[arg(long, value_name = "N")]
-    tpm: Option<u32>,
     /// Skip the records already in the output file
     #[arg(long)]
     resume: bool,
     /// Start no record that could take the spend past this many dollars
     #[arg(long, value_name = "N", value_parser = dollars)]
     budget_usd: Option<f64>,
-    /// A model to fail over to, in the first Region (repeatable)
-    #[arg(long, value_name = "ID")]
-    fallback_model: Vec<String>,
-    /// A Region to fail over to, with --model (repeatable)
-    #[arg(long, value_name = "REGION")]
-    fallback_region: Vec<String>,
+    #[command(flatten)]
+    failover: common::Failover,
 }
 
 fn dollars(text: &str) -> Result<f64, String> {
@@ -95,33 +84,9 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), String> {
     let records = common::read_records(&args.input)?;
-    // Quotas are per model and per Region: each target gets its own.
-    let quota = (args.rpm.is_some() || args.tpm.is_some()).then(|| {
-        let q = args
-            .rpm
-            .map_or(Quota::new(), |n| Quota::new().requests_per_minute(n));
-        args.tpm.map_or(q, |n| q.tokens_per_minute(n))
-    });
-    let with_quota = |target: Target| match quota {
-        Some(quota) => target.quota(quota),
-        None => target,
-    };
-    let backend = args.target.connect_with(|mut builder, local| {
-        if let Some(quota) = quota {
-            builder = builder.quota(quota);
-        }
-        for model in &args.fallback_model {
-            builder = builder.fallback(with_quota(Target::new().model_id(model)));
-        }
-        for region in &args.fallback_region {
-            let target = match local {
-                Some(url) => Target::new().region(region).endpoint_url(url),
-                None => Target::new().region(region),
-            };
-            builder = builder.fallback(with_quota(target));
-        }
-        builder
-    })?;
+    let backend = args
+        .target
+        .connect_with(|builder, local| args.failover.configure(builder, local))?;
     eprintln!(
         "{} records from {}, model {}, {} at a time{}",
         records.len(),

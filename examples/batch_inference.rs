@@ -21,7 +21,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_converse::batch::inference::{BatchInference, JobArn, Limits};
+use bedrock_converse::batch::inference::{BatchInference, JobArn, JobRequest, Limits};
 use clap::Parser;
 
 /// A JSONL file of Converse requests as a Bedrock Batch Inference job.
@@ -47,7 +47,7 @@ struct Args {
     )]
     bedrock_batch: Option<String>,
     /// The service role the job runs as
-    #[arg(long, value_name = "ARN")]
+    #[arg(long, value_name = "ARN", required_unless_present = "collect")]
     role_arn: Option<String>,
     /// Submit the job, print its ARN and leave
     #[arg(long, conflicts_with = "collect")]
@@ -72,28 +72,24 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let records = common::read_records(&args.input)?;
     let backend = args.target.connect()?;
-    let mut jobs = BatchInference::new(&backend.converser).model(&args.model);
-    if let Some(uri) = &args.bedrock_batch {
-        jobs = jobs.s3(uri);
-    }
-    if let Some(role) = &args.role_arn {
-        jobs = jobs.role_arn(role);
-    }
+    let mut jobs = BatchInference::new(&backend.converser);
+    let mut limits = Limits::default();
     if let Some(url) = backend.local_endpoint() {
         // The bundled server takes jobs of any size, and polls need not be slow.
-        let any_size = Limits {
-            min_records: 1,
-            ..Limits::default()
-        };
+        limits.min_records = 1;
         jobs = jobs
             .endpoint(url)
-            .limits(any_size)
             .poll_interval(Duration::from_millis(50), Duration::from_millis(200));
     }
     let arn = match &args.collect {
         Some(arn) => JobArn::new(arn),
         None => {
-            let arn = jobs.submit(records)?;
+            // clap requires both unless --collect is given.
+            let (Some(s3), Some(role)) = (&args.bedrock_batch, &args.role_arn) else {
+                return Err("--bedrock-batch and --role-arn are required to submit".into());
+            };
+            let job = JobRequest::new(&args.model, s3.as_str(), role).limits(limits);
+            let arn = jobs.submit(&job, records)?;
             eprintln!("submitted {arn}");
             arn
         }

@@ -91,13 +91,7 @@ struct Args {
 fn main() -> ExitCode {
     env_logger::init();
     let args = Args::parse();
-    let Ok(backend) = args
-        .target
-        .connect()
-        .map_err(|e| eprintln!("An error occurred: {e}"))
-    else {
-        return ExitCode::FAILURE;
-    };
+    let backend = args.target.connect_or_exit();
 
     let mut chat = Conversation::new(&args.model)
         .system(&args.system)

@@ -21,7 +21,7 @@ mod common;
 
 use std::process::ExitCode;
 
-use bedrock_converse::client::{Extract, ExtractMode};
+use bedrock_converse::client::{Extract, ExtractMode, ExtractOptions};
 use bedrock_converse::ConverseRequest;
 use clap::Parser;
 
@@ -79,7 +79,7 @@ fn main() -> ExitCode {
         "tool" => ExtractMode::Tool,
         _ => ExtractMode::Native,
     };
-    let extract = Extract::new(&request).mode(mode).retries(1);
+    let extract = Extract::new(&request, ExtractOptions::new().mode(mode).retries(1));
     match backend.converser.extract::<Playlist>(extract) {
         Ok(extracted) => {
             println!("{:#?}", extracted.value);

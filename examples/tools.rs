@@ -55,12 +55,10 @@ fn calculator_tool() -> Tool {
 
 /// Runs one tool call: the closure `run_tools` calls for each tool use.
 fn run_tool(call: &ToolUse) -> ToolResult {
-    let result = match call.name.as_str() {
-        "calculator" => match call.input["expression"].as_str() {
-            Some(expr) => evaluate(expr).map(|v| format!("{v}")),
-            None => Err("the input has no `expression` string".into()),
-        },
-        other => Err(format!("there is no tool named {other:?}")),
+    let result = match (call.name.as_str(), call.input["expression"].as_str()) {
+        ("calculator", Some(expr)) => evaluate(expr).map(|v| format!("{v}")),
+        ("calculator", None) => Err("the input has no `expression` string".into()),
+        (other, _) => Err(format!("there is no tool named {other:?}")),
     };
     match result {
         Ok(value) => {
@@ -96,13 +94,7 @@ impl StreamHandler for Printer {
 fn main() -> ExitCode {
     env_logger::init();
     let args = Args::parse();
-    let Ok(backend) = args
-        .target
-        .connect()
-        .map_err(|e| eprintln!("An error occurred: {e}"))
-    else {
-        return ExitCode::FAILURE;
-    };
+    let backend = args.target.connect_or_exit();
 
     let mut chat = Conversation::new(&args.model)
         .system("Use the calculator tool for arithmetic; then state the result briefly.")
@@ -114,10 +106,8 @@ fn main() -> ExitCode {
         Ok(reply) => {
             println!();
             if let Some(u) = &reply.usage {
-                println!(
-                    "[last turn: {} in, {} out tokens]",
-                    u.input_tokens, u.output_tokens
-                );
+                let (i, o) = (u.input_tokens, u.output_tokens);
+                println!("[last turn: {i} in, {o} out tokens]");
             }
             let stop = reply.stop_reason.as_ref().map_or("none", |r| r.as_str());
             println!("Done: {} turns, stop reason {stop}.", chat.history().len());

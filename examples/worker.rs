@@ -36,28 +36,14 @@ struct Args {
     #[command(flatten)]
     target: common::Target,
     /// Cancel the call after this many seconds
-    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = common::seconds)]
     cancel_after: Duration,
-}
-
-fn seconds(text: &str) -> Result<Duration, String> {
-    let secs = text
-        .parse()
-        .ok()
-        .and_then(|s| Duration::try_from_secs_f64(s).ok());
-    secs.ok_or(format!("not a number of seconds: {text:?}"))
 }
 
 fn main() -> ExitCode {
     env_logger::init();
     let args = Args::parse();
-    let Ok(backend) = args
-        .target
-        .connect()
-        .map_err(|e| eprintln!("could not set up: {e}"))
-    else {
-        return ExitCode::FAILURE;
-    };
+    let backend = args.target.connect_or_exit();
 
     // Enter on stdin is the "cancel button". End of input is not a press.
     let (key_tx, key_rx) = crossbeam_channel::bounded::<()>(1);

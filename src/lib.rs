@@ -32,7 +32,7 @@
 //! }
 //!
 //! let converser = Converser::from_env()?;
-//! let request = ConverseRequest::new("anthropic.claude-3-sonnet-20240229-v1:0")
+//! let request = ConverseRequest::new("us.anthropic.claude-haiku-4-5-20251001-v1:0")
 //!     .system("Only return song names and the artist.")
 //!     .user("Create a list of 3 pop songs.")
 //!     .temperature(0.5);
@@ -42,6 +42,36 @@
 //! }
 //! # Ok::<(), bedrock_converse::Error>(())
 //! ```
+//!
+//! # Conventions
+//!
+//! Every type here is built and named the same way:
+//! - **Required inputs are arguments** of `new` (or `builder`), never
+//!   setters checked later: [`ConverseRequest::new`] takes the model,
+//!   [`batch::Batch::new`] the `Converser` and the model,
+//!   [`batch::inference::JobRequest::new`] the model, S3 location and role.
+//! - **Optional inputs are chained setters** that take `self` and return
+//!   it, on `#[must_use]` types, so a forgotten result is a warning.
+//! - **Checks happen once, where the value is used**: a builder's `build()`
+//!   ([`ConverserBuilder::build`]) or the first call that sends it
+//!   ([`Converser::converse`] for a request,
+//!   [`batch::inference::BatchInference::submit`] for a job) checks
+//!   everything together and returns a `Result`; a request's or builder's
+//!   `new` and setters never fail, so they chain without `?`. Only a type
+//!   that is one checked value is checked where it is made
+//!   ([`model::S3Uri::parse`], [`model::Image::from_s3`]).
+//! - **A runner and what it runs are separate types**: the [`Converser`]
+//!   and a [`ConverseRequest`]; [`batch::inference::BatchInference`] (the
+//!   client, which needs only a job's ARN to wait for or collect it) and a
+//!   [`batch::inference::JobRequest`]; [`Converser::extract`] and its
+//!   [`client::ExtractOptions`], one type for those settings wherever they
+//!   are given.
+//! - **One word, one meaning**: `cancel_token(token)` is the setter that
+//!   makes a [`CancelToken`] end the work, wherever it applies;
+//!   `*_stats()` reads counters ([`Converser::limiter_stats`],
+//!   [`Converser::target_stats`]); a call of a `Converser` or a
+//!   `Conversation` ending in `_with` streams to a [`StreamHandler`]
+//!   ([`Converser::converse_with`], [`Conversation::send_with`]).
 //!
 //! # Where things are
 //!
@@ -56,7 +86,8 @@
 //!   [`stream::NoopHandler`]).
 //! - [`client`]: [`Converser`], its builder and defaults, [`CallHandle`],
 //!   [`client::credentials_configured`], and typed replies
-//!   ([`Converser::extract`] with [`client::Extract`], `schema` feature).
+//!   ([`Converser::extract`] with [`client::ExtractOptions`], `schema`
+//!   feature).
 //! - [`batch`]: [`batch::Batch`], many independent requests from a JSONL
 //!   file in the format of Bedrock batch inference, with bounded
 //!   concurrency, retries and a resumable output file.

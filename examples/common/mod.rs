@@ -1,5 +1,6 @@
 //! What the examples share: the `--region`, `--local` and `--aws` flags, and
-//! the choice between real Bedrock and the bundled local server.
+//! the choice between real Bedrock and the bundled local server; the quota
+//! and failover flags; reading records and parsing seconds.
 //!
 //! Not an example itself (cargo builds only `examples/*.rs` and
 //! `examples/*/main.rs` as examples); each example declares `mod common;`.
@@ -15,6 +16,7 @@
 use std::io::BufRead;
 
 use bedrock_converse::batch::Record;
+use bedrock_converse::client::{self, Quota};
 use bedrock_converse::{Converser, ConverserBuilder};
 use bedrock_converse_mock::{MockServer, Reply};
 
@@ -65,6 +67,16 @@ impl Target {
     #[allow(dead_code)] // the batch examples configure the builder
     pub fn connect(&self) -> Result<Backend, String> {
         self.connect_with(|builder, _| builder)
+    }
+
+    /// [`connect`](Target::connect), or the error on stderr and exit 1: for
+    /// the interactive examples, which have nothing to do without it.
+    #[allow(dead_code)] // the batch examples report errors their own way
+    pub fn connect_or_exit(&self) -> Backend {
+        self.connect().unwrap_or_else(|e| {
+            eprintln!("An error occurred: {e}");
+            std::process::exit(1)
+        })
     }
 
     /// [`connect`](Target::connect), with `configure` applied to the builder
@@ -134,4 +146,70 @@ pub fn read_records(path: &str) -> Result<Vec<Record>, String> {
         }
     }
     Ok(records)
+}
+
+/// A `--flag SECS` value: a number of seconds, fractions allowed.
+#[allow(dead_code)] // only the worker example takes seconds
+pub fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    let secs = text
+        .parse()
+        .ok()
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok());
+    secs.ok_or(format!("not a number of seconds: {text:?}"))
+}
+
+/// Quotas and failover targets: `--rpm`, `--tpm`, `--fallback-model`,
+/// `--fallback-region`.
+#[derive(Debug, Default, clap::Args)]
+#[allow(dead_code)] // only the batch example fails over
+pub struct Failover {
+    /// Requests per minute, per target
+    #[arg(long, value_name = "N")]
+    pub rpm: Option<u32>,
+    /// Tokens per minute, per target
+    #[arg(long, value_name = "N")]
+    pub tpm: Option<u32>,
+    /// A model to fail over to, in the first Region (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub fallback_model: Vec<String>,
+    /// A Region to fail over to, with --model (repeatable)
+    #[arg(long, value_name = "REGION")]
+    pub fallback_region: Vec<String>,
+}
+
+#[allow(dead_code)] // only the batch example fails over
+impl Failover {
+    /// `builder` with the quota (each target gets its own: quotas are per
+    /// model and per Region) and the fallback targets; a fallback Region is
+    /// the local server at `local` when that is what answers.
+    pub fn configure(
+        &self,
+        mut builder: ConverserBuilder,
+        local: Option<&str>,
+    ) -> ConverserBuilder {
+        let quota = (self.rpm.is_some() || self.tpm.is_some()).then(|| {
+            let q = self
+                .rpm
+                .map_or(Quota::new(), |n| Quota::new().requests_per_minute(n));
+            self.tpm.map_or(q, |n| q.tokens_per_minute(n))
+        });
+        let with_quota = |target: client::Target| match quota {
+            Some(quota) => target.quota(quota),
+            None => target,
+        };
+        if let Some(quota) = quota {
+            builder = builder.quota(quota);
+        }
+        for model in &self.fallback_model {
+            builder = builder.fallback(with_quota(client::Target::new().model_id(model)));
+        }
+        for region in &self.fallback_region {
+            let target = match local {
+                Some(url) => client::Target::new().region(region).endpoint_url(url),
+                None => client::Target::new().region(region),
+            };
+            builder = builder.fallback(with_quota(target));
+        }
+        builder
+    }
 }

@@ -90,6 +90,7 @@ const POLL: Duration = Duration::from_secs(1);
 /// is safe here, unlike in a chat: nothing of the failed attempt reached
 /// anyone (the partial reply is dropped). This is on top of the SDK's own
 /// retry policy, which retries errors that come before the stream starts.
+#[must_use]
 pub struct Batch<'a> {
     converser: &'a Converser,
     model_id: String,

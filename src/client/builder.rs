@@ -51,6 +51,7 @@ pub(crate) enum Base {
 /// # Ok::<(), bedrock_converse::Error>(())
 /// ```
 #[derive(Default)]
+#[must_use]
 pub struct ConverserBuilder {
     pub(super) base: Base,
     pub(super) region: Option<String>,

@@ -12,7 +12,7 @@ use crate::model::schema::{fit_with, original_schema_for, SchemaCheck, Unsupport
 use crate::model::{ConverseRequest, Cost, JsonSchemaFormat, Message, Response, Tool, ToolChoice};
 use crate::stream::StreamHandler;
 
-/// The tool's name in [`ExtractMode::Tool`] unless [`Extract::name`] says otherwise.
+/// The tool's name in [`ExtractMode::Tool`] unless [`ExtractOptions::name`] says otherwise.
 pub const DEFAULT_TOOL_NAME: &str = "respond";
 
 /// How [`Converser::extract`] asks the model for structured output.
@@ -33,8 +33,9 @@ pub enum ExtractMode {
 
 /// How to extract, apart from the request: the [`ExtractMode`], re-asks,
 /// the schema's (or tool's) name and description, strictness, and what to
-/// do with keywords the service's grammar cannot hold. [`Extract`] holds
-/// one with the request; [`Conversation::extract_options`](crate::Conversation::extract_options)
+/// do with keywords the service's grammar cannot hold. The one type for
+/// these settings: [`Extract`] pairs one with a request for
+/// [`Converser::extract`]; [`Conversation::extract_options`](crate::Conversation::extract_options)
 /// keeps one for every extraction of a conversation.
 ///
 /// ```
@@ -135,16 +136,18 @@ impl ExtractOptions {
     }
 }
 
-/// What to extract and how: the request and its [`ExtractOptions`]. A
-/// `&ConverseRequest` converts to one with the defaults (native mode, no
-/// re-ask).
+/// What to extract and how: the request and its [`ExtractOptions`], the
+/// argument of [`Converser::extract`] and [`Converser::extract_with`]. A
+/// `&ConverseRequest` converts to one with the default options (native
+/// mode, no re-ask), so the options are given only when they differ.
 ///
 /// ```
-/// use bedrock_converse::client::{Extract, ExtractMode};
+/// use bedrock_converse::client::{Extract, ExtractMode, ExtractOptions};
 /// use bedrock_converse::ConverseRequest;
 ///
 /// let request = ConverseRequest::new("us.anthropic.claude-haiku-4-5-20251001-v1:0").user("…");
-/// let extract = Extract::new(&request).mode(ExtractMode::Tool).retries(1);
+/// let options = ExtractOptions::new().mode(ExtractMode::Tool).retries(1);
+/// let extract = Extract::new(&request, options);
 /// # let _ = extract;
 /// ```
 #[derive(Debug, Clone)]
@@ -156,56 +159,14 @@ pub struct Extract<'a> {
 
 impl<'a> From<&'a ConverseRequest> for Extract<'a> {
     fn from(request: &'a ConverseRequest) -> Self {
-        Extract::new(request)
+        Extract::new(request, ExtractOptions::new())
     }
 }
 
 impl<'a> Extract<'a> {
-    /// Extraction from `request` with the default [`ExtractOptions`].
-    pub fn new(request: &'a ConverseRequest) -> Self {
-        Extract::with_options(request, ExtractOptions::new())
-    }
-
     /// Extraction from `request` with these options.
-    pub fn with_options(request: &'a ConverseRequest, options: ExtractOptions) -> Self {
+    pub fn new(request: &'a ConverseRequest, options: ExtractOptions) -> Self {
         Extract { request, options }
-    }
-
-    /// Sets the mode ([`ExtractOptions::mode`]).
-    pub fn mode(mut self, mode: ExtractMode) -> Self {
-        self.options = self.options.mode(mode);
-        self
-    }
-
-    /// Sets how often to re-ask ([`ExtractOptions::retries`]).
-    pub fn retries(mut self, n: u32) -> Self {
-        self.options = self.options.retries(n);
-        self
-    }
-
-    /// Sets the schema's or tool's name ([`ExtractOptions::name`]).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.options = self.options.name(name);
-        self
-    }
-
-    /// Sets the schema's or tool's description ([`ExtractOptions::description`]).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.options = self.options.description(description);
-        self
-    }
-
-    /// Sets whether the tool is strict ([`ExtractOptions::strict`]).
-    pub fn strict(mut self, strict: bool) -> Self {
-        self.options = self.options.strict(strict);
-        self
-    }
-
-    /// Sets what to do with keywords the grammar cannot hold
-    /// ([`ExtractOptions::unsupported`]).
-    pub fn unsupported(mut self, unsupported: Unsupported) -> Self {
-        self.options = self.options.unsupported(unsupported);
-        self
     }
 
     fn tool_name(&self) -> &str {
@@ -354,7 +315,8 @@ impl Converser {
     /// Asks for a reply that is JSON for `T` (its schema from schemars,
     /// made to [fit](crate::model::schema::fit) the service's subset) and
     /// reads it back, with the Converse API. Takes a `&ConverseRequest`
-    /// (native mode, no re-ask) or an [`Extract`] for the other options.
+    /// (the default [`ExtractOptions`]: native mode, no re-ask) or an
+    /// [`Extract`] (the request and its options).
     ///
     /// What `T` becomes on the wire: objects closed (`"additionalProperties":
     /// false`); `Option<T>` fields required and nullable (the model writes

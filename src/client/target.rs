@@ -54,6 +54,7 @@ pub(crate) const COOLDOWN_MAX: Duration = Duration::from_secs(60);
 /// assert_eq!(target.get_region(), Some("us-west-2"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
+#[must_use]
 pub struct Target {
     model_id: Option<String>,
     region: Option<String>,

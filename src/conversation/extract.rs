@@ -10,9 +10,10 @@ use crate::model::{Message, Response};
 use crate::stream::StreamHandler;
 
 impl Conversation {
-    /// Every option of [`extract`](Conversation::extract) at once: mode,
+    /// The options of every [`extract`](Conversation::extract): mode,
     /// re-asks, name, description, strictness, and what to do with keywords
-    /// the service's grammar cannot hold (see [`ExtractOptions`]).
+    /// the service's grammar cannot hold (see [`ExtractOptions`]; its
+    /// defaults unless set).
     ///
     /// ```
     /// use bedrock_converse::client::{ExtractMode, ExtractOptions};
@@ -30,20 +31,6 @@ impl Conversation {
     /// ```
     pub fn extract_options(mut self, options: ExtractOptions) -> Self {
         self.extract = options;
-        self
-    }
-
-    /// How [`extract`](Conversation::extract) asks for structured output
-    /// (default [`ExtractMode::Native`]; see [`ExtractOptions::mode`]).
-    pub fn extract_mode(mut self, mode: ExtractMode) -> Self {
-        self.extract = self.extract.mode(mode);
-        self
-    }
-
-    /// How many times [`extract`](Conversation::extract) re-asks after an
-    /// unreadable reply (default 0; see [`ExtractOptions::retries`]).
-    pub fn extract_retries(mut self, retries: u32) -> Self {
-        self.extract = self.extract.retries(retries);
         self
     }
 
@@ -108,7 +95,7 @@ impl Conversation {
         let checkpoint = self.checkpoint();
         self.push_user(message);
         let options = self.extract.clone();
-        let extract = Extract::with_options(&self.request, options.clone());
+        let extract = Extract::new(&self.request, options.clone());
         let result = match handler {
             Some(h) => converser.extract_with(extract, h),
             None => converser.extract(extract),

@@ -72,6 +72,7 @@ struct Checkpoint {
 /// # Ok::<(), bedrock_converse::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[must_use]
 pub struct Conversation {
     /// The settings, and in `messages` the history.
     request: ConverseRequest,

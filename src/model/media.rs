@@ -183,6 +183,7 @@ impl Image {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct Document {
     /// The document format.
     pub format: DocumentFormat,

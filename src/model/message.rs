@@ -26,6 +26,7 @@ use crate::sdk::json::document_to_json;
 /// assert_eq!(m.text(), "Create a list of 3 pop songs.");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[must_use]
 pub struct Message {
     /// Who is speaking.
     pub role: ConversationRole,

@@ -18,6 +18,7 @@ use crate::error::Error;
 /// fit is refused before sending).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct JsonSchemaFormat {
     /// The JSON schema (an object).
     pub schema: Value,
@@ -75,6 +76,7 @@ impl JsonSchemaFormat {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct OutputConfig {
     /// The JSON schema the reply's text must follow.
     pub text_format: Option<JsonSchemaFormat>,

@@ -34,6 +34,7 @@ use crate::cancel::CancelToken;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct GuardrailConfig {
     /// The guardrail's id or ARN.
     pub identifier: String,
@@ -108,6 +109,7 @@ pub struct InferenceConfig {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct ConverseRequest {
     /// The model id, inference profile id or ARN.
     pub model_id: String,

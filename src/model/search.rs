@@ -21,6 +21,7 @@
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use]
 pub struct SearchResult {
     /// Where the result came from (a URL or any identifier).
     pub source: String,

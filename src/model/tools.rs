@@ -30,6 +30,7 @@ use crate::sdk::json::json_to_document;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct Tool {
     /// The tool's name: 1 to 64 letters, digits, `_` or `-`.
     pub name: String,
@@ -174,6 +175,7 @@ pub enum ToolEntry {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct ToolConfig {
     /// The tools (and cache points), in the order they are sent.
     pub entries: Vec<ToolEntry>,
@@ -279,6 +281,7 @@ impl ToolUse {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct ToolResult {
     /// The id of the tool use this answers.
     pub tool_use_id: String,

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use bedrock_converse::batch::inference::{
-    BatchInference, InferenceError, JobStatus, Limit, Limits,
+    BatchInference, InferenceError, JobRequest, JobStatus, Limit, Limits,
 };
 use bedrock_converse::batch::{Record, RecordError};
 use bedrock_converse::model::{S3Uri, S3UriError};
@@ -27,18 +27,19 @@ fn records(n: usize) -> Vec<Record> {
         .collect()
 }
 
+/// The client, on the local server's S3 and control plane.
 fn make_jobs<'a>(
     server: &MockServer,
     converser: &'a bedrock_converse::Converser,
-    name: &str,
 ) -> BatchInference<'a> {
     BatchInference::new(converser)
-        .model("amazon.nova-lite-v1:0")
-        .s3("s3://bucket/batches")
-        .role_arn(ROLE)
-        .job_name(name)
         .endpoint(server.endpoint())
         .poll_interval(Duration::from_millis(1), Duration::from_millis(4))
+}
+
+/// A job named `name` under `s3://bucket/batches`.
+fn job(name: &str) -> JobRequest {
+    JobRequest::new("amazon.nova-lite-v1:0", "s3://bucket/batches", ROLE).job_name(name)
 }
 
 fn lines(bytes: &[u8]) -> Vec<Value> {
@@ -54,8 +55,10 @@ fn a_job_round_trips_uploaded_created_polled_and_joined_by_record_id() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     let input = records(120);
-    let jobs = make_jobs(&server, &converser, "job-1").timeout_hours(24);
-    let arn = jobs.submit(input.clone()).unwrap();
+    let jobs = make_jobs(&server, &converser);
+    let arn = jobs
+        .submit(&job("job-1").timeout_hours(24), input.clone())
+        .unwrap();
     assert_eq!(arn.job_id(), "mockjob00001");
 
     // The bytes in S3 are the records, one JSON line each, in order.
@@ -164,8 +167,8 @@ fn per_record_errors_are_typed_and_records_without_output_are_reported() {
     let converser = server.converser().unwrap();
     server.push(Reply::text("first"));
     server.push(Reply::error(400, "ValidationException", "bad input"));
-    let jobs = make_jobs(&server, &converser, "job-2");
-    let arn = jobs.submit(records(100)).unwrap();
+    let jobs = make_jobs(&server, &converser);
+    let arn = jobs.submit(&job("job-2"), records(100)).unwrap();
     jobs.wait(&arn, |_| {}).unwrap();
     // Drop one record's line from the output, as a job that ran out of time would.
     let key = "batches/job-2/output/mockjob00001/input.jsonl.out";
@@ -208,8 +211,9 @@ fn per_record_errors_are_typed_and_records_without_output_are_reported() {
 fn limits_are_checked_before_anything_is_sent_and_the_server_refuses_the_same() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
-    let jobs = make_jobs(&server, &converser, "job-3");
-    let err = jobs.submit(records(99)).unwrap_err();
+    let jobs = make_jobs(&server, &converser);
+    let job3 = job("job-3");
+    let err = jobs.submit(&job3, records(99)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -223,7 +227,7 @@ fn limits_are_checked_before_anything_is_sent_and_the_server_refuses_the_same() 
     let mut tools = records(100);
     tools[7].model_input["toolConfig"] =
         json!({"tools": [{"toolSpec": {"name": "f", "inputSchema": {"json": {}}}}]});
-    let err = jobs.submit(tools.clone()).unwrap_err();
+    let err = jobs.submit(&job3, tools.clone()).unwrap_err();
     assert!(
         matches!(&err, InferenceError::ToolConfig { record } if record == "r00007"),
         "{err}"
@@ -231,17 +235,17 @@ fn limits_are_checked_before_anything_is_sent_and_the_server_refuses_the_same() 
     let mut structured = records(100);
     structured[9].model_input["outputConfig"] = json!({"textFormat": {"type": "json_schema",
         "structure": {"jsonSchema": {"schema": "{\"type\":\"object\"}"}}}});
-    let err = jobs.submit(structured.clone()).unwrap_err();
+    let err = jobs.submit(&job3, structured.clone()).unwrap_err();
     assert!(
         matches!(&err, InferenceError::OutputConfig { record } if record == "r00009"),
         "{err}"
     );
     assert!(err.to_string().contains("r00009") && err.to_string().contains("structured output"));
-    let small = make_jobs(&server, &converser, "job-3").limits(Limits {
+    let small = job("job-3").limits(Limits {
         records_per_job: 50,
         ..Limits::default()
     });
-    let err = small.submit(records(100)).unwrap_err();
+    let err = jobs.submit(&small, records(100)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -257,8 +261,8 @@ fn limits_are_checked_before_anything_is_sent_and_the_server_refuses_the_same() 
     assert_eq!(server.request_count(), 0, "nothing reached S3 or Bedrock");
 
     // Unchecked, the service refuses the same: the job outright...
-    let unchecked = jobs.skip_checks();
-    let err = unchecked.submit(records(99)).unwrap_err();
+    let unchecked = job3.skip_checks();
+    let err = jobs.submit(&unchecked, records(99)).unwrap_err();
     match &err {
         InferenceError::Control {
             operation, code, ..
@@ -271,15 +275,15 @@ fn limits_are_checked_before_anything_is_sent_and_the_server_refuses_the_same() 
         other => panic!("{other}"),
     }
     // ...and the tool-using record, with a 400 error line.
-    let unchecked = make_jobs(&server, &converser, "job-4").skip_checks();
-    let results = unchecked.run(tools, |_| {}).unwrap();
+    let unchecked = job("job-4").skip_checks();
+    let results = jobs.run(&unchecked, tools, |_| {}).unwrap();
     let error = results.results[7].outcome.as_ref().unwrap_err();
     assert_eq!(error.code, 400, "{error}");
     assert!(error.message.contains("toolConfig"), "{error}");
     assert_eq!(results.succeeded(), 99);
     // The structured-output record likewise.
-    let unchecked = make_jobs(&server, &converser, "job-4s").skip_checks();
-    let results = unchecked.run(structured, |_| {}).unwrap();
+    let unchecked = job("job-4s").skip_checks();
+    let results = jobs.run(&unchecked, structured, |_| {}).unwrap();
     let error = results.results[9].outcome.as_ref().unwrap_err();
     assert_eq!(error.code, 400, "{error}");
     assert!(error.message.contains("outputConfig"), "{error}");
@@ -291,11 +295,13 @@ fn records_past_the_per_file_limit_go_to_several_input_files() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     let input = records(100);
-    let jobs = make_jobs(&server, &converser, "job-5").limits(Limits {
+    let job5 = job("job-5").limits(Limits {
         records_per_file: 40,
         ..Limits::default()
     });
-    let results = jobs.run(input.clone(), |_| {}).unwrap();
+    let results = make_jobs(&server, &converser)
+        .run(&job5, input.clone(), |_| {})
+        .unwrap();
     assert_eq!(
         server.s3_keys("bucket", "batches/job-5/input/"),
         [
@@ -333,11 +339,13 @@ fn a_job_s_output_listed_over_several_pages_is_collected_whole() {
         let converser = server.converser().unwrap();
         // 100 records (the service's minimum) in 4 input files: 4 outputs
         // and a manifest to list.
-        let jobs = make_jobs(&server, &converser, "paged").limits(Limits {
+        let paged = job("paged").limits(Limits {
             records_per_file: 25,
             ..Limits::default()
         });
-        let results = jobs.run(records(100), |_| {}).unwrap();
+        let results = make_jobs(&server, &converser)
+            .run(&paged, records(100), |_| {})
+            .unwrap();
         assert_eq!(results.succeeded(), 100, "page of {page}");
         assert_eq!(results.results.len(), 100, "page of {page}");
     }
@@ -348,8 +356,8 @@ fn a_job_submitted_by_one_converser_is_collected_by_another() {
     let server = MockServer::start().unwrap();
     let arn = {
         let converser = server.converser().unwrap();
-        make_jobs(&server, &converser, "job-6")
-            .submit(records(100))
+        make_jobs(&server, &converser)
+            .submit(&job("job-6"), records(100))
             .unwrap()
     };
     // A new Converser, knowing nothing but the ARN.
@@ -380,8 +388,8 @@ fn a_job_submitted_by_one_converser_is_collected_by_another() {
     );
 
     // A stopped job: nothing ran, so every record is reported missing.
-    let jobs = make_jobs(&server, &converser, "job-7");
-    let stopped = jobs.submit(records(100)).unwrap();
+    let jobs = make_jobs(&server, &converser);
+    let stopped = jobs.submit(&job("job-7"), records(100)).unwrap();
     jobs.stop(&stopped).unwrap();
     assert_eq!(jobs.status(&stopped).unwrap().status, JobStatus::Stopped);
     let results = jobs.collect(&stopped).unwrap();
@@ -410,10 +418,10 @@ fn wait_ends_at_its_limit_or_on_cancel_and_the_job_goes_on() {
     let converser = server.converser().unwrap();
 
     // The limit: not before it, and not long after (polls every ≤ 20 ms).
-    let jobs = make_jobs(&server, &converser, "job-wait-limit")
+    let jobs = make_jobs(&server, &converser)
         .poll_interval(Duration::from_millis(5), Duration::from_millis(20))
         .wait_limit(Duration::from_millis(300));
-    let arn = jobs.submit(records(100)).unwrap();
+    let arn = jobs.submit(&job("job-wait-limit"), records(100)).unwrap();
     let mut polls = 0;
     let started = Instant::now();
     let err = jobs.wait(&arn, |_| polls += 1).unwrap_err();
@@ -436,11 +444,11 @@ fn wait_ends_at_its_limit_or_on_cancel_and_the_job_goes_on() {
 
     // A token that is never cancelled changes nothing: the same naps, and
     // the wait ends at its limit, not cancelled.
-    let jobs = make_jobs(&server, &converser, "job-wait-token")
+    let jobs = make_jobs(&server, &converser)
         .poll_interval(Duration::from_millis(5), Duration::from_millis(20))
         .wait_limit(Duration::from_millis(300))
         .cancel_token(CancelToken::new());
-    let arn = jobs.submit(records(100)).unwrap();
+    let arn = jobs.submit(&job("job-wait-token"), records(100)).unwrap();
     let mut polls = 0;
     let started = Instant::now();
     let err = jobs.wait(&arn, |_| polls += 1).unwrap_err();
@@ -459,10 +467,10 @@ fn wait_ends_at_its_limit_or_on_cancel_and_the_job_goes_on() {
 
     // The token: a cancel ends a long nap at once, not at the next poll.
     let token = CancelToken::new();
-    let jobs = make_jobs(&server, &converser, "job-wait-cancel")
+    let jobs = make_jobs(&server, &converser)
         .poll_interval(Duration::from_secs(60), Duration::from_secs(60))
         .cancel_token(token.clone());
-    let arn = jobs.submit(records(100)).unwrap();
+    let arn = jobs.submit(&job("job-wait-cancel"), records(100)).unwrap();
     let canceller = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(100));
         token.cancel();
@@ -550,9 +558,9 @@ fn a_bad_s3_location_is_a_typed_error_at_submit_and_nothing_is_sent() {
             },
         ),
     ] {
-        let err = make_jobs(&server, &converser, "bad-uri")
-            .s3(text)
-            .submit(records(100))
+        let bad = JobRequest::new("amazon.nova-lite-v1:0", text, ROLE);
+        let err = make_jobs(&server, &converser)
+            .submit(&bad, records(100))
             .unwrap_err();
         assert!(
             matches!(&err, InferenceError::InvalidS3Uri(e) if *e == want),
@@ -563,12 +571,34 @@ fn a_bad_s3_location_is_a_typed_error_at_submit_and_nothing_is_sent() {
     assert_eq!(server.s3_keys("bucket", ""), Vec::<String>::new());
     // A typed location is taken as it is.
     let typed: S3Uri = "s3://bucket/typed".parse().unwrap();
-    let job = make_jobs(&server, &converser, "typed")
-        .s3(typed)
-        .submit(records(100))
-        .unwrap();
-    let state = make_jobs(&server, &converser, "typed")
-        .status(&job)
-        .unwrap();
+    let typed = JobRequest::new("amazon.nova-lite-v1:0", typed, ROLE).job_name("typed");
+    let jobs = make_jobs(&server, &converser);
+    let arn = jobs.submit(&typed, records(100)).unwrap();
+    let state = jobs.status(&arn).unwrap();
     assert_eq!(state.input_uri, "s3://bucket/typed/typed/input.jsonl");
+}
+
+#[test]
+fn a_malformed_job_request_is_refused_at_submit_and_nothing_is_sent() {
+    let server = MockServer::start().unwrap();
+    let converser = server.converser().unwrap();
+    let jobs = make_jobs(&server, &converser);
+    for (job, want) in [
+        (
+            JobRequest::new("", "s3://bucket/batches", ROLE),
+            "the model id is empty",
+        ),
+        (
+            JobRequest::new("amazon.nova-lite-v1:0", "s3://bucket/batches", "BatchRole"),
+            "role \"BatchRole\" is not an IAM role ARN",
+        ),
+        (job("bad name"), "job name \"bad name\""),
+    ] {
+        let err = jobs.submit(&job, records(100)).unwrap_err();
+        assert!(
+            matches!(&err, InferenceError::Config { message } if message.starts_with(want)),
+            "{err}"
+        );
+    }
+    assert_eq!(server.request_count(), 0, "nothing reached S3 or Bedrock");
 }

@@ -2,7 +2,7 @@
 //! server in each mode and operation, local refusals, unreadable replies,
 //! re-asks, and the server's own schema checks.
 
-use bedrock_converse::client::{Extract, ExtractMode};
+use bedrock_converse::client::{Extract, ExtractMode, ExtractOptions};
 use bedrock_converse::model::schema::Unsupported;
 use bedrock_converse::model::Usage;
 use bedrock_converse::stream::handler_fn;
@@ -92,7 +92,7 @@ fn native_mode_sends_the_schema_as_a_string_on_both_operations() {
     for streamed in [false, true] {
         server.push(Reply::json(&playlist_json()).deltas(5).usage(20, 30));
         let request = request();
-        let (result, deltas) = extract_both(&converser, Extract::new(&request), streamed);
+        let (result, deltas) = extract_both(&converser, Extract::from(&request), streamed);
         let extracted = result.unwrap();
         assert_eq!(extracted.value, expected());
         assert_eq!(extracted.response.usage, Some(Usage::new(20, 30, 50)));
@@ -122,7 +122,7 @@ fn tool_mode_forces_one_strict_tool_on_both_operations() {
                 .deltas(4),
         );
         let request = request();
-        let extract = Extract::new(&request).mode(ExtractMode::Tool);
+        let extract = Extract::new(&request, ExtractOptions::new().mode(ExtractMode::Tool));
         let (result, deltas) = extract_both(&converser, extract, streamed);
         assert_eq!(result.unwrap().value, expected());
         if streamed {
@@ -175,19 +175,23 @@ fn under_refuse_unsupported_keywords_are_refused_locally_with_their_path() {
         Error::InvalidRequest { field, .. } => field,
         other => panic!("expected InvalidRequest, got {other:?}"),
     };
-    let refuse = || Extract::new(&request).unsupported(Unsupported::Refuse);
-    let err = converser.extract::<Person>(refuse()).unwrap_err();
+    let refuse = ExtractOptions::new().unsupported(Unsupported::Refuse);
+    let err = converser
+        .extract::<Person>(Extract::new(&request, refuse.clone()))
+        .unwrap_err();
     assert_eq!(
         field(err),
         "output_config.text_format.schema/properties/age/minimum"
     );
-    let err = converser.extract::<Named>(refuse()).unwrap_err();
+    let err = converser
+        .extract::<Named>(Extract::new(&request, refuse.clone()))
+        .unwrap_err();
     assert_eq!(
         field(err),
         "output_config.text_format.schema/properties/name/minLength"
     );
     let mut handler = handler_fn(|_: &StreamEvent| Flow::Continue);
-    let extract = refuse().mode(ExtractMode::Tool);
+    let extract = Extract::new(&request, refuse.mode(ExtractMode::Tool));
     let err = converser
         .extract_with::<Tags, _>(extract, &mut handler)
         .unwrap_err();
@@ -233,7 +237,7 @@ fn a_truncated_reply_is_invalid_output_with_the_raw_text() {
     for streamed in [false, true] {
         server.push(Reply::text(half).stop_reason("max_tokens").usage(20, 8));
         let request = request();
-        let (result, _) = extract_both(&converser, Extract::new(&request), streamed);
+        let (result, _) = extract_both(&converser, Extract::from(&request), streamed);
         let err = result.unwrap_err();
         assert!(err.is_invalid_output() && !err.is_retryable());
         let Error::InvalidOutput {
@@ -265,7 +269,7 @@ fn a_streamed_tool_input_that_is_not_json_is_invalid_output() {
     ));
     let request = request();
     let mut handler = handler_fn(|_: &StreamEvent| Flow::Continue);
-    let extract = Extract::new(&request).mode(ExtractMode::Tool);
+    let extract = Extract::new(&request, ExtractOptions::new().mode(ExtractMode::Tool));
     let err = converser
         .extract_with::<Playlist, _>(extract, &mut handler)
         .unwrap_err();
@@ -284,7 +288,7 @@ fn retries_re_ask_with_the_error_and_sum_usage() {
     server.push(Reply::json(&playlist_json()).usage(40, 30));
     let request = request();
     let extracted = converser
-        .extract::<Playlist>(Extract::new(&request).retries(1))
+        .extract::<Playlist>(Extract::new(&request, ExtractOptions::new().retries(1)))
         .unwrap();
     assert_eq!(extracted.value, expected());
     assert_eq!(extracted.response.usage, Some(Usage::new(60, 34, 94)));
@@ -307,7 +311,10 @@ fn retries_re_ask_with_the_error_and_sum_usage() {
             .tool_use("tu-2", "respond", playlist_json())
             .usage(30, 20),
     );
-    let extract = Extract::new(&request).mode(ExtractMode::Tool).retries(2);
+    let extract = Extract::new(
+        &request,
+        ExtractOptions::new().mode(ExtractMode::Tool).retries(2),
+    );
     let extracted = converser.extract::<Playlist>(extract).unwrap();
     assert_eq!(extracted.response.usage, Some(Usage::new(40, 25, 65)));
     let body = server.requests().pop().unwrap().body;
@@ -319,7 +326,7 @@ fn retries_re_ask_with_the_error_and_sum_usage() {
     server.push(Reply::text("no").usage(1, 1));
     server.push(Reply::text("still no").usage(2, 2));
     let err = converser
-        .extract::<Playlist>(Extract::new(&request).retries(1))
+        .extract::<Playlist>(Extract::new(&request, ExtractOptions::new().retries(1)))
         .unwrap_err();
     let response = err.partial_response().unwrap();
     assert_eq!(response.usage, Some(Usage::new(3, 3, 6)));
@@ -388,8 +395,7 @@ fn a_conversation_keeps_the_reply_as_json_text() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     let mut chat = Conversation::new("us.anthropic.claude-haiku-4-5-20251001-v1:0")
-        .extract_mode(ExtractMode::Tool)
-        .extract_retries(1);
+        .extract_options(ExtractOptions::new().mode(ExtractMode::Tool).retries(1));
     server.push(Reply::empty().tool_use("tu-1", "respond", json!({"songs": 3})));
     server.push(Reply::empty().tool_use("tu-2", "respond", playlist_json()));
     let extracted = chat

@@ -52,7 +52,7 @@ fn bounds_are_sent_only_as_descriptions_in_both_modes() {
         server.push(Reply::json(&good));
         let request = request();
         let review = converser
-            .extract::<Review>(Extract::new(&request).mode(mode))
+            .extract::<Review>(Extract::new(&request, ExtractOptions::new().mode(mode)))
             .unwrap()
             .value;
         assert_eq!(review.rating, 8);
@@ -83,7 +83,7 @@ fn a_reply_breaking_a_bound_is_invalid_output_naming_pointer_and_keyword() {
             &json!({"rating": 12, "summary": "Loud.", "tags": []}),
         ));
         let err = converser
-            .extract::<Review>(Extract::new(&request).mode(mode))
+            .extract::<Review>(Extract::new(&request, ExtractOptions::new().mode(mode)))
             .unwrap_err();
         assert_eq!(reason(err), "/rating: 12 is greater than the maximum of 10");
     }
@@ -114,7 +114,7 @@ fn retries_re_ask_once_with_the_breach() {
         &json!({"rating": 10, "summary": "Loud.", "tags": []}),
     ));
     let review = converser
-        .extract::<Review>(Extract::new(&request).retries(1))
+        .extract::<Review>(Extract::new(&request, ExtractOptions::new().retries(1)))
         .unwrap()
         .value;
     assert_eq!(review.rating, 10);
@@ -135,7 +135,10 @@ fn retries_re_ask_once_with_the_breach() {
             &json!({"rating": 0, "summary": "x", "tags": []}),
         ));
     }
-    let extract = Extract::new(&request).mode(ExtractMode::Tool).retries(1);
+    let extract = Extract::new(
+        &request,
+        ExtractOptions::new().mode(ExtractMode::Tool).retries(1),
+    );
     let err = converser.extract::<Review>(extract).unwrap_err();
     assert_eq!(reason(err), "/rating: 0 is less than the minimum of 1");
     assert_eq!(server.request_count(), 4);
@@ -153,7 +156,10 @@ fn under_refuse_a_bound_is_refused_locally_and_nothing_is_sent() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     let request = request();
-    let extract = Extract::new(&request).unsupported(Unsupported::Refuse);
+    let extract = Extract::new(
+        &request,
+        ExtractOptions::new().unsupported(Unsupported::Refuse),
+    );
     match converser.extract::<Review>(extract).unwrap_err() {
         Error::InvalidRequest { field, .. } => assert_eq!(
             field,

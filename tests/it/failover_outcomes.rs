@@ -170,7 +170,10 @@ fn an_extraction_re_asked_on_another_target_is_priced_attempt_by_attempt() {
     server.push(Reply::throttling());
     server.push(Reply::json(&serde_json::json!({"name": "Paris"})).usage(0, 1000));
     let request = request();
-    let extract = bedrock_converse::client::Extract::new(&request).retries(1);
+    let extract = bedrock_converse::client::Extract::new(
+        &request,
+        bedrock_converse::client::ExtractOptions::new().retries(1),
+    );
     let extracted = converser.extract::<City>(extract).unwrap();
     assert_eq!(models(&server), [FIRST, FIRST, SECOND]);
     let first = Cost::of(&Usage::new(1000, 0, 1000), FIRST, &Tier::Standard).unwrap();

@@ -3,7 +3,6 @@
 //! `Response::is_malformed`, and invalid output for `extract` even when the
 //! text happens to parse.
 
-use bedrock_converse::client::Extract;
 use bedrock_converse::types::StopReason;
 use bedrock_converse::{ConverseRequest, Error};
 use bedrock_converse_mock::{MockServer, Reply};
@@ -52,9 +51,7 @@ fn extract_refuses_a_reply_the_service_calls_malformed() {
     for wire in ["malformed_model_output", "malformed_tool_use"] {
         // Text that parses: the stop reason alone makes it invalid.
         server.push(Reply::text(r#"{"city": "Paris"}"#).stop_reason(wire));
-        let err = converser
-            .extract::<Answer>(Extract::new(&request))
-            .unwrap_err();
+        let err = converser.extract::<Answer>(&request).unwrap_err();
         let Error::InvalidOutput { raw, reason, .. } = err else {
             panic!("expected InvalidOutput, got {err:?}")
         };
@@ -66,11 +63,7 @@ fn extract_refuses_a_reply_the_service_calls_malformed() {
     }
     server.push(Reply::text(r#"{"city": "Paris"}"#).stop_reason("end_turn"));
     assert_eq!(
-        converser
-            .extract::<Answer>(Extract::new(&request))
-            .unwrap()
-            .value
-            .city,
+        converser.extract::<Answer>(&request).unwrap().value.city,
         "Paris"
     );
 }

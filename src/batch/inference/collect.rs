@@ -5,7 +5,7 @@ use super::error::InferenceError;
 use super::job::{JobArn, JobState};
 use super::output::{self, JobResults, Manifest};
 use super::s3;
-use super::BatchInference;
+use super::{BatchInference, JobRequest};
 use crate::batch::Record;
 use crate::model::S3Uri;
 
@@ -74,10 +74,11 @@ impl BatchInference<'_> {
     /// Those of the three.
     pub fn run(
         &self,
+        job: &JobRequest,
         records: impl IntoIterator<Item = Record>,
         progress: impl FnMut(&JobState),
     ) -> Result<JobResults, InferenceError> {
-        let job = self.submit(records)?;
+        let job = self.submit(job, records)?;
         self.wait(&job, progress)?;
         self.collect(&job)
     }

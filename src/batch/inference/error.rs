@@ -37,8 +37,8 @@ impl fmt::Display for Limit {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InferenceError {
-    /// A setting is missing or malformed (no model, role or S3 location; a
-    /// bad job name).
+    /// A [`JobRequest`](super::JobRequest) is malformed (an empty model
+    /// id, a role that is not an IAM role ARN, a bad job name).
     #[error("batch inference is not configured: {message}")]
     Config {
         /// What is missing or wrong.
@@ -46,7 +46,7 @@ pub enum InferenceError {
     },
 
     /// An S3 location given as text is not `s3://bucket/prefix`: the one
-    /// given to [`s3`](super::BatchInference::s3), reported by
+    /// given to [`JobRequest::new`](super::JobRequest::new), reported by
     /// [`submit`](super::BatchInference::submit), or one the service
     /// reported for a job.
     #[error("batch inference S3 location: {0}")]

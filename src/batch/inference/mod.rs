@@ -84,7 +84,7 @@
 //! # Example
 //!
 //! ```no_run
-//! use bedrock_converse::batch::inference::BatchInference;
+//! use bedrock_converse::batch::inference::{BatchInference, JobRequest};
 //! use bedrock_converse::batch::Record;
 //! use bedrock_converse::Converser;
 //! use serde_json::json;
@@ -96,11 +96,13 @@
 //!         json!({"messages": [{"role": "user", "content": [{"text": format!("Say {i}")}]}]}),
 //!     )
 //! });
-//! let jobs = BatchInference::new(&converser)
-//!     .model("amazon.nova-lite-v1:0")
-//!     .s3("s3://my-bucket/batches")
-//!     .role_arn("arn:aws:iam::123456789012:role/BedrockBatch");
-//! let arn = jobs.submit(records)?; // returns at once; keep the ARN
+//! let job = JobRequest::new(
+//!     "amazon.nova-lite-v1:0",
+//!     "s3://my-bucket/batches",
+//!     "arn:aws:iam::123456789012:role/BedrockBatch",
+//! );
+//! let jobs = BatchInference::new(&converser);
+//! let arn = jobs.submit(&job, records)?; // returns at once; keep the ARN
 //! jobs.wait(&arn, |state| eprintln!("{}: {:?} processed", state.status, state.processed_records))?;
 //! let results = jobs.collect(&arn)?;
 //! for result in &results.results {
@@ -116,25 +118,25 @@ mod error;
 mod job;
 mod limits;
 mod output;
+mod request;
 mod s3;
 mod wait;
 
 use std::future::Future;
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 pub use error::InferenceError;
 pub use error::Limit;
 pub use job::{JobArn, JobState, JobStatus};
 pub use limits::Limits;
 pub use output::{JobResults, Manifest};
+pub use request::JobRequest;
 
 use crate::batch::Record;
 use crate::client::Converser;
-use crate::model::{IntoS3Uri, S3Uri, S3UriError};
 use crate::CancelToken;
 use clients::{Clients, Endpoints};
-use control::NewJob;
 
 /// The first wait between two polls of a job by default; waits then double
 /// up to [`DEFAULT_MAX_POLL`].
@@ -142,14 +144,20 @@ pub const DEFAULT_FIRST_POLL: Duration = Duration::from_secs(15);
 /// The longest wait between two polls of a job by default.
 pub const DEFAULT_MAX_POLL: Duration = Duration::from_secs(300);
 
-/// Bedrock Batch Inference jobs of `Converse` records, through one
-/// [`Converser`]: settings, then [`submit`](BatchInference::submit),
-/// [`wait`](BatchInference::wait), [`collect`](BatchInference::collect)
-/// (or [`run`](BatchInference::run) for all three). See the
+/// The client for Bedrock Batch Inference jobs of `Converse` records,
+/// through one [`Converser`]: [`submit`](BatchInference::submit) a
+/// [`JobRequest`], then [`wait`](BatchInference::wait) and
+/// [`collect`](BatchInference::collect) by the job's ARN (or
+/// [`run`](BatchInference::run) for all three). See the
 /// [module docs](self) for what the service does.
 ///
-/// Only `submit` needs the model, S3 location and role; `status`, `wait`,
-/// `collect` and `stop` need only the job's ARN.
+/// The client and a job are separate types: what a job is (model, S3
+/// location, role, name, limits) is its [`JobRequest`], given to `submit`
+/// only; the client's setters say how to reach the services and how to
+/// wait. So [`status`](BatchInference::status),
+/// [`wait`](BatchInference::wait), [`collect`](BatchInference::collect)
+/// and [`stop`](BatchInference::stop) need only the job's ARN, and a
+/// process that did not submit the job collects it the same way.
 ///
 /// ```
 /// # use bedrock_converse_mock::MockServer;
@@ -157,7 +165,7 @@ pub const DEFAULT_MAX_POLL: Duration = Duration::from_secs(300);
 /// # let converser = server.converser()?;
 /// use std::time::Duration;
 ///
-/// use bedrock_converse::batch::inference::{BatchInference, JobStatus};
+/// use bedrock_converse::batch::inference::{BatchInference, JobRequest, JobStatus};
 /// use bedrock_converse::batch::Record;
 /// use serde_json::json;
 ///
@@ -167,28 +175,24 @@ pub const DEFAULT_MAX_POLL: Duration = Duration::from_secs(300);
 ///         json!({"messages": [{"role": "user", "content": [{"text": format!("Hi {i}")}]}]}),
 ///     )
 /// });
+/// let job = JobRequest::new(
+///     "amazon.nova-lite-v1:0",
+///     "s3://bucket/batches",
+///     "arn:aws:iam::123456789012:role/BedrockBatch",
+/// );
 /// let jobs = BatchInference::new(&converser)
-///     .model("amazon.nova-lite-v1:0")
-///     .s3("s3://bucket/batches")
-///     .role_arn("arn:aws:iam::123456789012:role/BedrockBatch")
 ///     .endpoint(server.endpoint()) // the local server's S3 and control plane
 ///     .poll_interval(Duration::from_millis(10), Duration::from_millis(40));
 /// let mut statuses = Vec::new();
-/// let results = jobs.run(records, |state| statuses.push(state.status.clone()))?;
+/// let results = jobs.run(&job, records, |state| statuses.push(state.status.clone()))?;
 /// assert_eq!(statuses.last(), Some(&JobStatus::Completed));
 /// assert_eq!(results.succeeded(), 100);
 /// assert_eq!(results.results[7].outcome.as_ref().unwrap().text(), "You said: Hi 7");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[must_use = "a BatchInference does nothing until a job is submitted, waited for or collected"]
 pub struct BatchInference<'a> {
     converser: &'a Converser,
-    model_id: Option<String>,
-    location: Option<Result<S3Uri, S3UriError>>,
-    role_arn: Option<String>,
-    job_name: Option<String>,
-    timeout_hours: Option<u32>,
-    limits: Limits,
-    check_limits: bool,
     endpoints: Endpoints,
     first_poll: Duration,
     max_poll: Duration,
@@ -198,17 +202,10 @@ pub struct BatchInference<'a> {
 }
 
 impl<'a> BatchInference<'a> {
-    /// Jobs run with `converser`'s region and credentials.
+    /// Jobs run with `converser`'s region, credentials and HTTP client.
     pub fn new(converser: &'a Converser) -> Self {
         BatchInference {
             converser,
-            model_id: None,
-            location: None,
-            role_arn: None,
-            job_name: None,
-            timeout_hours: None,
-            limits: Limits::default(),
-            check_limits: true,
             endpoints: Endpoints::default(),
             first_poll: DEFAULT_FIRST_POLL,
             max_poll: DEFAULT_MAX_POLL,
@@ -216,56 +213,6 @@ impl<'a> BatchInference<'a> {
             cancel: None,
             clients: OnceLock::new(),
         }
-    }
-
-    /// The model (or inference profile) every record is sent to.
-    pub fn model(mut self, model_id: impl Into<String>) -> Self {
-        self.model_id = Some(model_id.into());
-        self
-    }
-
-    /// Where jobs keep their files: `s3://bucket/prefix`; each job gets a
-    /// folder named after it there. An [`S3Uri`] or text (as `reqwest`'s
-    /// `IntoUrl`): text that is not an S3 URI is reported by
-    /// [`submit`](BatchInference::submit) as
-    /// [`InferenceError::InvalidS3Uri`].
-    pub fn s3(mut self, uri: impl IntoS3Uri) -> Self {
-        self.location = Some(uri.into_s3_uri());
-        self
-    }
-
-    /// The service role Bedrock runs the job as; it must be able to read
-    /// and write the S3 location.
-    pub fn role_arn(mut self, arn: impl Into<String>) -> Self {
-        self.role_arn = Some(arn.into());
-        self
-    }
-
-    /// The job's name (also its folder in S3). By default
-    /// `bedrock-converse-<time>`, different for each submit.
-    pub fn job_name(mut self, name: impl Into<String>) -> Self {
-        self.job_name = Some(name.into());
-        self
-    }
-
-    /// `timeoutDurationInHours`: how long the job may take (the service's
-    /// default when not set).
-    pub fn timeout_hours(mut self, hours: u32) -> Self {
-        self.timeout_hours = Some(hours);
-        self
-    }
-
-    /// The quotas checked before submitting ([`Limits::default`] unless set).
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Submit without checking the records first (all in one input file):
-    /// the service is then the one to refuse what breaks its rules.
-    pub fn skip_checks(mut self) -> Self {
-        self.check_limits = false;
-        self
     }
 
     /// The S3 endpoint (for an S3-compatible store or a local server);
@@ -350,42 +297,14 @@ impl<'a> BatchInference<'a> {
             .block_on_runtime(method, move |_| f(clients))?
     }
 
-    fn job_name_for_submit(&self) -> Result<String, InferenceError> {
-        let name = match &self.job_name {
-            Some(name) => name.clone(),
-            None => {
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap_or_default();
-                format!(
-                    "bedrock-converse-{}-{:09}",
-                    now.as_secs(),
-                    now.subsec_nanos()
-                )
-            }
-        };
-        let ok_chars = name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'));
-        if name.is_empty()
-            || name.len() > 63
-            || !ok_chars
-            || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        {
-            return Err(InferenceError::config(format!(
-                "job name {name:?}: 1 to 63 letters, digits, '-', '+' or '.', starting with a letter or digit"
-            )));
-        }
-        Ok(name)
-    }
-
-    /// Checks the records against the [`Limits`] and the rules of Converse
-    /// jobs, uploads them to S3 and creates the job; returns its ARN
-    /// without waiting for it.
+    /// Checks `job` and the records against its [`Limits`] and the rules
+    /// of Converse jobs, uploads the records to S3 and creates the job;
+    /// returns its ARN without waiting for it.
     ///
     /// # Errors
     ///
-    /// [`InferenceError::Config`] without a model, S3 location or role;
+    /// [`InferenceError::Config`] for an empty model id, a role that is not
+    /// an IAM role ARN, or a bad [job name](JobRequest::job_name);
     /// [`InferenceError::InvalidS3Uri`] when the S3 location given is not
     /// an S3 URI;
     /// a limit error ([`TooFewRecords`](InferenceError::TooFewRecords),
@@ -396,49 +315,11 @@ impl<'a> BatchInference<'a> {
     /// [`InferenceError::Control`] when a call fails.
     pub fn submit(
         &self,
+        job: &JobRequest,
         records: impl IntoIterator<Item = Record>,
     ) -> Result<JobArn, InferenceError> {
         let records: Vec<Record> = records.into_iter().collect();
-        let missing = |what: &str| InferenceError::config(format!("no {what} set"));
-        let model_id = self.model_id.clone().ok_or_else(|| missing("model"))?;
-        let role_arn = self.role_arn.clone().ok_or_else(|| missing("role ARN"))?;
-        let location = self
-            .location
-            .clone()
-            .ok_or_else(|| missing("S3 location"))??;
-        let name = self.job_name_for_submit()?;
-        let files = if self.check_limits {
-            self.limits.plan(&records)?
-        } else {
-            vec![records
-                .iter()
-                .flat_map(|r| (r.to_json_line() + "\n").into_bytes())
-                .collect()]
-        };
-        let base = location.join(&name);
-        let (input_uri, objects) = if files.len() == 1 {
-            let uri = base.join("input.jsonl");
-            (
-                uri.clone(),
-                vec![(uri, files.into_iter().next().unwrap_or_default())],
-            )
-        } else {
-            let folder = base.join("input/");
-            let objects = files
-                .into_iter()
-                .enumerate()
-                .map(|(i, f)| (folder.join(&format!("records-{:05}.jsonl", i + 1)), f))
-                .collect();
-            (folder, objects)
-        };
-        let job = NewJob {
-            name,
-            role_arn,
-            model_id,
-            input_uri: input_uri.to_string(),
-            output_uri: base.join("output/").to_string(),
-            timeout_hours: self.timeout_hours,
-        };
+        let (job, objects) = job.plan(&records)?;
         self.run_on_runtime("BatchInference::submit", move |clients| async move {
             for (uri, body) in objects {
                 s3::put(&clients.s3, &uri, body).await?;

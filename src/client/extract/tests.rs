@@ -86,7 +86,7 @@ fn last_text(message: &Message) -> String {
 fn a_readable_reply_is_the_value_and_nothing_is_re_asked() {
     let request = request();
     let (outcome, sent) = script(
-        &Extract::new(&request).retries(3),
+        &Extract::new(&request, ExtractOptions::new().retries(3)),
         vec![Ok(text(r#"{"name": "Oslo"}"#, Some((5, 2))))],
     );
     let extracted = outcome.unwrap();
@@ -117,7 +117,10 @@ fn a_reply_is_re_asked_as_many_times_as_allowed_and_no_more() {
         let replies = (0..=retries)
             .map(|i| Ok(text(&format!("no {i}"), Some((1, 1)))))
             .collect();
-        let (outcome, sent) = script(&Extract::new(&request).retries(retries), replies);
+        let (outcome, sent) = script(
+            &Extract::new(&request, ExtractOptions::new().retries(retries)),
+            replies,
+        );
         assert_eq!(sent.len() as u32, retries + 1, "retries {retries}");
         let (raw, reason, response) = invalid_output(outcome);
         assert_eq!(raw, format!("no {retries}"));
@@ -129,7 +132,7 @@ fn a_reply_is_re_asked_as_many_times_as_allowed_and_no_more() {
     }
     // Re-asked once, then read.
     let (outcome, sent) = script(
-        &Extract::new(&request).retries(5),
+        &Extract::new(&request, ExtractOptions::new().retries(5)),
         vec![Ok(text("no", None)), Ok(text(r#"{"name": "Rome"}"#, None))],
     );
     assert_eq!(outcome.unwrap().value.name, "Rome");
@@ -147,7 +150,7 @@ fn usage_is_summed_over_the_attempts_that_report_it() {
     ];
     for ((first, second), total) in cases {
         let (outcome, _) = script(
-            &Extract::new(&request).retries(1),
+            &Extract::new(&request, ExtractOptions::new().retries(1)),
             vec![
                 Ok(text("no", first)),
                 Ok(text(r#"{"name": "Rome"}"#, second)),
@@ -165,7 +168,7 @@ fn usage_is_summed_over_the_attempts_that_report_it() {
 fn in_text_the_bad_reply_and_the_complaint_are_appended() {
     let request = request();
     let (_, sent) = script(
-        &Extract::new(&request).retries(2),
+        &Extract::new(&request, ExtractOptions::new().retries(2)),
         vec![
             Ok(text("Sorry.", None)),
             Ok(text("", None)),
@@ -193,7 +196,10 @@ fn in_text_the_bad_reply_and_the_complaint_are_appended() {
 #[test]
 fn in_tool_mode_a_call_of_the_tool_is_answered_by_an_error_result() {
     let request = request();
-    let extract = Extract::new(&request).mode(ExtractMode::Tool).retries(1);
+    let extract = Extract::new(
+        &request,
+        ExtractOptions::new().mode(ExtractMode::Tool).retries(1),
+    );
     let (outcome, sent) = script(
         &extract,
         vec![
@@ -225,10 +231,13 @@ fn in_tool_mode_a_call_of_the_tool_is_answered_by_an_error_result() {
 #[test]
 fn in_tool_mode_no_call_of_the_tool_is_re_asked_in_text() {
     let request = request();
-    let extract = Extract::new(&request)
-        .mode(ExtractMode::Tool)
-        .name("answer")
-        .retries(3);
+    let extract = Extract::new(
+        &request,
+        ExtractOptions::new()
+            .mode(ExtractMode::Tool)
+            .name("answer")
+            .retries(3),
+    );
     let (outcome, sent) = script(
         &extract,
         vec![
@@ -264,7 +273,7 @@ fn the_service_s_malformed_verdict_and_a_cut_reply_are_named_in_the_reason() {
     let request = request();
     let mut malformed = text(r#"{"name": "Oslo"}"#, None);
     malformed.stop_reason = Some(StopReason::MalformedModelOutput);
-    let (outcome, _) = script(&Extract::new(&request), vec![Ok(malformed)]);
+    let (outcome, _) = script(&Extract::from(&request), vec![Ok(malformed)]);
     let (raw, reason, _) = invalid_output(outcome);
     assert_eq!(raw, r#"{"name": "Oslo"}"#);
     assert_eq!(
@@ -274,7 +283,7 @@ fn the_service_s_malformed_verdict_and_a_cut_reply_are_named_in_the_reason() {
 
     let mut cut = text(r#"{"name": "Os"#, None);
     cut.stop_reason = Some(StopReason::MaxTokens);
-    let (outcome, _) = script(&Extract::new(&request), vec![Ok(cut)]);
+    let (outcome, _) = script(&Extract::from(&request), vec![Ok(cut)]);
     let (_, reason, _) = invalid_output(outcome);
     assert!(
         reason.starts_with("the reply stopped with `max_tokens`: EOF"),
@@ -288,7 +297,7 @@ fn the_service_s_malformed_verdict_and_a_cut_reply_are_named_in_the_reason() {
     ] {
         let mut reply = text("{", None);
         reply.stop_reason = Some(stop);
-        let (outcome, _) = script(&Extract::new(&request), vec![Ok(reply)]);
+        let (outcome, _) = script(&Extract::from(&request), vec![Ok(reply)]);
         let (_, reason, _) = invalid_output(outcome);
         assert!(reason.starts_with("EOF"), "{reason}");
     }
@@ -304,7 +313,10 @@ fn a_tool_input_that_is_not_json_is_re_asked_other_errors_end_at_once() {
         reason: "EOF while parsing".into(),
         response: Box::new(text("", Some((2, 3)))),
     };
-    let extract = Extract::new(&request).mode(ExtractMode::Tool).retries(1);
+    let extract = Extract::new(
+        &request,
+        ExtractOptions::new().mode(ExtractMode::Tool).retries(1),
+    );
     let (outcome, sent) = script(&extract, vec![Err(bad_input()), Err(bad_input())]);
     assert_eq!(sent.len(), 2);
     let (raw, reason, response) = invalid_output(outcome);
@@ -314,7 +326,7 @@ fn a_tool_input_that_is_not_json_is_re_asked_other_errors_end_at_once() {
     assert_eq!(sent[1].messages[1], Message::assistant("{\"name\": "));
 
     let (outcome, sent) = script(
-        &Extract::new(&request).retries(3),
+        &Extract::new(&request, ExtractOptions::new().retries(3)),
         vec![Err(Error::invalid("messages", "bad"))],
     );
     assert!(matches!(outcome, Err(Error::InvalidRequest { .. })));
@@ -326,13 +338,17 @@ fn a_type_that_is_not_an_object_is_refused_naming_where_its_schema_goes() {
     let request = request();
     let run_list =
         |extract: &Extract<'_>| run::<Vec<String>>(extract, |_| panic!("nothing is sent"));
-    let err = run_list(&Extract::new(&request)).unwrap_err();
+    let err = run_list(&Extract::from(&request)).unwrap_err();
     assert!(
         matches!(&err, Error::InvalidRequest { field, reason }
             if field == "output_config.text_format.schema" && reason.starts_with("must describe a JSON object")),
         "{err}"
     );
-    let err = run_list(&Extract::new(&request).mode(ExtractMode::Tool)).unwrap_err();
+    let err = run_list(&Extract::new(
+        &request,
+        ExtractOptions::new().mode(ExtractMode::Tool),
+    ))
+    .unwrap_err();
     assert!(
         matches!(&err, Error::InvalidRequest { field, .. } if field == "tool_config.tools[0].input_schema"),
         "{err}"
@@ -340,7 +356,11 @@ fn a_type_that_is_not_an_object_is_refused_naming_where_its_schema_goes() {
     let with_tools = request
         .clone()
         .tool(Tool::new("a", "A", json!({"type": "object"})));
-    let err = run_list(&Extract::new(&with_tools).mode(ExtractMode::Tool)).unwrap_err();
+    let err = run_list(&Extract::new(
+        &with_tools,
+        ExtractOptions::new().mode(ExtractMode::Tool),
+    ))
+    .unwrap_err();
     assert!(
         matches!(&err, Error::InvalidRequest { field, .. } if field == "tool_config.tools[1].input_schema"),
         "{err}"
@@ -359,10 +379,7 @@ fn options_name_and_describe_the_format_or_the_tool() {
     assert_eq!(ExtractOptions::default().tool_name(), DEFAULT_TOOL_NAME);
     assert_eq!(ExtractOptions::default(), ExtractOptions::new());
     let reply = || Ok(text(r#"{"name": "Oslo"}"#, None));
-    let (_, sent) = script(
-        &Extract::with_options(&request, options.clone()),
-        vec![reply()],
-    );
+    let (_, sent) = script(&Extract::new(&request, options.clone()), vec![reply()]);
     let format = sent[0]
         .output_config
         .as_ref()
@@ -374,7 +391,7 @@ fn options_name_and_describe_the_format_or_the_tool() {
         (format.name.as_deref(), format.description.as_deref()),
         (Some("city"), Some("A city."))
     );
-    let extract = Extract::with_options(&request, options.mode(ExtractMode::Tool));
+    let extract = Extract::new(&request, options.mode(ExtractMode::Tool));
     let (_, sent) = script(
         &extract,
         vec![Ok(tool_call("t", "city", json!({"name": "Oslo"})))],
@@ -402,7 +419,7 @@ fn the_cost_is_every_attempt_s_at_the_model_that_answered_it() {
     };
     let mut answer = text(r#"{"name": "Oslo"}"#, Some((0, 1_000_000)));
     let (outcome, _) = script(
-        &Extract::new(&request).retries(2),
+        &Extract::new(&request, ExtractOptions::new().retries(2)),
         vec![Ok(million(true)), Ok(million(false)), Ok(answer.clone())],
     );
     let cost = outcome.unwrap().cost.unwrap().total();
@@ -414,7 +431,7 @@ fn the_cost_is_every_attempt_s_at_the_model_that_answered_it() {
         region: None,
     });
     let (outcome, _) = script(
-        &Extract::new(&request).retries(1),
+        &Extract::new(&request, ExtractOptions::new().retries(1)),
         vec![Ok(million(true)), Ok(answer.clone())],
     );
     let cost = outcome.unwrap().cost.unwrap().total();
@@ -422,7 +439,7 @@ fn the_cost_is_every_attempt_s_at_the_model_that_answered_it() {
 
     // One attempt that cannot be priced (no usage) leaves the sum unknown.
     let (outcome, _) = script(
-        &Extract::new(&request).retries(1),
+        &Extract::new(&request, ExtractOptions::new().retries(1)),
         vec![Ok(text("no", None)), Ok(answer)],
     );
     assert_eq!(outcome.unwrap().cost, None);
@@ -446,15 +463,16 @@ fn each_option_sets_its_own_and_keeps_the_others() {
         unsupported: Unsupported::Refuse,
     };
     assert_eq!(all, expected);
-    // The same through an `Extract`, in another order.
-    let request = request();
-    let extract = Extract::new(&request)
+    // In another order, the same, and an `Extract` keeps them whole.
+    let other_order = ExtractOptions::new()
         .unsupported(Unsupported::Refuse)
         .strict(false)
         .description("A city.")
         .name("city")
         .retries(4)
         .mode(ExtractMode::Tool);
+    let request = request();
+    let extract = Extract::new(&request, other_order);
     assert_eq!(extract.options, expected);
     assert_eq!(extract.tool_name(), "city");
     assert_eq!(Extract::from(&request).options, ExtractOptions::new());

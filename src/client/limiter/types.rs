@@ -18,6 +18,7 @@ pub(crate) fn estimate_input_tokens(request_json_bytes: usize) -> u32 {
 
 /// One model's on-demand quotas; `None` leaves that dimension unlimited.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[must_use]
 pub struct Quota {
     /// Requests per minute (RPM).
     pub requests_per_minute: Option<u32>,

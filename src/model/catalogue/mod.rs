@@ -33,10 +33,11 @@ use crate::error::Error;
 /// The bundled catalogue file.
 const BUNDLED: &str = include_str!("../../../data/models.json");
 
-/// Where a fact comes from: a page or a recording, and when it was read.
+/// Where a catalogue fact comes from: a page or a recording, and when it
+/// was read (the values of [`Catalogue::sources`]).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
-pub struct Source {
+pub struct Citation {
     /// What it is.
     pub title: String,
     /// Its address.
@@ -80,7 +81,7 @@ pub enum Status {
 }
 
 /// A model's lifecycle, as its source gives it on the day of the copy read
-/// (see [`Source::title`]). Dates are `YYYY-MM-DD`; the catalogue does not
+/// (see [`Citation::title`]). Dates are `YYYY-MM-DD`; the catalogue does not
 /// move a model to [`Status::EndOfLife`] when a date passes, only when a
 /// source says so (see [`ended_by`](Lifecycle::ended_by)).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,7 +238,7 @@ pub struct Catalogue {
     /// The date of the file (`YYYY-MM-DD`): the facts are as of then.
     pub date: String,
     /// The sources facts name, by key.
-    pub sources: BTreeMap<String, Source>,
+    pub sources: BTreeMap<String, Citation>,
     /// Rules by family.
     pub families: Vec<Family>,
     /// The prefixes of geographic inference-profile ids (`"us."`, …).

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::Source;
+use super::Citation;
 use crate::error::Error;
 
 /// Per-million-token prices in US dollars for one way of calling a model
@@ -84,7 +84,7 @@ fn check(rates: &Rates, at: &str) -> Result<(), Error> {
 
 pub(super) fn read(
     raw: Vec<RawPrice>,
-    sources: &BTreeMap<String, Source>,
+    sources: &BTreeMap<String, Citation>,
 ) -> Result<Vec<Price>, Error> {
     raw.into_iter()
         .map(|p| {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Capabilities, Catalogue, Fact, Family, Lifecycle, ModelInfo, Source, Status};
+use super::{Capabilities, Catalogue, Citation, Fact, Family, Lifecycle, ModelInfo, Status};
 use crate::error::Error;
 
 /// The file formats this version reads.
@@ -18,7 +18,7 @@ struct File {
     format: u32,
     date: String,
     #[serde(default)]
-    sources: BTreeMap<String, Source>,
+    sources: BTreeMap<String, Citation>,
     #[serde(default)]
     families: Vec<RawFamily>,
     #[serde(default)]
@@ -123,7 +123,7 @@ struct RawModel {
 
 /// Turns raw facts into [`Fact`]s, checking every source is listed.
 struct Facts<'a> {
-    sources: &'a BTreeMap<String, Source>,
+    sources: &'a BTreeMap<String, Citation>,
 }
 
 impl Facts<'_> {
