@@ -27,7 +27,7 @@ def side(name):
 
 series = [
     ("bedrock-converse converse_with: threads, one Converser", "#d62728", side("wrapper_threads"), ""),
-    ("bedrock-converse converse_with_send: threads, one Converser", "#ff7f0e", side("wrapper_send_threads"), ""),
+    ("bedrock-converse converse_with_on_runtime: threads, one Converser", "#ff7f0e", side("wrapper_send_threads"), ""),
     ("raw async SDK: tasks, multi-thread runtime", "#1f77b4", side("raw_tasks_multi_thread"), ""),
     ("raw async SDK: tasks, current-thread runtime", "#17becf", side("raw_tasks_current_thread"), ""),
     ("Python wrapper (boto3): threads", "#2ca02c", [py.get(n) for n in callers], ""),

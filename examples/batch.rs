@@ -25,7 +25,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_converse::batch::{Batch, Progress};
+use bedrock_converse::batch::{Batch, BatchStats};
 use bedrock_converse::Converser;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -126,7 +126,7 @@ fn run(args: &Args) -> Result<(), String> {
 
 /// The closing lines: counts, tokens and spend; what each target answered;
 /// what the budget left unstarted.
-fn summary(args: &Args, stats: &Progress, converser: &Converser) {
+fn summary(args: &Args, stats: &BatchStats, converser: &Converser) {
     let unpriced = match stats.unpriced {
         0 => String::new(),
         n => format!(" (+{n} replies the price table does not price)"),
@@ -182,7 +182,7 @@ impl Reporter {
         Duration::from_millis(if self.0.is_some() { 250 } else { 1000 })
     }
 
-    fn progress(&self, p: &Progress) {
+    fn progress(&self, p: &BatchStats) {
         let Some(bar) = &self.0 else {
             return eprintln!("{p}");
         };

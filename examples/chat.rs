@@ -19,9 +19,10 @@
 mod common;
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 
-use bedrock_converse::{Conversation, Delta, Flow, Response, StreamHandler};
+use bedrock_converse::{Conversation, Delta, Response, StreamHandler};
 use clap::Parser;
 
 const DEFAULT_MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
@@ -34,7 +35,7 @@ struct Printer {
 }
 
 impl StreamHandler for Printer {
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         let mut out = std::io::stdout().lock();
         match delta {
             Delta::ReasoningText(t) => {
@@ -54,7 +55,7 @@ impl StreamHandler for Printer {
             _ => {}
         }
         let _ = out.flush();
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

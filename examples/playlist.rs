@@ -14,11 +14,12 @@
 mod common;
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 
 use bedrock_converse::model::{Metrics, Role, Usage};
 use bedrock_converse::stream::{Metadata, Stop};
-use bedrock_converse::{ConverseRequest, Delta, Flow, Message, Response, StreamHandler};
+use bedrock_converse::{ConverseRequest, Delta, Message, Response, StreamHandler};
 use clap::Parser;
 use serde_json::json;
 
@@ -45,24 +46,24 @@ struct Args {
 struct Printer;
 
 impl StreamHandler for Printer {
-    fn on_message_start(&mut self, role: &Role) -> Flow {
+    fn on_message_start(&mut self, role: &Role) -> ControlFlow<()> {
         println!("\nRole: {}", role.as_str());
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         if let Some(text) = delta.text() {
             print!("{text}");
             let _ = std::io::stdout().flush();
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
+    fn on_stop(&mut self, stop: &Stop) -> ControlFlow<()> {
         println!("\nStop reason: {}", stop.reason.as_str());
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_metadata(&mut self, metadata: &Metadata) -> Flow {
+    fn on_metadata(&mut self, metadata: &Metadata) -> ControlFlow<()> {
         print_metadata(metadata.usage.as_ref(), metadata.metrics.as_ref());
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

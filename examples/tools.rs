@@ -15,11 +15,12 @@
 mod common;
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 
 use bedrock_converse::model::{Tool, ToolResult, ToolUse};
 use bedrock_converse::stream::BlockStart;
-use bedrock_converse::{Conversation, Delta, Flow, StreamHandler};
+use bedrock_converse::{Conversation, Delta, StreamHandler};
 use clap::Parser;
 use serde_json::json;
 
@@ -76,18 +77,18 @@ fn run_tool(call: &ToolUse) -> ToolResult {
 struct Printer;
 
 impl StreamHandler for Printer {
-    fn on_block_start(&mut self, _index: u32, start: &BlockStart) -> Flow {
+    fn on_block_start(&mut self, _index: u32, start: &BlockStart) -> ControlFlow<()> {
         if let BlockStart::ToolUse { name, .. } = start {
             println!("\n[the model calls {name}]");
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         if let Some(text) = delta.text() {
             print!("{text}");
             let _ = std::io::stdout().flush();
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

@@ -16,18 +16,19 @@
 //! thread as it arrives, then return the assembled [`Response`]
 //! ([`Converser::converse_with`]); a quick `Send` handler can instead run on
 //! the runtime thread, skipping a thread hand-off per event
-//! ([`Converser::converse_with_send`]).
+//! ([`Converser::converse_with_on_runtime`]).
 //!
 //! ```no_run
-//! use bedrock_converse::{Converser, ConverseRequest, Delta, Flow, StreamHandler};
+//! use std::ops::ControlFlow;
+//! use bedrock_converse::{Converser, ConverseRequest, Delta, StreamHandler};
 //!
 //! struct Print;
 //! impl StreamHandler for Print {
-//!     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+//!     fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
 //!         if let Some(text) = delta.text() {
 //!             print!("{text}");
 //!         }
-//!         Flow::Continue
+//!         ControlFlow::Continue(())
 //!     }
 //! }
 //!
@@ -68,10 +69,14 @@
 //!   are given.
 //! - **One word, one meaning**: `cancel_token(token)` is the setter that
 //!   makes a [`CancelToken`] end the work, wherever it applies;
-//!   `*_stats()` reads counters ([`Converser::limiter_stats`],
-//!   [`Converser::target_stats`]); a call of a `Converser` or a
-//!   `Conversation` ending in `_with` streams to a [`StreamHandler`]
-//!   ([`Converser::converse_with`], [`Conversation::send_with`]).
+//!   a `*Stats` type holds counters, read during the work and at its end
+//!   ([`Converser::limiter_stats`], [`Converser::target_stats`], the
+//!   [`batch::BatchStats`] a batch reports and returns); a call of a
+//!   `Converser` or a `Conversation` ending in `_with` streams to a
+//!   [`StreamHandler`] ([`Converser::converse_with`],
+//!   [`Conversation::send_with`]), whose callbacks return std's
+//!   [`ControlFlow<()>`](std::ops::ControlFlow), not a type of this crate;
+//!   [`Converser::converse_with_on_runtime`] says where its handler runs.
 //!
 //! # Where things are
 //!
@@ -128,7 +133,7 @@ pub use client::{CallHandle, Converser, ConverserBuilder};
 pub use conversation::Conversation;
 pub use error::{Error, Result};
 pub use model::{ConverseRequest, Message, Response};
-pub use stream::{Delta, Flow, StreamEvent, StreamHandler};
+pub use stream::{Delta, StreamEvent, StreamHandler};
 
 /// The SDK's Converse types (content blocks, stop reasons, roles, …), for
 /// requests and replies beyond what the helpers here cover.

@@ -1,11 +1,12 @@
 //! What every measurement shares: the request, the two clients (the wrapper
 //! and the raw SDK, built from one SDK configuration), the handler that
 //! touches each delta (the same for the raw SDK consumer and for both of the
-//! wrapper's streaming calls, `converse_with` and `converse_with_send`), and
+//! wrapper's streaming calls, `converse_with` and `converse_with_on_runtime`), and
 //! small statistics helpers.
 
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use aws_sdk_bedrockruntime::config::{Credentials, Region};
@@ -18,7 +19,7 @@ use aws_smithy_types::{Document, Number};
 use bedrock_converse::model::Role;
 use bedrock_converse::model::StopReason;
 use bedrock_converse::stream::{Metadata, Stop};
-use bedrock_converse::{ConverseRequest, Converser, Delta, Flow};
+use bedrock_converse::{ConverseRequest, Converser, Delta};
 use bedrock_converse::{Error, Response, StreamHandler};
 use serde_json::json;
 
@@ -209,29 +210,29 @@ impl Touch {
 }
 
 impl StreamHandler for Touch {
-    fn on_message_start(&mut self, _role: &Role) -> Flow {
+    fn on_message_start(&mut self, _role: &Role) -> ControlFlow<()> {
         self.events += 1;
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         match delta.text() {
             Some(t) => self.text(t),
             None => self.events += 1,
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_block_stop(&mut self, _index: u32) -> Flow {
+    fn on_block_stop(&mut self, _index: u32) -> ControlFlow<()> {
         self.events += 1;
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
+    fn on_stop(&mut self, stop: &Stop) -> ControlFlow<()> {
         self.events += 1;
         self.stopped = stop.reason == StopReason::EndTurn;
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_metadata(&mut self, _metadata: &Metadata) -> Flow {
+    fn on_metadata(&mut self, _metadata: &Metadata) -> ControlFlow<()> {
         self.events += 1;
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 
@@ -305,7 +306,7 @@ pub enum Path {
     /// `converse_with`: the handler runs on the calling thread; each event
     /// crosses from the runtime thread to it.
     With,
-    /// `converse_with_send`: the handler runs on the runtime thread, in the
+    /// `converse_with_on_runtime`: the handler runs on the runtime thread, in the
     /// task that reads the stream; the caller wakes once, for the result.
     Send,
 }
@@ -315,7 +316,7 @@ impl Path {
     pub fn name(self) -> &'static str {
         match self {
             Path::With => "converse_with",
-            Path::Send => "converse_with_send",
+            Path::Send => "converse_with_on_runtime",
         }
     }
 
@@ -328,7 +329,7 @@ impl Path {
     ) -> Result<Response, Error> {
         match self {
             Path::With => converser.converse_with(req, handler),
-            Path::Send => converser.converse_with_send(req, handler),
+            Path::Send => converser.converse_with_on_runtime(req, handler),
         }
     }
 

@@ -13,7 +13,7 @@
 //!
 //! The wrapper's streaming side is measured through both of its calls, the
 //! same handler each time: `converse_with` (the handler runs on the calling
-//! thread) and `converse_with_send` (the handler runs on the `Converser`'s
+//! thread) and `converse_with_on_runtime` (the handler runs on the `Converser`'s
 //! runtime thread). Items 1 to 4 report each beside the raw SDK.
 //!
 //! Filters: `cargo bench -- per_call` runs only the criterion benches and
@@ -30,6 +30,7 @@ mod reader;
 mod report;
 mod stamps;
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -215,7 +216,7 @@ fn main() {
 type Recorded = Vec<(String, Vec<f64>)>;
 
 /// Criterion: per-call latency of the tiny streamed reply (raw SDK,
-/// `converse_with`, `converse_with_send`), and of the same reply through
+/// `converse_with`, `converse_with_on_runtime`), and of the same reply through
 /// `converse`. Each routine also keeps its own per-sample times,
 /// so that the summary table can quote criterion's medians.
 fn per_call(
@@ -265,7 +266,7 @@ fn per_call(
             Path::With.stream(converser, req, &mut touch);
             assert_eq!(touch.deltas, TINY_DELTAS as u64);
         });
-        bench("wrapper_converse_with_send", &mut || {
+        bench("wrapper_converse_with_on_runtime", &mut || {
             let mut touch = Touch::default();
             Path::Send.stream(converser, req, &mut touch);
             assert_eq!(touch.deltas, TINY_DELTAS as u64);
@@ -327,7 +328,7 @@ fn capacity(server: &MockServer, long: &Reply, tiny: &Reply, plan: Plan) -> Valu
 }
 
 /// Streaming throughput of the long reply: rounds rotate the order of the
-/// three sides (raw SDK, `converse_with`, `converse_with_send`), medians
+/// three sides (raw SDK, `converse_with`, `converse_with_on_runtime`), medians
 /// reported.
 fn throughput(
     converser: &bedrock_converse::Converser,
@@ -338,7 +339,7 @@ fn throughput(
     plan: Plan,
 ) -> Value {
     let rounds = plan.pick(7, 1);
-    // Per side (raw, converse_with, converse_with_send): (events/s, MB/s,
+    // Per side (raw, converse_with, converse_with_on_runtime): (events/s, MB/s,
     // client CPU µs per event) of each round.
     let mut sides: [Vec<(f64, f64, f64)>; 3] = Default::default();
     // One warm-up call each.
@@ -490,7 +491,7 @@ fn raw_tasks(
 }
 
 /// 1, 8 and 64 threads sharing one `Converser` (through `converse_with`, and
-/// through `converse_with_send`) vs the raw SDK with as many tasks on a
+/// through `converse_with_on_runtime`) vs the raw SDK with as many tasks on a
 /// multi-thread runtime (`#[tokio::main]`'s) and on a current-thread runtime;
 /// rounds in rotated order, medians.
 fn concurrency(
@@ -541,7 +542,7 @@ fn concurrency(
 /// Delay from the SDK receiving each event's bytes to the consumer seeing the
 /// event (the raw SDK's `recv` returning it, or the wrapper's handler
 /// callback: on the calling thread for `converse_with`, on the runtime thread
-/// for `converse_with_send`), on a reply paced at one frame per millisecond
+/// for `converse_with_on_runtime`), on a reply paced at one frame per millisecond
 /// (so each event arrives alone and finds its reader waiting, as LLM tokens
 /// do).
 fn delay(
@@ -571,33 +572,33 @@ fn delay(
         fn on_message_start(
             &mut self,
             _: &bedrock_converse::model::Role,
-        ) -> bedrock_converse::Flow {
+        ) -> std::ops::ControlFlow<()> {
             self.0.push(Instant::now());
-            bedrock_converse::Flow::Continue
+            ControlFlow::Continue(())
         }
-        fn on_delta(&mut self, _: u32, _: &bedrock_converse::Delta) -> bedrock_converse::Flow {
+        fn on_delta(&mut self, _: u32, _: &bedrock_converse::Delta) -> std::ops::ControlFlow<()> {
             self.0.push(Instant::now());
-            bedrock_converse::Flow::Continue
+            ControlFlow::Continue(())
         }
-        fn on_block_stop(&mut self, _: u32) -> bedrock_converse::Flow {
+        fn on_block_stop(&mut self, _: u32) -> std::ops::ControlFlow<()> {
             self.0.push(Instant::now());
-            bedrock_converse::Flow::Continue
+            ControlFlow::Continue(())
         }
-        fn on_stop(&mut self, _: &bedrock_converse::stream::Stop) -> bedrock_converse::Flow {
+        fn on_stop(&mut self, _: &bedrock_converse::stream::Stop) -> std::ops::ControlFlow<()> {
             self.0.push(Instant::now());
-            bedrock_converse::Flow::Continue
+            ControlFlow::Continue(())
         }
         fn on_metadata(
             &mut self,
             _: &bedrock_converse::stream::Metadata,
-        ) -> bedrock_converse::Flow {
+        ) -> std::ops::ControlFlow<()> {
             self.0.push(Instant::now());
-            bedrock_converse::Flow::Continue
+            ControlFlow::Continue(())
         }
     }
 
     let rounds = plan.pick(3, 1);
-    // Per side (raw, converse_with, converse_with_send): every event's delay.
+    // Per side (raw, converse_with, converse_with_on_runtime): every event's delay.
     let mut sides: [Vec<f64>; 3] = Default::default();
     for round in 0..rounds {
         // Rotate the order so that no side always runs first.

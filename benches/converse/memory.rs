@@ -15,7 +15,7 @@ const CALLS_VAR: &str = "BEDROCK_BENCH_CALLS";
 
 /// Runs the memory measurements: RSS after `calls` tiny calls, and peak RSS
 /// while streaming a 10 MiB reply; for the raw SDK and for the wrapper
-/// through `converse_with` and through `converse_with_send`.
+/// through `converse_with` and through `converse_with_on_runtime`.
 pub fn measure(server: &MockServer, tiny: &Reply, full: bool) -> Value {
     let calls = if full { 10_000 } else { 300 };
     server.set_default(tiny.clone());

@@ -9,7 +9,7 @@
 //! Kinds: `throughput-raw`, `throughput-wrapper`, `throughput-send`
 //! (20,000-delta replies), `per-call-raw`, `per-call-wrapper`, `per-call-send`
 //! (tiny replies); `wrapper` is `converse_with` (handler on the calling
-//! thread), `send` is `converse_with_send` (handler on the runtime thread).
+//! thread), `send` is `converse_with_on_runtime` (handler on the runtime thread).
 //! `BEDROCK_BENCH_ROUNDS` sets how many calls (default 20 and 5,000);
 //! `BEDROCK_BENCH_CALLERS` how many callers share them (threads sharing one
 //! `Converser` for the wrapper, tasks on a current-thread runtime for the raw

@@ -1,6 +1,6 @@
 //! Collects the figures, prints each section as it ends and a summary table
 //! with the ratios at the end, one row per wrapper path (`converse_with` and
-//! `converse_with_send`), then the targets evaluated for each path on its
+//! `converse_with_on_runtime`), then the targets evaluated for each path on its
 //! own, and writes them all as JSON to `target/bench-results/converse.json`
 //! (read by `benches/chart.py`).
 
@@ -13,7 +13,7 @@ use crate::common::median;
 
 /// One of the wrapper's two streaming calls: its labels, and its keys in
 /// the JSON (`wrapper` is `converse_with`, kept from before
-/// `converse_with_send` existed; `wrapper_send` is `converse_with_send`).
+/// `converse_with_on_runtime` existed; `wrapper_send` is `converse_with_on_runtime`).
 struct WrapperPath {
     short: &'static str,
     long: &'static str,
@@ -34,9 +34,9 @@ const PATHS: [WrapperPath; 2] = [
         threads: "wrapper_threads",
     },
     WrapperPath {
-        short: "converse_with_send",
-        long: "converse_with_send (handler on the runtime thread)",
-        per_call: "wrapper_converse_with_send",
+        short: "converse_with_on_runtime",
+        long: "converse_with_on_runtime (handler on the runtime thread)",
+        per_call: "wrapper_converse_with_on_runtime",
         side: "wrapper_send",
         threads: "wrapper_send_threads",
     },
@@ -530,7 +530,7 @@ impl Report {
         if self.results.contains_key("throughput") {
             let cpu = |side: &str| f(self.get(&["throughput", side, "client_cpu_us_per_event"]));
             println!(
-                "\nthroughput: client CPU per event {} µs raw SDK, {} µs converse_with ({}), {} µs converse_with_send ({})",
+                "\nthroughput: client CPU per event {} µs raw SDK, {} µs converse_with ({}), {} µs converse_with_on_runtime ({})",
                 r(cpu("raw"), 3),
                 r(cpu("wrapper"), 3),
                 ratio(cpu("wrapper"), cpu("raw")),

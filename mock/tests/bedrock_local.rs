@@ -2,13 +2,14 @@
 //! over HTTP: each mode, and bad command lines.
 
 use std::io::{BufRead, BufReader};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use bedrock_converse::error::ServiceErrorKind;
 use bedrock_converse::model::StopReason;
-use bedrock_converse::{ConverseRequest, Converser, Delta, Flow, StreamHandler};
+use bedrock_converse::{ConverseRequest, Converser, Delta, StreamHandler};
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bedrock-local");
@@ -68,11 +69,11 @@ impl Drop for Local {
 struct Deltas(Vec<String>);
 
 impl StreamHandler for Deltas {
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         if let Some(text) = delta.text() {
             self.0.push(text.to_owned());
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

@@ -144,7 +144,7 @@ impl super::Batch<'_> {
     /// the calls in flight and of the next call (its estimated input and
     /// all of its `max_tokens` at the model's price), could pass `dollars`.
     /// The run then waits for the calls in flight and ends normally, the
-    /// records it did not start listed in [`Progress::unstarted`](super::Progress::unstarted)
+    /// records it did not start listed in [`BatchStats::unstarted`](super::BatchStats::unstarted)
     /// and absent from the output file; a [resumed](super::Batch::resume)
     /// run counts the replies already in the file against its budget, so
     /// resuming with a larger budget carries on.

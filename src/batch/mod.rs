@@ -8,7 +8,7 @@
 //!   [`Response`](crate::Response) and a `modelOutput`;
 //! - `journal`: the output file, appended per record and read back on resume;
 //! - `result`: [`RecordResult`], a finished record and its output line;
-//! - `progress`: [`Progress`], what the run reports as it goes.
+//! - `progress`: [`BatchStats`], what the run reports as it goes.
 //!
 //! ```
 //! # use bedrock_converse_mock::{MockServer, Reply};
@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::RecvTimeoutError;
 
-pub use progress::Progress;
+pub use progress::BatchStats;
 pub use record::{Record, RecordError};
 pub use result::RecordResult;
 
@@ -104,7 +104,7 @@ pub struct Batch<'a> {
 }
 
 /// The progress callback.
-type ProgressFn<'a> = Box<dyn FnMut(&Progress) + 'a>;
+type ProgressFn<'a> = Box<dyn FnMut(&BatchStats) + 'a>;
 
 impl std::fmt::Debug for Batch<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -212,7 +212,7 @@ impl<'a> Batch<'a> {
 
     /// Calls `f` with the progress at the start, at most once per `every`
     /// while records finish, and at the end.
-    pub fn on_progress(mut self, every: Duration, f: impl FnMut(&Progress) + 'a) -> Self {
+    pub fn on_progress(mut self, every: Duration, f: impl FnMut(&BatchStats) + 'a) -> Self {
         self.progress = Some((every, Box::new(f)));
         self
     }
@@ -236,7 +236,7 @@ impl<'a> Batch<'a> {
         mut self,
         records: impl IntoIterator<Item = Record>,
         mut on_result: impl FnMut(RecordResult),
-    ) -> Result<Progress, Error> {
+    ) -> Result<BatchStats, Error> {
         let mut records: Vec<Option<Record>> = records.into_iter().map(Some).collect();
         let mut ids = HashSet::with_capacity(records.len());
         for record in records.iter().flatten() {
@@ -261,7 +261,7 @@ impl<'a> Batch<'a> {
             done_ids = done;
         }
         let started = Instant::now();
-        let mut progress = Progress::new(records.len());
+        let mut progress = BatchStats::new(records.len());
         (progress.spend_usd, progress.unpriced) = earlier;
         let mut queue: VecDeque<(usize, Tries)> = VecDeque::new();
         for (i, record) in records.iter_mut().enumerate() {
@@ -458,7 +458,7 @@ impl<'a> Batch<'a> {
         Ok(progress)
     }
 
-    fn report(&mut self, progress: &mut Progress, started: Instant) {
+    fn report(&mut self, progress: &mut BatchStats, started: Instant) {
         progress.elapsed = started.elapsed();
         if let Some((_, f)) = &mut self.progress {
             f(progress);
@@ -469,7 +469,7 @@ impl<'a> Batch<'a> {
     fn deliver(
         &self,
         result: RecordResult,
-        progress: &mut Progress,
+        progress: &mut BatchStats,
         journal: Option<&mut Journal>,
         on_result: &mut impl FnMut(RecordResult),
     ) -> Result<(), Error> {

@@ -1,4 +1,4 @@
-//! [`Progress`]: what a batch run reports as it goes, and returns at the end.
+//! [`BatchStats`]: what a batch run reports as it goes, and returns at the end.
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use super::result::RecordResult;
 /// [`run`](super::Batch::run).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct Progress {
+pub struct BatchStats {
     /// Records given to the run.
     pub total: usize,
     /// Records skipped because the journal already had them (resume).
@@ -48,11 +48,11 @@ pub struct Progress {
     pub elapsed: Duration,
 }
 
-impl Progress {
+impl BatchStats {
     pub(super) fn new(total: usize) -> Self {
-        Progress {
+        BatchStats {
             total,
-            ..Progress::default()
+            ..BatchStats::default()
         }
     }
 
@@ -100,7 +100,7 @@ impl Progress {
     }
 }
 
-impl std::fmt::Display for Progress {
+impl std::fmt::Display for BatchStats {
     /// One line: `12/64 done (1 failed, 0 skipped), 8 in flight, 3.2 rec/s, 1234 tokens, $0.0012, ETA 16s`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

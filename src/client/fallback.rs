@@ -10,6 +10,7 @@
 //! Each model's fallback is logged once.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -20,7 +21,7 @@ use crate::error::Error;
 use crate::model::catalogue::{Capability, Catalogue};
 use crate::model::{ConverseRequest, Response, StreamFallback};
 use crate::sdk::SdkParts;
-use crate::stream::{Flow, StreamHandler};
+use crate::stream::StreamHandler;
 
 /// The service's refusal of a stream, word for word, and what it means.
 const REFUSALS: [(&str, StreamFallback); 2] = [
@@ -170,7 +171,7 @@ impl Converser {
         let mut response = self.converse_inner(sent, parts, target, deadline)?;
         response.stream_fallback = Some(why);
         for event in events(&response) {
-            if handler.on_event(&event) == Flow::Stop {
+            if handler.on_event(&event) == ControlFlow::Break(()) {
                 return Err(Error::Stopped {
                     partial: Box::new(response),
                 });

@@ -26,6 +26,7 @@ mod target;
 
 use std::fmt;
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,7 +52,7 @@ use crate::engine::{self, Assembler, Interrupt, Sink, Step};
 use crate::error::Error;
 use crate::model::{ConverseRequest, Response};
 use crate::sdk::SdkParts;
-use crate::stream::{Flow, StreamHandler};
+use crate::stream::StreamHandler;
 use quota::{reuse, Counted};
 use runtime::Runtime;
 
@@ -237,24 +238,25 @@ impl Converser {
     /// the same reply.
     ///
     /// If the stream fails part-way, is cancelled through the request's
-    /// [`CancelToken`], times out, or the handler returns [`Flow::Stop`], the
+    /// [`CancelToken`], times out, or the handler returns [`ControlFlow::Break`], the
     /// stream is dropped and the error carries what had arrived
     /// ([`Error::partial_response`]). If the handler panics, the stream is
     /// dropped and the panic continues on this thread; the `Converser` stays
     /// usable.
     ///
     /// Each event crosses from the runtime thread to this one. For a quick
-    /// `Send` handler, [`converse_with_send`](Converser::converse_with_send)
+    /// `Send` handler, [`converse_with_on_runtime`](Converser::converse_with_on_runtime)
     /// skips that hand-off.
     ///
     /// ```no_run
-    /// use bedrock_converse::{Converser, ConverseRequest, Delta, Flow, StreamHandler};
+    /// use std::ops::ControlFlow;
+    /// use bedrock_converse::{Converser, ConverseRequest, Delta, StreamHandler};
     ///
     /// struct Print;
     /// impl StreamHandler for Print {
-    ///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    ///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
     ///         if let Some(t) = delta.text() { print!("{t}"); }
-    ///         Flow::Continue
+    ///         ControlFlow::Continue(())
     ///     }
     /// }
     ///
@@ -268,7 +270,7 @@ impl Converser {
     /// # Errors
     ///
     /// As [`converse`](Converser::converse), and also [`Error::Stopped`] (the
-    /// handler returned [`Flow::Stop`]) and [`Error::InvalidToolInput`] (a
+    /// handler returned [`ControlFlow::Break`]) and [`Error::InvalidToolInput`] (a
     /// streamed tool call's input is not JSON); timeouts are the total
     /// deadline or the [idle timeout](ConverserBuilder::idle_timeout).
     pub fn converse_with<H: StreamHandler + ?Sized>(
@@ -314,7 +316,7 @@ impl Converser {
             match assembler.take(msg) {
                 Step::Recorded => {}
                 Step::Event(event) => {
-                    if assembler.handle(event, handler) == Flow::Stop {
+                    if assembler.handle(event, handler) == ControlFlow::Break(()) {
                         return Err(assembler.stopped());
                     }
                 }
@@ -353,20 +355,21 @@ impl Converser {
     /// # let server = MockServer::start()?;
     /// # server.push(Reply::text("Hello, world"));
     /// # let converser = server.converser()?;
-    /// use bedrock_converse::{ConverseRequest, Delta, Flow, StreamHandler};
+    /// use std::ops::ControlFlow;
+    /// use bedrock_converse::{ConverseRequest, Delta, StreamHandler};
     ///
     /// /// Counts text bytes; `Send`, and quick.
     /// struct Count(usize);
     /// impl StreamHandler for Count {
-    ///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    ///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
     ///         self.0 += delta.text().map_or(0, str::len);
-    ///         Flow::Continue
+    ///         ControlFlow::Continue(())
     ///     }
     /// }
     ///
     /// let request = ConverseRequest::new("amazon.nova-lite-v1:0").user("Say hello.");
     /// let mut count = Count(0);
-    /// let reply = converser.converse_with_send(&request, &mut count)?;
+    /// let reply = converser.converse_with_on_runtime(&request, &mut count)?;
     /// assert_eq!(count.0, reply.text().len());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -374,12 +377,12 @@ impl Converser {
     /// # Errors
     ///
     /// As [`converse_with`](Converser::converse_with).
-    pub fn converse_with_send<H: StreamHandler + Send>(
+    pub fn converse_with_on_runtime<H: StreamHandler + Send>(
         &self,
         request: &ConverseRequest,
         handler: &mut H,
     ) -> Result<Response, Error> {
-        let mut parts = Some(self.prepare("converse_with_send", request)?);
+        let mut parts = Some(self.prepare("converse_with_on_runtime", request)?);
         let deadline = self.stream_deadline();
         let mut handler = Counted::new(handler);
         let result = self.routed(request, deadline, |target, sent| {

@@ -230,7 +230,7 @@ impl<'a, H: crate::stream::StreamHandler + ?Sized> Counted<'a, H> {
 }
 
 impl<H: crate::stream::StreamHandler + ?Sized> crate::stream::StreamHandler for Counted<'_, H> {
-    fn on_event(&mut self, event: &crate::stream::StreamEvent) -> crate::stream::Flow {
+    fn on_event(&mut self, event: &crate::stream::StreamEvent) -> std::ops::ControlFlow<()> {
         self.delivered = true;
         self.inner.on_event(event)
     }

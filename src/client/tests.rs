@@ -3,13 +3,14 @@
 //! it ever dies. The local server is reached by URL only (it links its own
 //! copy of this crate).
 
+use std::ops::ControlFlow;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_bedrockruntime::Client;
 use bedrock_converse_mock::{Fault, MockServer, Reply};
 
-use crate::stream::{Delta, Flow, NoopHandler, StreamHandler};
+use crate::stream::{Delta, NoopHandler, StreamHandler};
 use crate::{ConverseRequest, Converser, Error};
 
 impl Converser {
@@ -42,12 +43,12 @@ struct Watch {
 }
 
 impl StreamHandler for Watch {
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         self.text.push_str(delta.text().unwrap_or_default());
         if let Some(tx) = self.first_delta.take() {
             let _ = tx.send(());
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 
@@ -107,7 +108,7 @@ fn if_the_runtime_thread_dies_mid_call_an_inline_call_ends_with_shutdown() {
     let server = MockServer::start().unwrap();
     let converser = converser(&server);
     let in_flight = stalled_call(&server, &converser, |c, w| {
-        c.converse_with_send(&request(), w)
+        c.converse_with_on_runtime(&request(), w)
     });
     converser.crash_runtime_thread();
     let (result, text) = in_flight.join().unwrap();
@@ -117,7 +118,7 @@ fn if_the_runtime_thread_dies_mid_call_an_inline_call_ends_with_shutdown() {
     // The handler is ours again, and holds what the partial holds.
     assert_eq!(text, "ab");
     let err = converser
-        .converse_with_send(&request(), &mut NoopHandler)
+        .converse_with_on_runtime(&request(), &mut NoopHandler)
         .unwrap_err();
     assert!(matches!(err, Error::Shutdown { partial: None }), "{err:?}");
 }

@@ -4,12 +4,13 @@
 //! shutdown) into its result, with what had arrived kept in the error.
 
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
+use std::ops::ControlFlow;
 
 use super::protocol::{Interrupt, Msg};
 use crate::error::Error;
 use crate::model::Response;
 use crate::sdk::{stream_event, Blocks, Problem};
-use crate::stream::{Flow, StreamEvent, StreamHandler};
+use crate::stream::{StreamEvent, StreamHandler};
 
 /// What one message from the streaming task means for the call
 /// ([`Assembler::take`]).
@@ -49,9 +50,9 @@ impl Assembler {
         &mut self,
         event: ConverseStreamOutput,
         handler: &mut H,
-    ) -> Flow {
+    ) -> ControlFlow<()> {
         let Some(event) = stream_event(event) else {
-            return Flow::Continue;
+            return ControlFlow::Continue(());
         };
         let flow = handler.on_event(&event);
         self.record(event);
@@ -108,7 +109,7 @@ impl Assembler {
         }
     }
 
-    /// The error for a call whose handler returned [`Flow::Stop`].
+    /// The error for a call whose handler returned [`ControlFlow::Break`].
     pub(crate) fn stopped(&self) -> Error {
         Error::Stopped {
             partial: Box::new(self.partial()),

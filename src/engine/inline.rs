@@ -1,5 +1,5 @@
 //! Streaming with the handler on the runtime thread:
-//! [`Converser::converse_with_send`](crate::Converser::converse_with_send).
+//! [`Converser::converse_with_on_runtime`](crate::Converser::converse_with_on_runtime).
 //!
 //! [`Converser::converse_with`](crate::Converser::converse_with) hands every
 //! stream event from the runtime thread to the calling thread. That hand-off
@@ -18,6 +18,7 @@
 #![allow(unsafe_code)]
 
 use std::any::Any;
+use std::ops::ControlFlow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use std::sync::{Arc, Condvar, Mutex};
@@ -26,7 +27,7 @@ use super::assemble::{Assembler, Step};
 use super::protocol::{Interrupt, Msg, Sink};
 use crate::error::Error;
 use crate::model::Response;
-use crate::stream::{Flow, StreamHandler};
+use crate::stream::StreamHandler;
 
 /// Runs a call whose `handler` is called on another thread (the runtime's):
 /// `start` gets the sink that calls it and hands it to a task. Returns the
@@ -133,7 +134,7 @@ impl Slot {
 /// [`InlineSink::new`].
 struct HandlerPtr(*mut (dyn StreamHandler + Send + 'static));
 
-// SAFETY: the pointee is `Send` (the bound on `converse_with_send`), and the
+// SAFETY: the pointee is `Send` (the bound on `converse_with_on_runtime`), and the
 // pointer is used by one thread at a time: the caller does not touch the
 // handler while it is blocked waiting for the outcome.
 unsafe impl Send for HandlerPtr {}
@@ -190,8 +191,8 @@ impl Sink for InlineSink {
                 // caller is still blocked with the handler borrowed for us.
                 let handler = unsafe { &mut *handler };
                 match catch_unwind(AssertUnwindSafe(|| assembler.handle(event, handler))) {
-                    Ok(Flow::Continue) => true,
-                    Ok(Flow::Stop) => {
+                    Ok(ControlFlow::Continue(())) => true,
+                    Ok(ControlFlow::Break(())) => {
                         let stopped = self.assembler.stopped();
                         self.finish(Outcome::Done(Err(stopped)));
                         false
@@ -269,16 +270,16 @@ mod tests {
     }
 
     impl StreamHandler for Collect {
-        fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+        fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
             self.calls += 1;
             if Some(self.calls) == self.panic_at {
                 panic!("handler blew up");
             }
             self.text.push_str(delta.text().unwrap_or_default());
             if Some(self.calls) == self.stop_at {
-                Flow::Stop
+                ControlFlow::Break(())
             } else {
-                Flow::Continue
+                ControlFlow::Continue(())
             }
         }
     }

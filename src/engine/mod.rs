@@ -7,7 +7,7 @@
 //!   [`Response`](crate::Response)), the one place a call's end is decided;
 //! - [`spawned`] and [`inline`]: the sinks that assemble on the runtime
 //!   thread, for [`spawn`](crate::Converser::spawn) and
-//!   [`converse_with_send`](crate::Converser::converse_with_send);
+//!   [`converse_with_on_runtime`](crate::Converser::converse_with_on_runtime);
 //!   `inline` holds the crate's only `unsafe` code;
 //! - [`whole`]: a whole reply handed on as a stream's events, where a model
 //!   cannot stream.

@@ -7,7 +7,7 @@
 //! (`client::quota`) and honours the request's token and the deadline
 //! itself: nothing has been sent, so nothing needs stopping. Once sent, the
 //! engine's task alone ends the call. Every path (`converse`,
-//! `converse_with`, `converse_with_send`, `spawn`, `count_tokens`) gives its
+//! `converse_with`, `converse_with_on_runtime`, `spawn`, `count_tokens`) gives its
 //! task the same [`interrupt`] (the request's token, a call handle's token,
 //! the total deadline) and, when it streams, the idle timeout; the task
 //! decides how the call ends and delivers that outcome, and the caller only

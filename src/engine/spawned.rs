@@ -10,6 +10,7 @@
 //! may be moved to another target, whose client then sends it again.
 
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
@@ -22,7 +23,7 @@ use super::pump::{pump, FirstFrameRetry, Task};
 use crate::error::Error;
 use crate::model::{Response, StreamFallback};
 use crate::sdk::{fill, SdkParts};
-use crate::stream::{Flow, StreamEvent, StreamHandler};
+use crate::stream::{StreamEvent, StreamHandler};
 
 /// A waker a spawned call calls after new events and once at its end.
 pub(crate) type Waker = Box<dyn FnMut() + Send + 'static>;
@@ -111,10 +112,10 @@ pub(crate) fn spawned(waker: Option<Waker>, on_end: Option<OnEnd>) -> (Receivers
 struct Forward<'a>(&'a Sender<StreamEvent>);
 
 impl StreamHandler for Forward<'_> {
-    fn on_event(&mut self, event: &StreamEvent) -> Flow {
+    fn on_event(&mut self, event: &StreamEvent) -> ControlFlow<()> {
         // Nobody listening to events is fine: the result still counts.
         let _ = self.0.send(event.clone());
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

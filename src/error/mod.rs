@@ -170,7 +170,7 @@ pub enum Error {
     },
 
     /// The [`StreamHandler`](crate::StreamHandler) returned
-    /// [`Flow::Stop`](crate::Flow::Stop); the stream was dropped.
+    /// [`ControlFlow::Break`](std::ops::ControlFlow::Break)>::Stop); the stream was dropped.
     #[error("the stream handler stopped the stream")]
     Stopped {
         /// Everything received up to and including the event that stopped it.
@@ -199,7 +199,7 @@ pub enum Error {
 
     /// A blocking method of a [`Converser`](crate::Converser) was called on
     /// that `Converser`'s own runtime thread (from a
-    /// [`converse_with_send`](crate::Converser::converse_with_send) handler or
+    /// [`converse_with_on_runtime`](crate::Converser::converse_with_on_runtime) handler or
     /// a [`spawn_with_waker`](crate::Converser::spawn_with_waker) waker), where
     /// it would wait forever for the thread it blocks. Nothing was sent.
     #[error(

@@ -104,7 +104,7 @@ impl Tool {
     /// typed error rather than input it cannot use. Checked by
     /// [`converse`](crate::Converser::converse),
     /// [`converse_with`](crate::Converser::converse_with) and
-    /// [`converse_with_send`](crate::Converser::converse_with_send), and so
+    /// [`converse_with_on_runtime`](crate::Converser::converse_with_on_runtime), and so
     /// by [`Conversation`](crate::Conversation)'s tool loop.
     ///
     /// ```

@@ -7,25 +7,9 @@
 //! when a callback is added.
 
 use aws_sdk_bedrockruntime::types::ConversationRole;
+use std::ops::ControlFlow;
 
 use super::event::{BlockStart, Delta, Metadata, Stop};
-
-/// What a [`StreamHandler`] callback wants next.
-///
-/// ```
-/// use bedrock_converse::stream::Flow;
-/// assert_eq!(Flow::default(), Flow::Continue);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[must_use]
-pub enum Flow {
-    /// Keep streaming.
-    #[default]
-    Continue,
-    /// Drop the stream now: the call returns [`Error::Stopped`](crate::Error::Stopped)
-    /// holding everything received so far.
-    Stop,
-}
 
 /// Receives a streamed reply as it arrives.
 ///
@@ -33,67 +17,71 @@ pub enum Flow {
 /// need. Callbacks run **on the thread that called**
 /// [`converse_with`](crate::Converser::converse_with), in wire order, so a
 /// handler may hold non-`Send` state (an `Rc`, a GUI handle, a `RefCell`).
-/// Return [`Flow::Stop`] from any callback to end the stream early.
+/// Each callback returns std's [`ControlFlow<()>`]: `ControlFlow::Continue(())`
+/// to keep streaming, `ControlFlow::Break(())` to drop the stream now (the
+/// call then returns [`Error::Stopped`](crate::Error::Stopped) holding
+/// everything received so far).
 ///
 /// Every event reaches [`on_event`](StreamHandler::on_event) first, whose
 /// default passes it to the matching method; override `on_event` instead to
 /// see them all as one [`StreamEvent`].
 ///
 /// ```
-/// use bedrock_converse::{Delta, Flow, StreamHandler};
+/// use std::ops::ControlFlow;
+/// use bedrock_converse::{Delta, StreamHandler};
 ///
 /// #[derive(Default)]
 /// struct Collect(String);
 /// impl StreamHandler for Collect {
-///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+///     fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
 ///         if let Some(text) = delta.text() {
 ///             self.0.push_str(text);
 ///         }
-///         Flow::Continue
+///         ControlFlow::Continue(())
 ///     }
 /// }
 ///
 /// let mut collect = Collect::default();
 /// let flow = collect.on_delta(0, &Delta::Text("Hi".into()));
-/// assert_eq!((flow, collect.0.as_str()), (Flow::Continue, "Hi"));
+/// assert_eq!((flow, collect.0.as_str()), (ControlFlow::Continue(()), "Hi"));
 /// ```
 #[allow(unused_variables)]
 pub trait StreamHandler {
     /// The reply has begun; `role` is the speaker (always the assistant today).
-    fn on_message_start(&mut self, role: &ConversationRole) -> Flow {
-        Flow::Continue
+    fn on_message_start(&mut self, role: &ConversationRole) -> ControlFlow<()> {
+        ControlFlow::Continue(())
     }
 
     /// Content block `index` has started (sent for tool use, tool results and
     /// images; not for text or reasoning).
-    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
-        Flow::Continue
+    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> ControlFlow<()> {
+        ControlFlow::Continue(())
     }
 
     /// A piece of content block `index` has arrived.
-    fn on_delta(&mut self, index: u32, delta: &Delta) -> Flow {
-        Flow::Continue
+    fn on_delta(&mut self, index: u32, delta: &Delta) -> ControlFlow<()> {
+        ControlFlow::Continue(())
     }
 
     /// Content block `index` is complete.
-    fn on_block_stop(&mut self, index: u32) -> Flow {
-        Flow::Continue
+    fn on_block_stop(&mut self, index: u32) -> ControlFlow<()> {
+        ControlFlow::Continue(())
     }
 
     /// The message is complete; `stop.reason` says why.
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
-        Flow::Continue
+    fn on_stop(&mut self, stop: &Stop) -> ControlFlow<()> {
+        ControlFlow::Continue(())
     }
 
     /// Usage, metrics, trace and performance settings, sent after the
     /// message stops.
-    fn on_metadata(&mut self, metadata: &Metadata) -> Flow {
-        Flow::Continue
+    fn on_metadata(&mut self, metadata: &Metadata) -> ControlFlow<()> {
+        ControlFlow::Continue(())
     }
 
     /// Every event, before any other method: the default passes it to the
     /// matching method above ([`StreamEvent::dispatch`]).
-    fn on_event(&mut self, event: &StreamEvent) -> Flow {
+    fn on_event(&mut self, event: &StreamEvent) -> ControlFlow<()> {
         event.dispatch(self)
     }
 }
@@ -152,16 +140,17 @@ impl StreamEvent {
     /// [`on_event`](StreamHandler::on_event)), returning what it returns.
     ///
     /// ```
-    /// use bedrock_converse::{Flow, StreamEvent, StreamHandler};
+    /// use std::ops::ControlFlow;
+    /// use bedrock_converse::{StreamEvent, StreamHandler};
     ///
     /// struct StopAtBlockEnd;
     /// impl StreamHandler for StopAtBlockEnd {
-    ///     fn on_block_stop(&mut self, _index: u32) -> Flow { Flow::Stop }
+    ///     fn on_block_stop(&mut self, _index: u32) -> ControlFlow<()> { ControlFlow::Break(()) }
     /// }
     /// let flow = StreamEvent::BlockStop { index: 0 }.dispatch(&mut StopAtBlockEnd);
-    /// assert_eq!(flow, Flow::Stop);
+    /// assert_eq!(flow, ControlFlow::Break(()));
     /// ```
-    pub fn dispatch<H: StreamHandler + ?Sized>(&self, handler: &mut H) -> Flow {
+    pub fn dispatch<H: StreamHandler + ?Sized>(&self, handler: &mut H) -> ControlFlow<()> {
         match self {
             StreamEvent::MessageStart { role } => handler.on_message_start(role),
             StreamEvent::BlockStart { index, start } => handler.on_block_start(*index, start),
@@ -176,25 +165,25 @@ impl StreamEvent {
 /// A borrowed handler is a handler: every method forwards, `on_event`
 /// included, so an override of either kind is kept.
 impl<H: StreamHandler + ?Sized> StreamHandler for &mut H {
-    fn on_message_start(&mut self, role: &ConversationRole) -> Flow {
+    fn on_message_start(&mut self, role: &ConversationRole) -> ControlFlow<()> {
         (**self).on_message_start(role)
     }
-    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
+    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> ControlFlow<()> {
         (**self).on_block_start(index, start)
     }
-    fn on_delta(&mut self, index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, index: u32, delta: &Delta) -> ControlFlow<()> {
         (**self).on_delta(index, delta)
     }
-    fn on_block_stop(&mut self, index: u32) -> Flow {
+    fn on_block_stop(&mut self, index: u32) -> ControlFlow<()> {
         (**self).on_block_stop(index)
     }
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
+    fn on_stop(&mut self, stop: &Stop) -> ControlFlow<()> {
         (**self).on_stop(stop)
     }
-    fn on_metadata(&mut self, metadata: &Metadata) -> Flow {
+    fn on_metadata(&mut self, metadata: &Metadata) -> ControlFlow<()> {
         (**self).on_metadata(metadata)
     }
-    fn on_event(&mut self, event: &StreamEvent) -> Flow {
+    fn on_event(&mut self, event: &StreamEvent) -> ControlFlow<()> {
         (**self).on_event(event)
     }
 }
@@ -203,8 +192,9 @@ impl<H: StreamHandler + ?Sized> StreamHandler for &mut H {
 /// streams and returns the assembled [`Response`](crate::Response).
 ///
 /// ```
-/// use bedrock_converse::stream::{Flow, NoopHandler, StreamHandler};
-/// assert_eq!(NoopHandler.on_block_stop(0), Flow::Continue);
+/// use std::ops::ControlFlow;
+/// use bedrock_converse::stream::{NoopHandler, StreamHandler};
+/// assert_eq!(NoopHandler.on_block_stop(0), ControlFlow::Continue(()));
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoopHandler;

@@ -8,5 +8,5 @@ mod handler;
 mod ready;
 
 pub use event::{BlockStart, Delta, Metadata, Stop};
-pub use handler::{Flow, NoopHandler, StreamEvent, StreamHandler};
-pub use ready::{handler_fn, IntoFlow, PrintHandler};
+pub use handler::{NoopHandler, StreamEvent, StreamHandler};
+pub use ready::{handler_fn, IntoControlFlow, PrintHandler};

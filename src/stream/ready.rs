@@ -1,9 +1,10 @@
 //! Ready-made handlers: [`PrintHandler`] and [`handler_fn`].
 
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 
 use super::event::Delta;
-use super::handler::{Flow, StreamEvent, StreamHandler};
+use super::handler::{StreamEvent, StreamHandler};
 
 /// Writes text deltas to any [`io::Write`] as they arrive, flushing after
 /// each, so a reply appears word by word. If writing fails (a closed pipe),
@@ -56,38 +57,38 @@ impl<W: Write> PrintHandler<W> {
 }
 
 impl<W: Write> StreamHandler for PrintHandler<W> {
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         let Delta::Text(text) = delta else {
-            return Flow::Continue;
+            return ControlFlow::Continue(());
         };
         match self
             .writer
             .write_all(text.as_bytes())
             .and_then(|_| self.writer.flush())
         {
-            Ok(()) => Flow::Continue,
+            Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 self.error = Some(e);
-                Flow::Stop
+                ControlFlow::Break(())
             }
         }
     }
 }
 
-/// What a [`handler_fn`] closure may return: `()` (keep going) or a [`Flow`].
-pub trait IntoFlow {
-    /// Converts to a [`Flow`].
-    fn into_flow(self) -> Flow;
+/// What a [`handler_fn`] closure may return: `()` (keep going) or a [`ControlFlow`].
+pub trait IntoControlFlow {
+    /// Converts to a [`ControlFlow`].
+    fn into_control_flow(self) -> ControlFlow<()>;
 }
 
-impl IntoFlow for () {
-    fn into_flow(self) -> Flow {
-        Flow::Continue
+impl IntoControlFlow for () {
+    fn into_control_flow(self) -> ControlFlow<()> {
+        ControlFlow::Continue(())
     }
 }
 
-impl IntoFlow for Flow {
-    fn into_flow(self) -> Flow {
+impl IntoControlFlow for ControlFlow<()> {
+    fn into_control_flow(self) -> ControlFlow<()> {
         self
     }
 }
@@ -118,7 +119,7 @@ impl IntoFlow for Flow {
 pub fn handler_fn<F, R>(f: F) -> impl StreamHandler
 where
     F: FnMut(&StreamEvent) -> R,
-    R: IntoFlow,
+    R: IntoControlFlow,
 {
     FnHandler(f)
 }
@@ -130,9 +131,9 @@ struct FnHandler<F>(F);
 impl<F, R> StreamHandler for FnHandler<F>
 where
     F: FnMut(&StreamEvent) -> R,
-    R: IntoFlow,
+    R: IntoControlFlow,
 {
-    fn on_event(&mut self, event: &StreamEvent) -> Flow {
-        (self.0)(event).into_flow()
+    fn on_event(&mut self, event: &StreamEvent) -> ControlFlow<()> {
+        (self.0)(event).into_control_flow()
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bedrock_converse::batch::{Batch, Progress, Record, RecordResult};
+use bedrock_converse::batch::{Batch, BatchStats, Record, RecordResult};
 use bedrock_converse::client::RetryConfig;
 use bedrock_converse::{Converser, Error};
 use bedrock_converse_mock::{MockServer, Reply};
@@ -109,7 +109,7 @@ fn sixty_four_in_flight_child() {
     let mut results: Vec<RecordResult> = Vec::new();
     let stats = Batch::new(&converser, MODEL)
         .concurrency(64)
-        .on_progress(Duration::ZERO, |p: &Progress| {
+        .on_progress(Duration::ZERO, |p: &BatchStats| {
             max_threads = max_threads.max(threads());
             max_in_flight = max_in_flight.max(p.in_flight);
         })
@@ -154,10 +154,10 @@ fn progress_reports_done_failed_tokens_rate_and_eta() {
             json!({"toolConfig": {"tools": []}, "messages": record(i).model_input["messages"]}),
         );
     }
-    let mut seen: Vec<Progress> = Vec::new();
+    let mut seen: Vec<BatchStats> = Vec::new();
     let stats = Batch::new(&converser(&server), MODEL)
         .concurrency(2)
-        .on_progress(Duration::ZERO, |p: &Progress| seen.push(p.clone()))
+        .on_progress(Duration::ZERO, |p: &BatchStats| seen.push(p.clone()))
         .run(input, |_| {})
         .unwrap();
     assert_eq!((stats.succeeded, stats.failed), (8, 2));

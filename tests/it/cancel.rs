@@ -6,8 +6,9 @@
 
 use crate::support::{request, setup, songs_request, wait_for_aborted};
 use bedrock_converse::stream::NoopHandler;
-use bedrock_converse::{CancelToken, Delta, Error, Flow, StreamHandler};
+use bedrock_converse::{CancelToken, Delta, Error, StreamHandler};
 use bedrock_converse_mock::{Fault, MockServer, Reply};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -59,8 +60,8 @@ fn handler_stop_closes_the_connection() {
     );
     struct StopAtFirst;
     impl StreamHandler for StopAtFirst {
-        fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
-            Flow::Stop
+        fn on_delta(&mut self, _: u32, _: &Delta) -> ControlFlow<()> {
+            ControlFlow::Break(())
         }
     }
     let started = Instant::now();
@@ -127,7 +128,7 @@ struct Slow {
 }
 
 impl StreamHandler for Slow {
-    fn on_delta(&mut self, _: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _: u32, delta: &Delta) -> ControlFlow<()> {
         self.deltas += 1;
         self.text.push_str(delta.text().unwrap_or_default());
         if self.deltas == 3 {
@@ -136,7 +137,7 @@ impl StreamHandler for Slow {
             }
         }
         std::thread::sleep(Duration::from_millis(20));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

@@ -6,10 +6,11 @@ use bedrock_converse::client::{Extract, ExtractMode, ExtractOptions};
 use bedrock_converse::model::schema::Unsupported;
 use bedrock_converse::model::Usage;
 use bedrock_converse::stream::handler_fn;
-use bedrock_converse::{ConverseRequest, Delta, Error, Flow, StreamEvent};
+use bedrock_converse::{ConverseRequest, Delta, Error, StreamEvent};
 use bedrock_converse_mock::{MockServer, Operation, RecordedRequest, Reply};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::ops::ControlFlow;
 
 #[derive(Debug, Deserialize, schemars::JsonSchema, PartialEq)]
 struct Song {
@@ -78,7 +79,7 @@ fn extract_both(
         {
             deltas += 1;
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     });
     let result = converser.extract_with::<Playlist, _>(extract, &mut handler);
     drop(handler);
@@ -190,7 +191,7 @@ fn under_refuse_unsupported_keywords_are_refused_locally_with_their_path() {
         field(err),
         "output_config.text_format.schema/properties/name/minLength"
     );
-    let mut handler = handler_fn(|_: &StreamEvent| Flow::Continue);
+    let mut handler = handler_fn(|_: &StreamEvent| ControlFlow::Continue(()));
     let extract = Extract::new(&request, refuse.mode(ExtractMode::Tool));
     let err = converser
         .extract_with::<Tags, _>(extract, &mut handler)
@@ -268,7 +269,7 @@ fn a_streamed_tool_input_that_is_not_json_is_invalid_output() {
         vec![json!({"toolUse": {"input": "{\"songs\": ["}})],
     ));
     let request = request();
-    let mut handler = handler_fn(|_: &StreamEvent| Flow::Continue);
+    let mut handler = handler_fn(|_: &StreamEvent| ControlFlow::Continue(()));
     let extract = Extract::new(&request, ExtractOptions::new().mode(ExtractMode::Tool));
     let err = converser
         .extract_with::<Playlist, _>(extract, &mut handler)
@@ -415,7 +416,7 @@ fn a_conversation_keeps_the_reply_as_json_text() {
 
     // A failed extraction is rolled back (streamed this time).
     server.push(Reply::text("cut").stop_reason("max_tokens"));
-    let mut handler = handler_fn(|_: &StreamEvent| Flow::Continue);
+    let mut handler = handler_fn(|_: &StreamEvent| ControlFlow::Continue(()));
     let err = chat
         .extract_with::<Playlist, _>(&converser, "More?", &mut handler)
         .unwrap_err();

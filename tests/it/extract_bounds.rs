@@ -8,10 +8,11 @@ use bedrock_converse::conversation::OnFailure;
 use bedrock_converse::model::schema::{complexity, Unsupported};
 use bedrock_converse::model::Tool;
 use bedrock_converse::stream::handler_fn;
-use bedrock_converse::{Conversation, ConverseRequest, Error, Flow, StreamEvent};
+use bedrock_converse::{Conversation, ConverseRequest, Error, StreamEvent};
 use bedrock_converse_mock::{MockServer, RecordedRequest, Reply};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::ops::ControlFlow;
 
 #[derive(Debug, Deserialize, schemars::JsonSchema, PartialEq)]
 struct Review {
@@ -345,7 +346,7 @@ fn a_conversation_reaches_every_option_and_rolls_back_a_breach() {
     server.push(Reply::json(
         &json!({"rating": 11, "summary": "Wow.", "tags": []}),
     ));
-    let mut handler = handler_fn(|_: &StreamEvent| Flow::Continue);
+    let mut handler = handler_fn(|_: &StreamEvent| ControlFlow::Continue(()));
     let err = chat
         .extract_with::<Review, _>(&converser, "Review B.", &mut handler)
         .unwrap_err();

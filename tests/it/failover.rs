@@ -4,11 +4,12 @@
 //! target in the response. What a moved call ends with (its error, its
 //! cost, a fallback model's own streaming) is in `failover_outcomes.rs`.
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use bedrock_converse::client::{Quota, Target};
 use bedrock_converse::stream::handler_fn;
-use bedrock_converse::{ConverseRequest, Converser, Error, Flow, Response, StreamEvent};
+use bedrock_converse::{ConverseRequest, Converser, Error, Response, StreamEvent};
 use bedrock_converse_mock::{Fault, MockServer, Reply, ServerQuota};
 
 pub(crate) const FIRST: &str = "amazon.nova-lite-v1:0";
@@ -57,7 +58,7 @@ fn call(converser: &Converser, streamed: bool) -> (Result<Response, Error>, usiz
     let mut events = 0;
     let mut handler = handler_fn(|_: &StreamEvent| {
         events += 1;
-        Flow::Continue
+        ControlFlow::Continue(())
     });
     let result = converser.converse_with(&request(), &mut handler);
     drop(handler);
@@ -280,7 +281,7 @@ fn the_server_throttles_per_model_so_the_other_model_has_room() {
 }
 
 #[test]
-fn converse_with_send_and_extract_fail_over_too() {
+fn converse_with_on_runtime_and_extract_fail_over_too() {
     let server = MockServer::start().unwrap();
     let converser = two_models(&server);
     server.push(Reply::throttling());
@@ -288,10 +289,10 @@ fn converse_with_send_and_extract_fail_over_too() {
     let mut events = 0;
     let mut handler = handler_fn(|_: &StreamEvent| {
         events += 1;
-        Flow::Continue
+        ControlFlow::Continue(())
     });
     let reply = converser
-        .converse_with_send(&request(), &mut handler)
+        .converse_with_on_runtime(&request(), &mut handler)
         .unwrap();
     drop(handler);
     assert_eq!((reply.text().as_str(), events), ("inline", 6));

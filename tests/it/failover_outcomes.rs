@@ -3,13 +3,14 @@
 //! partial) at the model that answered, an extraction priced attempt by
 //! attempt, and a fallback model's own ability to stream.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use bedrock_converse::batch::{Batch, Record};
 use bedrock_converse::client::Target;
 use bedrock_converse::model::{Cost, StreamFallback, Tier, Usage};
 use bedrock_converse::stream::handler_fn;
-use bedrock_converse::{Error, Flow, StreamEvent};
+use bedrock_converse::{Error, StreamEvent};
 use bedrock_converse_mock::{MockServer, Operation, Reply};
 
 use super::failover::{models, request, two_models, FIRST, SECOND};
@@ -83,7 +84,7 @@ fn a_refusal_from_a_later_target_does_not_hide_the_first_target_s_throttle() {
         let err = if spawned {
             converser.spawn(&request()).unwrap().wait().unwrap_err()
         } else {
-            let mut ignore = handler_fn(|_: &StreamEvent| Flow::Continue);
+            let mut ignore = handler_fn(|_: &StreamEvent| ControlFlow::Continue(()));
             converser
                 .converse_with(&request(), &mut ignore)
                 .unwrap_err()
@@ -138,9 +139,9 @@ fn a_partial_reply_is_priced_at_the_model_that_answered_it() {
     // The handler stops at the last event: the error carries the reply.
     let mut stop_at_metadata = handler_fn(|event: &StreamEvent| {
         if matches!(event, StreamEvent::Metadata(_)) {
-            Flow::Stop
+            ControlFlow::Break(())
         } else {
-            Flow::Continue
+            ControlFlow::Continue(())
         }
     });
     let err = converser
@@ -227,7 +228,7 @@ fn a_fallback_model_that_refuses_to_stream_answers_through_converse_and_is_learn
                 let mut events = 0;
                 let mut count = handler_fn(|_: &StreamEvent| {
                     events += 1;
-                    Flow::Continue
+                    ControlFlow::Continue(())
                 });
                 let reply = converser.converse_with(&request(), &mut count).unwrap();
                 drop(count);

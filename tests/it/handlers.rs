@@ -1,13 +1,14 @@
-//! A handler's `Flow::Stop`, from each of its callbacks, stops the stream:
+//! A handler's `ControlFlow::Break`, from each of its callbacks, stops the stream:
 //! through a trait implementation (so through `StreamEvent::dispatch`), a
 //! borrowed handler, and `handler_fn`, on `converse_with` and
-//! `converse_with_send`.
+//! `converse_with_on_runtime`.
 
 use crate::support::request;
+use std::ops::ControlFlow;
 
 use bedrock_converse::model::Role;
 use bedrock_converse::stream::{handler_fn, BlockStart, Metadata, Stop};
-use bedrock_converse::{Converser, Delta, Error, Flow, StreamEvent, StreamHandler};
+use bedrock_converse::{Converser, Delta, Error, StreamEvent, StreamHandler};
 use bedrock_converse_mock::{MockServer, Reply};
 use serde_json::json;
 
@@ -42,40 +43,40 @@ fn kind(event: &StreamEvent) -> &'static str {
     }
 }
 
-/// Records each callback by kind; returns `Flow::Stop` at the first `stop_at`.
+/// Records each callback by kind; returns `ControlFlow::Break` at the first `stop_at`.
 struct StopAt {
     stop_at: &'static str,
     seen: Vec<&'static str>,
 }
 
 impl StopAt {
-    fn see(&mut self, kind: &'static str) -> Flow {
+    fn see(&mut self, kind: &'static str) -> ControlFlow<()> {
         self.seen.push(kind);
         if kind == self.stop_at {
-            Flow::Stop
+            ControlFlow::Break(())
         } else {
-            Flow::Continue
+            ControlFlow::Continue(())
         }
     }
 }
 
 impl StreamHandler for StopAt {
-    fn on_message_start(&mut self, _: &Role) -> Flow {
+    fn on_message_start(&mut self, _: &Role) -> ControlFlow<()> {
         self.see("start")
     }
-    fn on_block_start(&mut self, _: u32, _: &BlockStart) -> Flow {
+    fn on_block_start(&mut self, _: u32, _: &BlockStart) -> ControlFlow<()> {
         self.see("block_start")
     }
-    fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+    fn on_delta(&mut self, _: u32, _: &Delta) -> ControlFlow<()> {
         self.see("delta")
     }
-    fn on_block_stop(&mut self, _: u32) -> Flow {
+    fn on_block_stop(&mut self, _: u32) -> ControlFlow<()> {
         self.see("block_stop")
     }
-    fn on_stop(&mut self, _: &Stop) -> Flow {
+    fn on_stop(&mut self, _: &Stop) -> ControlFlow<()> {
         self.see("stop")
     }
-    fn on_metadata(&mut self, _: &Metadata) -> Flow {
+    fn on_metadata(&mut self, _: &Metadata) -> ControlFlow<()> {
         self.see("metadata")
     }
 }
@@ -160,8 +161,8 @@ fn flow_stop_from_each_callback_stops_the_stream() {
             stop_at,
             seen: Vec::new(),
         };
-        let r = converser.converse_with_send(&request(), &mut h);
-        check("converse_with_send", stop_at, &all, &h.seen, r);
+        let r = converser.converse_with_on_runtime(&request(), &mut h);
+        check("converse_with_on_runtime", stop_at, &all, &h.seen, r);
 
         // A closure.
         for send in [false, true] {
@@ -171,13 +172,13 @@ fn flow_stop_from_each_callback_stops_the_stream() {
                 let k = kind(event);
                 seen.push(k);
                 if k == stop_at {
-                    Flow::Stop
+                    ControlFlow::Break(())
                 } else {
-                    Flow::Continue
+                    ControlFlow::Continue(())
                 }
             });
             let r = if send {
-                converser.converse_with_send(&request(), &mut h)
+                converser.converse_with_on_runtime(&request(), &mut h)
             } else {
                 converser.converse_with(&request(), &mut h)
             };
@@ -189,7 +190,7 @@ fn flow_stop_from_each_callback_stops_the_stream() {
 
 /// `StreamEvent::dispatch` on a borrowed handler goes through the `&mut H`
 /// impl's per-callback methods, each of which must forward the handler's
-/// `Flow`. The events are real ones, from a spawned call's channel.
+/// `ControlFlow`. The events are real ones, from a spawned call's channel.
 #[test]
 fn dispatch_through_a_borrowed_handler_forwards_every_flow() {
     let server = MockServer::start().unwrap();
@@ -207,9 +208,17 @@ fn dispatch_through_a_borrowed_handler_forwards_every_flow() {
             stop_at,
             seen: Vec::new(),
         };
-        assert_eq!(stopping.dispatch(&mut &mut h), Flow::Stop, "{stop_at}");
+        assert_eq!(
+            stopping.dispatch(&mut &mut h),
+            ControlFlow::Break(()),
+            "{stop_at}"
+        );
         assert_eq!(h.seen, [stop_at]);
         let other = events.iter().find(|e| kind(e) != stop_at).unwrap();
-        assert_eq!(other.dispatch(&mut &mut h), Flow::Continue, "{stop_at}");
+        assert_eq!(
+            other.dispatch(&mut &mut h),
+            ControlFlow::Continue(()),
+            "{stop_at}"
+        );
     }
 }

@@ -17,7 +17,7 @@ mod budget;
 mod cancel;
 mod conversation;
 mod conversation_rules;
-mod converse_with_send;
+mod converse_with_on_runtime;
 mod cost;
 mod count_tokens;
 mod errors;

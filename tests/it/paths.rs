@@ -1,11 +1,12 @@
 //! What the streaming paths promise alike, table-driven over them:
 //! `converse_with` (the handler runs on the caller's thread),
-//! `converse_with_send` (it runs on the runtime thread) and, where no
+//! `converse_with_on_runtime` (it runs on the runtime thread) and, where no
 //! handler decides anything, `spawn` (its handle's events drive the handler
 //! on the caller's thread). A timeout or a cancel ends each the same way:
 //! promptly, with the reply so far, the connection closed. One table keeps
 //! the paths from drifting apart.
 
+use std::ops::ControlFlow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use bedrock_converse::error::TimeoutKind;
 use bedrock_converse::stream::NoopHandler;
 use bedrock_converse::{
-    CancelToken, ConverseRequest, Converser, Delta, Error, Flow, Response, StreamHandler,
+    CancelToken, ConverseRequest, Converser, Delta, Error, Response, StreamHandler,
 };
 use bedrock_converse_mock::{Fault, MockServer, Reply};
 
@@ -43,7 +44,7 @@ const EVERY_PATH: [Any; 3] = [
 
 impl Any {
     /// Makes the call; a spawned call's events drive `handler` on this
-    /// thread as they arrive (its `Flow` is not heeded), then its result.
+    /// thread as they arrive (its `ControlFlow` is not heeded), then its result.
     fn call<H: StreamHandler + Send>(
         self,
         converser: &Converser,
@@ -72,7 +73,7 @@ impl Path {
     ) -> Result<Response, Error> {
         match self {
             Path::ConverseWith => converser.converse_with(request, handler),
-            Path::ConverseWithSend => converser.converse_with_send(request, handler),
+            Path::ConverseWithSend => converser.converse_with_on_runtime(request, handler),
         }
     }
 }
@@ -86,13 +87,13 @@ struct Watch {
 }
 
 impl StreamHandler for Watch {
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         self.deltas += 1;
         if Some(self.deltas) == self.panic_at {
             panic!("handler blew up at delta {}", self.deltas);
         }
         self.text.push_str(delta.text().unwrap_or_default());
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 
@@ -185,12 +186,12 @@ struct Seen {
 }
 
 impl StreamHandler for Seen {
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         self.text.push_str(delta.text().unwrap_or_default());
         if let Some(tx) = self.first.take() {
             let _ = tx.send(());
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

@@ -2,6 +2,7 @@
 //! back (`mock::Replay`): the real SDK client against the local server.
 
 use crate::support::TempFile;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use aws_smithy_eventstream::frame::read_message_from;
@@ -10,7 +11,7 @@ use bedrock_converse::client::RetryConfig;
 use bedrock_converse::error::ServiceErrorKind;
 use bedrock_converse::model::Role;
 use bedrock_converse::stream::{BlockStart, Metadata, Stop};
-use bedrock_converse::{ConverseRequest, Converser, Delta, Error, Flow, Response, StreamHandler};
+use bedrock_converse::{ConverseRequest, Converser, Delta, Error, Response, StreamHandler};
 use bedrock_converse_mock::{Fault, MockServer, Replay, Reply};
 use serde_json::{json, Value};
 
@@ -27,33 +28,33 @@ struct Calls {
 }
 
 impl StreamHandler for Calls {
-    fn on_message_start(&mut self, role: &Role) -> Flow {
+    fn on_message_start(&mut self, role: &Role) -> ControlFlow<()> {
         self.seen.push(format!("start {role:?}"));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
+    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> ControlFlow<()> {
         self.seen.push(format!("block_start {index} {start:?}"));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_delta(&mut self, index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, index: u32, delta: &Delta) -> ControlFlow<()> {
         self.seen.push(format!("delta {index} {delta:?}"));
         self.deltas += 1;
         match self.stop_after_deltas {
-            Some(n) if self.deltas >= n => Flow::Stop,
-            _ => Flow::Continue,
+            Some(n) if self.deltas >= n => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
         }
     }
-    fn on_block_stop(&mut self, index: u32) -> Flow {
+    fn on_block_stop(&mut self, index: u32) -> ControlFlow<()> {
         self.seen.push(format!("block_stop {index}"));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
+    fn on_stop(&mut self, stop: &Stop) -> ControlFlow<()> {
         self.seen.push(format!("stop {stop:?}"));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_metadata(&mut self, metadata: &Metadata) -> Flow {
+    fn on_metadata(&mut self, metadata: &Metadata) -> ControlFlow<()> {
         self.seen.push(format!("metadata {metadata:?}"));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

@@ -7,8 +7,9 @@ use crate::support::{fast_retries, request, Watch};
 use bedrock_converse::client::RetryConfig;
 use bedrock_converse::error::ServiceErrorKind;
 use bedrock_converse::stream::NoopHandler;
-use bedrock_converse::{Flow, StreamHandler};
+use bedrock_converse::StreamHandler;
 use bedrock_converse_mock::{Fault, MockServer, Reply};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -36,10 +37,10 @@ struct Seen {
 }
 
 impl StreamHandler for Seen {
-    fn on_event(&mut self, event: &bedrock_converse::StreamEvent) -> Flow {
+    fn on_event(&mut self, event: &bedrock_converse::StreamEvent) -> ControlFlow<()> {
         self.events += 1;
         self.text.push_str(event.text().unwrap_or_default());
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

@@ -2,6 +2,7 @@
 //! handlers, against the bundled local server.
 
 use crate::support::{assert_prompt_cancel, assert_timeout, request, scripts};
+use std::ops::ControlFlow;
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -356,9 +357,9 @@ fn handler_fn_closures_can_stop_the_stream() {
             &mut handler_fn(|e: &StreamEvent| {
                 if e.text().is_some() {
                     seen += 1;
-                    return bedrock_converse::Flow::Stop;
+                    return ControlFlow::Break(());
                 }
-                bedrock_converse::Flow::Continue
+                ControlFlow::Continue(())
             }),
         )
         .unwrap_err();

@@ -7,6 +7,7 @@ use bedrock_converse::types::StopReason;
 use bedrock_converse::{ConverseRequest, Error};
 use bedrock_converse_mock::{MockServer, Reply};
 use serde::Deserialize;
+use std::ops::ControlFlow;
 
 const MODEL: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
 
@@ -31,7 +32,7 @@ fn a_malformed_stop_is_read_and_reported_on_both_operations() {
         let streamed = converser
             .converse_with(
                 &request,
-                &mut bedrock_converse::stream::handler_fn(|_| bedrock_converse::Flow::Continue),
+                &mut bedrock_converse::stream::handler_fn(|_| ControlFlow::Continue(())),
             )
             .unwrap();
         for r in [whole, streamed] {

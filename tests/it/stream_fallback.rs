@@ -5,18 +5,19 @@
 use bedrock_converse::model::{StreamFallback, Tool, ToolConfig};
 use bedrock_converse::stream::{BlockStart, StreamEvent, StreamHandler};
 use bedrock_converse::types::StopReason;
-use bedrock_converse::{ConverseRequest, Error, Flow};
+use bedrock_converse::{ConverseRequest, Error};
 use bedrock_converse_mock::{Fault, MockServer, Operation, Reply};
 use serde_json::json;
+use std::ops::ControlFlow;
 
 /// Keeps every event.
 #[derive(Default)]
 struct Events(Vec<StreamEvent>);
 
 impl StreamHandler for Events {
-    fn on_event(&mut self, event: &StreamEvent) -> Flow {
+    fn on_event(&mut self, event: &StreamEvent) -> ControlFlow<()> {
         self.0.push(event.clone());
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 
@@ -101,11 +102,11 @@ fn tools_on_llama_4_and_gpt_oss_go_through_converse_and_reach_the_handler() {
                 "{model}"
             );
         }
-        // converse_with_send takes the same way.
+        // converse_with_on_runtime takes the same way.
         server.push(tool_reply());
         let mut events = Events::default();
         let reply = converser
-            .converse_with_send(&with_tools(model), &mut events)
+            .converse_with_on_runtime(&with_tools(model), &mut events)
             .unwrap();
         assert_whole_tool_reply(&events);
         assert_eq!(reply.stream_fallback, Some(why));
@@ -212,7 +213,7 @@ fn a_handler_that_stops_gets_the_whole_reply_in_the_error() {
     let server = MockServer::start().unwrap();
     let converser = server.converser().unwrap();
     server.push(tool_reply());
-    let mut stop = bedrock_converse::stream::handler_fn(|_: &StreamEvent| Flow::Stop);
+    let mut stop = bedrock_converse::stream::handler_fn(|_: &StreamEvent| ControlFlow::Break(()));
     let err = converser
         .converse_with(&with_tools("openai.gpt-oss-20b-1:0"), &mut stop)
         .unwrap_err();

@@ -11,9 +11,10 @@ use bedrock_converse::error::ServiceErrorKind;
 use bedrock_converse::model::{Role, StopReason, ToolUse, Usage};
 use bedrock_converse::stream::{BlockStart, Metadata, NoopHandler, Stop};
 use bedrock_converse::types::{ContentBlock, PerformanceConfigLatency, ServiceTierType};
-use bedrock_converse::{Delta, Error, Flow, StreamHandler};
+use bedrock_converse::{Delta, Error, StreamHandler};
 use bedrock_converse_mock::{Fault, Operation, Reply};
 use serde_json::{json, Value};
+use std::ops::ControlFlow;
 
 /// Records every callback, in order, as text.
 #[derive(Default)]
@@ -24,32 +25,32 @@ struct Recorder {
 }
 
 impl StreamHandler for Recorder {
-    fn on_message_start(&mut self, role: &Role) -> Flow {
+    fn on_message_start(&mut self, role: &Role) -> ControlFlow<()> {
         self.events.push(format!("start:{}", role.as_str()));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
+    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> ControlFlow<()> {
         self.events.push(format!("block_start:{index}:{start:?}"));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_delta(&mut self, index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, index: u32, delta: &Delta) -> ControlFlow<()> {
         self.events
             .push(format!("delta:{index}:{}", delta.text().unwrap_or("?")));
         self.deltas += 1;
         match self.stop_after_deltas {
-            Some(n) if self.deltas >= n => Flow::Stop,
-            _ => Flow::Continue,
+            Some(n) if self.deltas >= n => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
         }
     }
-    fn on_block_stop(&mut self, index: u32) -> Flow {
+    fn on_block_stop(&mut self, index: u32) -> ControlFlow<()> {
         self.events.push(format!("block_stop:{index}"));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
+    fn on_stop(&mut self, stop: &Stop) -> ControlFlow<()> {
         self.events.push(format!("stop:{}", stop.reason.as_str()));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_metadata(&mut self, m: &Metadata) -> Flow {
+    fn on_metadata(&mut self, m: &Metadata) -> ControlFlow<()> {
         let u = m.usage.expect("usage");
         self.events.push(format!(
             "metadata:{}/{}/{}:{}ms",
@@ -58,7 +59,7 @@ impl StreamHandler for Recorder {
             u.total_tokens,
             m.metrics.expect("metrics").latency_ms
         ));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

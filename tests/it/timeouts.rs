@@ -8,8 +8,9 @@ use crate::support::{assert_timeout, request};
 use bedrock_converse::client::{DEFAULT_CONVERSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
 use bedrock_converse::error::TimeoutKind;
 use bedrock_converse::stream::NoopHandler;
-use bedrock_converse::{CancelToken, Converser, Delta, Flow, StreamHandler};
+use bedrock_converse::{CancelToken, Converser, Delta, StreamHandler};
 use bedrock_converse_mock::{Fault, MockServer, Reply};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 /// Timers may round down by a tick; nothing fires earlier than this before
@@ -251,12 +252,12 @@ fn deadline_and_cancel_are_seen_on_a_stream_that_never_pauses() {
     let token = CancelToken::new();
     struct CancelAt(CancelToken, usize);
     impl StreamHandler for CancelAt {
-        fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+        fn on_delta(&mut self, _: u32, _: &Delta) -> ControlFlow<()> {
             self.1 += 1;
             if self.1 == 100 {
                 self.0.cancel();
             }
-            Flow::Continue
+            ControlFlow::Continue(())
         }
     }
     let mut h = CancelAt(token.clone(), 0);
@@ -278,10 +279,10 @@ fn deadline_and_cancel_are_seen_on_a_stream_that_never_pauses() {
         .unwrap();
     struct Slow(usize);
     impl StreamHandler for Slow {
-        fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+        fn on_delta(&mut self, _: u32, _: &Delta) -> ControlFlow<()> {
             self.0 += 1;
             std::thread::sleep(Duration::from_micros(50));
-            Flow::Continue
+            ControlFlow::Continue(())
         }
     }
     let started = Instant::now();

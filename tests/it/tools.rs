@@ -8,6 +8,7 @@ use bedrock_converse::model::{Role, Tool, ToolChoice, ToolConfig, ToolResult};
 use bedrock_converse::types::{ContentBlock, ToolResultStatus};
 use bedrock_converse::{ConverseRequest, Message};
 use serde_json::json;
+use std::ops::ControlFlow;
 
 #[test]
 fn tool_config_and_tool_choice_arrive_as_sent() {
@@ -171,7 +172,7 @@ fn strict_tools_are_sent_fitted_and_refused_locally_outside_the_subset() {
 #[test]
 fn a_tool_that_asks_for_its_input_checked_is_checked_on_every_call_path() {
     use bedrock_converse::stream::handler_fn;
-    use bedrock_converse::{Error, Flow, StreamEvent};
+    use bedrock_converse::{Error, StreamEvent};
     use bedrock_converse_mock::Reply;
     let (server, converser) = setup();
     let schema = json!({"type": "object", "required": ["stars"],
@@ -189,7 +190,7 @@ fn a_tool_that_asks_for_its_input_checked_is_checked_on_every_call_path() {
     server.push(bad());
     check(converser.converse(&request), "converse");
     server.push(bad());
-    let mut ignore = handler_fn(|_: &StreamEvent| Flow::Continue);
+    let mut ignore = handler_fn(|_: &StreamEvent| ControlFlow::Continue(()));
     check(
         converser.converse_with(&request, &mut ignore),
         "converse_with",

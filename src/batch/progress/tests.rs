@@ -30,12 +30,12 @@ fn failure() -> RecordResult {
 
 #[test]
 fn a_new_run_counts_its_total_and_nothing_else() {
-    let p = Progress::new(7);
+    let p = BatchStats::new(7);
     assert_eq!(
         p,
-        Progress {
+        BatchStats {
             total: 7,
-            ..Progress::default()
+            ..BatchStats::default()
         }
     );
     assert_eq!((p.done(), p.remaining()), (0, 7));
@@ -43,7 +43,7 @@ fn a_new_run_counts_its_total_and_nothing_else() {
 
 #[test]
 fn replies_add_up_their_tokens_and_their_cost_failures_count_apart() {
-    let mut p = Progress::new(10);
+    let mut p = BatchStats::new(10);
     p.count(&reply(Some(Usage::new(1_000_000, 0, 1_000_000))), PRICED);
     assert_eq!((p.succeeded, p.failed), (1, 0));
     assert_eq!((p.input_tokens, p.output_tokens), (1_000_000, 0));
@@ -66,7 +66,7 @@ fn replies_add_up_their_tokens_and_their_cost_failures_count_apart() {
 
 #[test]
 fn a_reply_the_table_cannot_price_is_counted_unpriced_with_its_tokens() {
-    let mut p = Progress::new(3);
+    let mut p = BatchStats::new(3);
     p.count(&reply(Some(Usage::new(10, 20, 30))), "no.such-model");
     p.count(&reply(Some(Usage::new(1, 2, 3))), "no.such-model");
     assert_eq!((p.succeeded, p.unpriced), (2, 2));
@@ -79,39 +79,39 @@ fn a_reply_the_table_cannot_price_is_counted_unpriced_with_its_tokens() {
 
 #[test]
 fn remaining_leaves_out_the_skipped_and_the_done() {
-    let p = Progress {
+    let p = BatchStats {
         total: 10,
         skipped: 2,
         succeeded: 2,
         failed: 1,
-        ..Progress::default()
+        ..BatchStats::default()
     };
     assert_eq!(p.done(), 3);
     assert_eq!(p.remaining(), 5);
-    let finished = Progress {
+    let finished = BatchStats {
         total: 4,
         skipped: 1,
         succeeded: 2,
         failed: 1,
-        ..Progress::default()
+        ..BatchStats::default()
     };
     assert_eq!(finished.remaining(), 0);
 }
 
 #[test]
 fn rate_and_eta_come_from_the_records_done_in_the_time_so_far() {
-    let p = Progress {
+    let p = BatchStats {
         total: 10,
         skipped: 2,
         succeeded: 2,
         failed: 1,
         elapsed: Duration::from_secs(2),
-        ..Progress::default()
+        ..BatchStats::default()
     };
     assert_eq!(p.rate(), 1.5);
     // 5 remaining at 1.5 a second.
     assert_eq!(p.eta(), Some(Duration::from_secs_f64(5.0 / 1.5)));
-    let slow = Progress {
+    let slow = BatchStats {
         elapsed: Duration::from_secs(4),
         ..p.clone()
     };
@@ -121,17 +121,17 @@ fn rate_and_eta_come_from_the_records_done_in_the_time_so_far() {
 
 #[test]
 fn no_rate_at_the_start_and_no_eta_before_a_record_finished() {
-    let at_start = Progress {
+    let at_start = BatchStats {
         total: 10,
         succeeded: 1,
-        ..Progress::default()
+        ..BatchStats::default()
     };
     assert_eq!(at_start.rate(), 0.0, "no time elapsed");
     assert_eq!(at_start.eta(), None);
-    let waiting = Progress {
+    let waiting = BatchStats {
         total: 10,
         elapsed: Duration::from_secs(3),
-        ..Progress::default()
+        ..BatchStats::default()
     };
     assert_eq!(waiting.rate(), 0.0);
     assert_eq!(waiting.eta(), None);
@@ -139,7 +139,7 @@ fn no_rate_at_the_start_and_no_eta_before_a_record_finished() {
 
 #[test]
 fn the_line_says_it_all() {
-    let p = Progress {
+    let p = BatchStats {
         total: 10,
         skipped: 2,
         succeeded: 2,
@@ -150,13 +150,13 @@ fn the_line_says_it_all() {
         output_tokens: 234,
         spend_usd: 0.0012,
         elapsed: Duration::from_secs(2),
-        ..Progress::default()
+        ..BatchStats::default()
     };
     assert_eq!(
         p.to_string(),
         "5/10 done (1 failed, 2 skipped), 4 in flight, 1 retries, 1.5 rec/s, 1234 tokens, $0.0012, ETA 3s"
     );
-    let unpriced = Progress {
+    let unpriced = BatchStats {
         unpriced: 1,
         ..p.clone()
     };
@@ -167,7 +167,7 @@ fn the_line_says_it_all() {
         "{unpriced}"
     );
     assert_eq!(
-        Progress::new(3).to_string(),
+        BatchStats::new(3).to_string(),
         "0/3 done (0 failed, 0 skipped), 0 in flight, 0 retries, 0.0 rec/s, 0 tokens, $0.0000"
     );
 }

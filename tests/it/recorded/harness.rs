@@ -12,9 +12,10 @@ use bedrock_converse::error::ServiceErrorKind;
 use bedrock_converse::model::{Role, Usage};
 use bedrock_converse::stream::{BlockStart, Metadata, Stop};
 use bedrock_converse::types::{ContentBlock, ReasoningContentBlock};
-use bedrock_converse::{Delta, Flow, Response, StreamHandler};
+use bedrock_converse::{Delta, Response, StreamHandler};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// Where the recordings are, relative to the crate root.
@@ -416,11 +417,11 @@ pub(super) fn actual(r: &Response) -> Expected {
 pub(super) struct Seen(pub(super) Vec<Event>);
 
 impl StreamHandler for Seen {
-    fn on_message_start(&mut self, role: &Role) -> Flow {
+    fn on_message_start(&mut self, role: &Role) -> ControlFlow<()> {
         self.0.push(Event::MessageStart(role.as_str().to_owned()));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
+    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> ControlFlow<()> {
         self.0.push(match start {
             BlockStart::ToolUse {
                 tool_use_id, name, ..
@@ -431,9 +432,9 @@ impl StreamHandler for Seen {
             },
             other => Event::Other(format!("block start {index} {other:?}")),
         });
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_delta(&mut self, index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, index: u32, delta: &Delta) -> ControlFlow<()> {
         self.0.push(match delta {
             Delta::Text(t) => Event::Text(index, t.clone()),
             Delta::ToolUseInput(t) => Event::ToolInput(index, t.clone()),
@@ -441,25 +442,25 @@ impl StreamHandler for Seen {
             Delta::ReasoningSignature(s) => Event::ReasoningSignature(index, s.clone()),
             other => Event::Other(format!("delta {index} {other:?}")),
         });
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_block_stop(&mut self, index: u32) -> Flow {
+    fn on_block_stop(&mut self, index: u32) -> ControlFlow<()> {
         self.0.push(Event::BlockStop(index));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
+    fn on_stop(&mut self, stop: &Stop) -> ControlFlow<()> {
         self.0.push(Event::Stop {
             reason: stop.reason.as_str().to_owned(),
             fields: stop.additional_model_response_fields.clone(),
         });
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_metadata(&mut self, m: &Metadata) -> Flow {
+    fn on_metadata(&mut self, m: &Metadata) -> ControlFlow<()> {
         self.0.push(Event::Metadata {
             usage: m.usage,
             latency_ms: m.metrics.map(|m| m.latency_ms),
         });
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod examples;
 pub mod weather;
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use bedrock_converse::client::RetryConfig;
 use bedrock_converse::error::TimeoutKind;
 use bedrock_converse::stream::{NoopHandler, Stop};
-use bedrock_converse::{ConverseRequest, Converser, Delta, Error, Flow, Response, StreamHandler};
+use bedrock_converse::{ConverseRequest, Converser, Delta, Error, Response, StreamHandler};
 use bedrock_converse_mock::{MockServer, Operation, Reply};
 use serde_json::{json, Value};
 
@@ -212,17 +213,17 @@ pub struct Watch {
 }
 
 impl StreamHandler for Watch {
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         self.deltas += 1;
         self.text.push_str(delta.text().unwrap_or_default());
         if let Some(tx) = self.first_delta.take() {
             let _ = tx.send(());
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_stop(&mut self, _stop: &Stop) -> Flow {
+    fn on_stop(&mut self, _stop: &Stop) -> ControlFlow<()> {
         self.stops += 1;
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

@@ -5,9 +5,10 @@
 
 use bedrock_converse::model::{Role, Tool, ToolResult, ToolUse};
 use bedrock_converse::stream::{BlockStart, Metadata, NoopHandler, Stop};
-use bedrock_converse::{ConverseRequest, Converser, Delta, Flow, Response, StreamHandler};
+use bedrock_converse::{ConverseRequest, Converser, Delta, Response, StreamHandler};
 use bedrock_converse_mock::{MockServer, Reply};
 use serde_json::{json, Value};
+use std::ops::ControlFlow;
 
 /// The model of the weather assistant.
 pub const WEATHER_MODEL: &str = "anthropic.claude-3-7-sonnet-20250219-v1:0";
@@ -57,29 +58,29 @@ pub enum Ev {
 pub struct Rec(pub Vec<Ev>);
 
 impl StreamHandler for Rec {
-    fn on_message_start(&mut self, role: &Role) -> Flow {
+    fn on_message_start(&mut self, role: &Role) -> ControlFlow<()> {
         self.0.push(Ev::Start(role.clone()));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> Flow {
+    fn on_block_start(&mut self, index: u32, start: &BlockStart) -> ControlFlow<()> {
         self.0.push(Ev::BlockStart(index, start.clone()));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_delta(&mut self, index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, index: u32, delta: &Delta) -> ControlFlow<()> {
         self.0.push(Ev::Delta(index, delta.clone()));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_block_stop(&mut self, index: u32) -> Flow {
+    fn on_block_stop(&mut self, index: u32) -> ControlFlow<()> {
         self.0.push(Ev::BlockStop(index));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_stop(&mut self, stop: &Stop) -> Flow {
+    fn on_stop(&mut self, stop: &Stop) -> ControlFlow<()> {
         self.0.push(Ev::Stop(stop.clone()));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_metadata(&mut self, metadata: &Metadata) -> Flow {
+    fn on_metadata(&mut self, metadata: &Metadata) -> ControlFlow<()> {
         self.0.push(Ev::Meta(metadata.clone()));
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 

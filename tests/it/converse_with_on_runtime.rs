@@ -1,4 +1,4 @@
-//! `Converser::converse_with_send`: the handler runs on the runtime thread.
+//! `Converser::converse_with_on_runtime`: the handler runs on the runtime thread.
 //! Everything `converse_with` promises must hold here too (same callbacks,
 //! same response, partial replies; panics, the slow trickle, timeouts and a
 //! cancel from another thread are in paths.rs, over every path), and the borrowed handler must
@@ -7,10 +7,9 @@
 use crate::support::{assert_timeout, request, scripts};
 use bedrock_converse::error::{ServiceErrorKind, TimeoutKind};
 use bedrock_converse::stream::{handler_fn, NoopHandler, Stop};
-use bedrock_converse::{
-    CancelToken, ConverseRequest, Delta, Error, Flow, StreamEvent, StreamHandler,
-};
+use bedrock_converse::{CancelToken, ConverseRequest, Delta, Error, StreamEvent, StreamHandler};
 use bedrock_converse_mock::{Fault, MockServer, Reply};
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -27,7 +26,7 @@ struct Watch {
 }
 
 impl StreamHandler for Watch {
-    fn on_delta(&mut self, _index: u32, delta: &Delta) -> Flow {
+    fn on_delta(&mut self, _index: u32, delta: &Delta) -> ControlFlow<()> {
         self.deltas += 1;
         self.threads.push(
             std::thread::current()
@@ -39,11 +38,11 @@ impl StreamHandler for Watch {
         if let Some(tx) = self.first_delta.take() {
             let _ = tx.send(());
         }
-        Flow::Continue
+        ControlFlow::Continue(())
     }
-    fn on_stop(&mut self, _stop: &Stop) -> Flow {
+    fn on_stop(&mut self, _stop: &Stop) -> ControlFlow<()> {
         self.stops += 1;
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 
@@ -65,7 +64,7 @@ fn callbacks_and_response_equal_converse_with_for_every_script() {
         // The handler borrows a local: no `'static` needed.
         let mut on_runtime = Vec::new();
         let inline = converser
-            .converse_with_send(
+            .converse_with_on_runtime(
                 &request(),
                 &mut handler_fn(|e: &StreamEvent| on_runtime.push(e.clone())),
             )
@@ -85,7 +84,7 @@ fn the_handler_runs_on_the_runtime_thread_and_converse_with_s_on_the_caller() {
     server.push(Reply::text("one two three").deltas(3));
     let mut inline = Watch::default();
     converser
-        .converse_with_send(&request(), &mut inline)
+        .converse_with_on_runtime(&request(), &mut inline)
         .unwrap();
     assert_eq!(inline.threads, vec!["bedrock-converse-runtime"; 3]);
 
@@ -113,23 +112,23 @@ fn flow_stop_drops_the_stream_and_keeps_the_partial() {
     );
     struct StopAtSecond(usize);
     impl StreamHandler for StopAtSecond {
-        fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+        fn on_delta(&mut self, _: u32, _: &Delta) -> ControlFlow<()> {
             self.0 += 1;
             if self.0 == 2 {
-                Flow::Stop
+                ControlFlow::Break(())
             } else {
-                Flow::Continue
+                ControlFlow::Continue(())
             }
         }
     }
     let started = Instant::now();
     let mut handler = StopAtSecond(0);
     let err = converser
-        .converse_with_send(&request(), &mut handler)
+        .converse_with_on_runtime(&request(), &mut handler)
         .unwrap_err();
     assert!(matches!(err, Error::Stopped { .. }), "{err:?}");
     assert_eq!(err.partial_response().unwrap().text(), "abcd");
-    assert_eq!(handler.0, 2, "no callback after Flow::Stop");
+    assert_eq!(handler.0, 2, "no callback after ControlFlow::Break(())");
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(
         server.wait_for_aborted_streams(1, Duration::from_secs(5)),
@@ -150,7 +149,7 @@ fn check_fault(fault: Fault, retryable: bool, expect: fn(&Error) -> bool) {
     let mut watch = Watch::default();
     let started = Instant::now();
     let err = converser
-        .converse_with_send(&request(), &mut watch)
+        .converse_with_on_runtime(&request(), &mut watch)
         .unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -167,7 +166,7 @@ fn check_fault(fault: Fault, retryable: bool, expect: fn(&Error) -> bool) {
     assert_eq!(watch.stops, 0, "{fault:?}: on_stop must not be called");
     assert_eq!(server.request_count(), 1, "{fault:?}: no retry mid-stream");
     let r = converser
-        .converse_with_send(&request(), &mut NoopHandler)
+        .converse_with_on_runtime(&request(), &mut NoopHandler)
         .unwrap();
     assert_eq!(r.text(), "You said: hello");
 }
@@ -201,14 +200,14 @@ fn service_errors_before_the_stream_are_typed() {
     server.push(Reply::error(400, "ValidationException", "bad model"));
     let mut watch = Watch::default();
     let err = converser
-        .converse_with_send(&request(), &mut watch)
+        .converse_with_on_runtime(&request(), &mut watch)
         .unwrap_err();
     assert_eq!(err.service_kind(), Some(ServiceErrorKind::Validation));
     assert!(err.partial_response().is_none());
     assert_eq!(watch.deltas, 0);
     // Invalid requests are refused before anything is sent.
     let err = converser
-        .converse_with_send(&ConverseRequest::new("m"), &mut watch)
+        .converse_with_on_runtime(&ConverseRequest::new("m"), &mut watch)
         .unwrap_err();
     assert!(err.is_invalid_request(), "{err:?}");
     assert_eq!(server.request_count(), 1);
@@ -221,7 +220,7 @@ fn blocking_calls_from_the_handler_or_a_waker_are_refused_not_deadlocked() {
     server.push(Reply::text("ab").deltas(2));
     let mut refusals = Vec::new();
     let r = converser
-        .converse_with_send(
+        .converse_with_on_runtime(
             &request(),
             &mut handler_fn(|e: &StreamEvent| {
                 if e.text().is_some() {
@@ -233,7 +232,7 @@ fn blocking_calls_from_the_handler_or_a_waker_are_refused_not_deadlocked() {
                     );
                     refusals.push(
                         converser
-                            .converse_with_send(&request(), &mut NoopHandler)
+                            .converse_with_on_runtime(&request(), &mut NoopHandler)
                             .unwrap_err(),
                     );
                 }
@@ -250,7 +249,7 @@ fn blocking_calls_from_the_handler_or_a_waker_are_refused_not_deadlocked() {
         .collect();
     assert_eq!(
         methods,
-        ["converse", "converse_with", "converse_with_send"].repeat(2)
+        ["converse", "converse_with", "converse_with_on_runtime"].repeat(2)
     );
     assert!(!refusals[0].is_retryable());
     assert!(refusals[0].to_string().contains("runtime thread"));
@@ -291,7 +290,7 @@ fn many_threads_share_one_converser_and_nothing_crosses() {
                     let nonce = format!("t{t}-c{i}");
                     let mut text = String::new();
                     let r = converser
-                        .converse_with_send(
+                        .converse_with_on_runtime(
                             &ConverseRequest::new("amazon.nova-lite-v1:0").user(nonce.clone()),
                             &mut handler_fn(|e: &StreamEvent| {
                                 text.push_str(e.text().unwrap_or_default())
@@ -318,7 +317,7 @@ fn works_from_inside_an_async_runtime() {
     let text = rt.block_on(async {
         let mut text = String::new();
         converser
-            .converse_with_send(
+            .converse_with_on_runtime(
                 &request(),
                 &mut handler_fn(|e: &StreamEvent| text.push_str(e.text().unwrap_or_default())),
             )
@@ -332,17 +331,17 @@ fn works_from_inside_an_async_runtime() {
 struct Counting(Arc<AtomicUsize>);
 
 impl StreamHandler for Counting {
-    fn on_delta(&mut self, _: u32, _: &Delta) -> Flow {
+    fn on_delta(&mut self, _: u32, _: &Delta) -> ControlFlow<()> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        Flow::Continue
+        ControlFlow::Continue(())
     }
 }
 
-/// After `converse_with_send` returns (here: timed out, or cancelled, with
+/// After `converse_with_on_runtime` returns (here: timed out, or cancelled, with
 /// the server still sending a delta every 5 ms), the handler is never called
 /// again.
 #[test]
-fn converse_with_send_never_uses_the_handler_after_a_timeout_or_cancel() {
+fn converse_with_on_runtime_never_uses_the_handler_after_a_timeout_or_cancel() {
     for how in ["timeout", "cancel"] {
         let server = MockServer::start().unwrap();
         // The deadline only for the timeout case: with one on the cancel case
@@ -374,7 +373,7 @@ fn converse_with_send_never_uses_the_handler_after_a_timeout_or_cancel() {
             })
         });
         let err = converser
-            .converse_with_send(&request, &mut handler)
+            .converse_with_on_runtime(&request, &mut handler)
             .unwrap_err();
         let at_return = calls.load(Ordering::SeqCst);
         returned.store(true, Ordering::SeqCst);
@@ -407,16 +406,16 @@ fn voluntary_switches() -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// "`converse_with_send` ... calls it inside the task that reads the stream
+/// "`converse_with_on_runtime` ... calls it inside the task that reads the stream
 /// instead: your thread wakes once, for the result", where `converse_with`'s
 /// caller "is parked and must be woken for each one". Counted as the calling
 /// thread's voluntary context switches over a 50-event stream with 5 ms
 /// between events. A loaded machine can add a switch to either call (a lock
 /// held by a descheduled thread) or bunch events up for `converse_with`, so
-/// the best of three tries is compared: one wake for `converse_with_send`,
+/// the best of three tries is compared: one wake for `converse_with_on_runtime`,
 /// and for `converse_with` at least one per five events.
 #[test]
-fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
+fn converse_with_on_runtime_wakes_the_caller_once_and_converse_with_per_event() {
     const EVENTS: u64 = 50;
     if voluntary_switches().is_none() {
         if cfg!(target_os = "linux") {
@@ -453,7 +452,7 @@ fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
         let before = voluntary_switches().unwrap();
         calls.store(0, Ordering::SeqCst);
         converser
-            .converse_with_send(&request(), &mut Counting(calls.clone()))
+            .converse_with_on_runtime(&request(), &mut Counting(calls.clone()))
             .unwrap();
         let send = voluntary_switches().unwrap() - before;
         assert_eq!(calls.load(Ordering::SeqCst), EVENTS as usize);
@@ -474,10 +473,12 @@ fn converse_with_send_wakes_the_caller_once_and_converse_with_per_event() {
             break;
         }
     }
-    println!("caller wake-ups for {EVENTS} events (converse_with_send, converse_with): {tries:?}");
+    println!(
+        "caller wake-ups for {EVENTS} events (converse_with_on_runtime, converse_with): {tries:?}"
+    );
     assert!(
         send_best <= 1,
-        "converse_with_send: the caller woke more than once: {tries:?}"
+        "converse_with_on_runtime: the caller woke more than once: {tries:?}"
     );
     assert!(
         with_best >= EVENTS / 5,
