@@ -50,21 +50,22 @@
 //! - **Required inputs are arguments** of `new` (or `builder`), never
 //!   setters checked later: [`ConverseRequest::new`] takes the model,
 //!   [`batch::Batch::new`] the `Converser` and the model,
-//!   [`batch::inference::JobRequest::new`] the model, S3 location and role.
+//!   `batch::inference::JobRequest::new` (feature `batch-inference`) the
+//!   model, S3 location and role.
 //! - **Optional inputs are chained setters** that take `self` and return
 //!   it, on `#[must_use]` types, so a forgotten result is a warning.
 //! - **Checks happen once, where the value is used**: a builder's `build()`
 //!   ([`ConverserBuilder::build`]) or the first call that sends it
 //!   ([`Converser::converse`] for a request,
-//!   [`batch::inference::BatchInference::submit`] for a job) checks
+//!   `BatchInference::submit` for a job) checks
 //!   everything together and returns a `Result`; a request's or builder's
 //!   `new` and setters never fail, so they chain without `?`. Only a type
 //!   that is one checked value is checked where it is made
 //!   ([`model::S3Uri::parse`], [`model::Image::from_s3`]).
 //! - **A runner and what it runs are separate types**: the [`Converser`]
-//!   and a [`ConverseRequest`]; [`batch::inference::BatchInference`] (the
+//!   and a [`ConverseRequest`]; `batch::inference::BatchInference` (the
 //!   client, which needs only a job's ARN to wait for or collect it) and a
-//!   [`batch::inference::JobRequest`]; [`Converser::extract`] and its
+//!   `JobRequest`; [`Converser::extract`] and its
 //!   [`client::ExtractOptions`], one type for those settings wherever they
 //!   are given.
 //! - **One word, one meaning**: `cancel_token(token)` is the setter that
